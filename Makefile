@@ -1,0 +1,89 @@
+# The platform's commands. `make run` brings the whole platform up on this machine; `make test` tests it.
+# Everything they need is installed from the project's own files (uv.lock, tools/package.json).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3.11
+CACHE_DIR ?= $(HOME)/.cache/school-platform
+export SCHOOL_CACHE_DIR := $(CACHE_DIR)
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/uv/bin/uv)
+PY := $(CURDIR)/.venv/bin/python
+BUF := $(CURDIR)/tools/node_modules/.bin/buf
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+
+.PHONY: help
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- install
+$(CURDIR)/.tools/uv/bin/uv:
+	python3.11 -m venv $(CURDIR)/.tools/uv
+	$(CURDIR)/.tools/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: uv.lock pyproject.toml $(wildcard */pyproject.toml */*/pyproject.toml) | $(UV)
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+tools/node_modules/.bin/buf: tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: install
+install: .venv/.synced tools/node_modules/.bin/buf ## Install everything (Python workspace, buf)
+
+# ---------------------------------------------------------------- the stack
+.PHONY: run up down status clean
+run: install ## Run the whole platform in the foreground (Ctrl-C stops everything)
+	$(PY) -m school_stack run
+
+up: install ## Start the platform in the background
+	$(PY) -m school_stack up
+
+down: ## Stop the background platform
+	@if [ -x $(PY) ]; then $(PY) -m school_stack down; fi
+
+status: install ## Show what is running
+	$(PY) -m school_stack status
+
+clean: down ## Forget local data (databases, NATS streams, Keycloak)
+	rm -rf .run
+
+# ---------------------------------------------------------------- contracts
+.PHONY: proto check-generated lint-proto
+proto: install ## Regenerate libs/protos from protos/
+	bash scripts/gen-protos.sh
+
+lint-proto: install
+	$(BUF) lint
+
+check-generated: install ## Fail when generated code (protos, OpenAPI) drifts from its sources
+	@tmp=$$(mktemp -d); bash scripts/gen-protos.sh $$tmp; \
+	  if ! diff -r -q $$tmp/school libs/protos/src/school >/dev/null; then \
+	    diff -r $$tmp/school libs/protos/src/school | head -40; rm -rf $$tmp; \
+	    echo "libs/protos is out of date: run 'make proto' and commit"; exit 1; fi; rm -rf $$tmp
+	@echo "generated code is up to date"
+
+# ---------------------------------------------------------------- quality
+.PHONY: lint fmt
+lint: install lint-proto ## ruff, mypy, buf lint
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy libs/common/src services/*/src deploy/local/src
+
+fmt: install ## Format the Python code
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+# ---------------------------------------------------------------- tests
+UNIT_AND_INTEGRATION := libs/common/tests services/*/tests
+
+.PHONY: test test-fast test-e2e
+test: install check-generated lint ## Everything CI runs: checks, unit, integration and end-to-end tests
+	$(PYTEST) $(UNIT_AND_INTEGRATION)
+
+test-fast: install ## Unit and integration tests only (real PostgreSQL and NATS, no stack)
+	$(PYTEST) $(UNIT_AND_INTEGRATION)

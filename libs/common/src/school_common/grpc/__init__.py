@@ -1,0 +1,1 @@
+"""gRPC server factory, interceptors, health and client helpers shared by every service."""

@@ -1,0 +1,99 @@
+"""Idempotent writes (AIP-155 ``request_id``; ``Idempotency-Key`` at the edge).
+
+Inside the write's own transaction: take a transaction-scoped advisory lock on the key (a concurrent
+duplicate fails fast with ABORTED → 409), replay the stored response if the key was used for the same
+request, refuse it if it was used for a different one (INVALID_ARGUMENT → 422), otherwise run the use
+case and store its response in the same commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import TypeVar
+
+from google.protobuf.message import Message
+from sqlalchemy import text
+
+from school_common.db import UnitOfWork
+from school_common.errors import Aborted, InvalidArgument, bilingual
+
+M = TypeVar("M", bound=Message)
+
+_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def request_hash(request: Message) -> str:
+    clone = type(request)()
+    clone.CopyFrom(request)
+    if "request_id" in clone.DESCRIPTOR.fields_by_name:
+        clone.ClearField("request_id")
+    return hashlib.sha256(clone.SerializeToString(deterministic=True)).hexdigest()
+
+
+def validate_key(key: str) -> None:
+    if key and not _KEY_RE.match(key):
+        raise InvalidArgument(
+            "INVALID_IDEMPOTENCY_KEY",
+            bilingual(
+                "Khóa idempotency phải gồm 1–255 ký tự ASCII in được",
+                "idempotency key must be 1-255 printable ASCII characters",
+            ),
+        )
+
+
+async def replay(
+    uow: UnitOfWork, key: str, operation: str, request: Message, response_type: type[M]
+) -> M | None:
+    """The stored response for ``key``, or None when this is the first time (the key is then locked)."""
+    if not key:
+        return None
+    validate_key(key)
+    locked = await uow.session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"),
+        {"k": f"{uow.tenant}:{key}"},
+    )
+    if not locked:
+        raise Aborted(
+            "REQUEST_IN_PROGRESS",
+            bilingual(
+                "Một yêu cầu với cùng khóa đang được xử lý",
+                "a request with the same idempotency key is in progress",
+            ),
+        )
+    row = (
+        await uow.session.execute(
+            text("SELECT operation, request_hash, response FROM idempotency_keys WHERE key = :k"), {"k": key}
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.operation != operation or row.request_hash != request_hash(request):
+        raise InvalidArgument(
+            "IDEMPOTENCY_KEY_REUSED",
+            bilingual(
+                "Khóa idempotency đã được dùng cho một yêu cầu khác",
+                "the idempotency key was already used for a different request",
+            ),
+        )
+    response = response_type()
+    response.ParseFromString(row.response)
+    return response
+
+
+async def remember(uow: UnitOfWork, key: str, operation: str, request: Message, response: Message) -> None:
+    if not key:
+        return
+    await uow.session.execute(
+        text(
+            "INSERT INTO idempotency_keys (tenant_id, key, operation, request_hash, response)"
+            " VALUES (:t, :k, :o, :h, :r)"
+        ),
+        {
+            "t": uow.tenant,
+            "k": key,
+            "o": operation,
+            "h": request_hash(request),
+            "r": response.SerializeToString(),
+        },
+    )

@@ -1,0 +1,58 @@
+"""Consumers of student-record's events: they keep the class rosters."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+
+from school.events.student_record.v1 import events_pb2 as events
+from school_common.db import UnitOfWork
+from school_common.events import Event, Subscription
+from sqlalchemy.dialects.postgresql import insert
+
+from attendance.models import RosterClass, RosterEntry
+
+STREAM = "STUDENT_RECORD"
+CLASS_CREATED = "school.student_record.class.created.v1"
+STUDENT_ENROLLED = "school.student_record.student.enrolled.v1"
+
+
+async def on_class_created(event: Event, uow: UnitOfWork) -> None:
+    payload = event.parse(events.ClassCreated)
+    await uow.session.execute(
+        insert(RosterClass)
+        .values(
+            id=uuid.UUID(payload.class_id),
+            tenant_id=event.tenant,
+            school_id=uuid.UUID(payload.school_id),
+            name=payload.name,
+            grade=payload.grade,
+            school_year=payload.school_year,
+        )
+        .on_conflict_do_update(index_elements=["id"], set_={"name": payload.name, "grade": payload.grade})
+    )
+
+
+async def on_student_enrolled(event: Event, uow: UnitOfWork) -> None:
+    payload = event.parse(events.StudentEnrolled)
+    await uow.session.execute(
+        insert(RosterEntry)
+        .values(
+            tenant_id=event.tenant,
+            class_id=uuid.UUID(payload.class_id),
+            student_id=uuid.UUID(payload.student_id),
+            full_name=payload.full_name,
+            enrolled_at=payload.enrol_time.ToDatetime(tzinfo=UTC),
+        )
+        .on_conflict_do_nothing(index_elements=["class_id", "student_id"])
+    )
+
+
+def subscriptions() -> list[Subscription]:
+    return [
+        Subscription(
+            stream=STREAM,
+            durable="attendance-rosters",
+            handlers={CLASS_CREATED: on_class_created, STUDENT_ENROLLED: on_student_enrolled},
+        )
+    ]

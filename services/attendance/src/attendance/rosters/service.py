@@ -1,0 +1,56 @@
+"""Use cases on class rosters."""
+
+from __future__ import annotations
+
+from school.attendance.v1 import attendance_pb2 as pb
+from school_common.context import current_principal
+from school_common.db import Database
+from school_common.errors import NotFound, PermissionDenied, Unauthenticated, bilingual
+from school_common.ids import parse_uuid
+from sqlalchemy import select
+
+from attendance.mappers import timestamp
+from attendance.models import RosterClass, RosterEntry
+
+READ_ROSTERS = frozenset({"authority_admin", "school_admin", "teacher", "homeroom_teacher"})
+
+
+class RosterService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get_class_roster(self, request: pb.GetClassRosterRequest) -> pb.GetClassRosterResponse:
+        principal = current_principal()
+        if principal is None:
+            raise Unauthenticated("MISSING_TOKEN", bilingual("Thiếu mã truy cập", "missing bearer token"))
+        if not principal.has_any(*READ_ROSTERS):
+            raise PermissionDenied(
+                "ROLE_REQUIRED",
+                bilingual("Bạn không có quyền xem sĩ số lớp", "you may not read class rosters"),
+            )
+        class_id = parse_uuid(request.class_id)
+        not_found = NotFound("CLASS_NOT_FOUND", bilingual("Không tìm thấy lớp", "class not found"))
+        if class_id is None:
+            raise not_found
+        async with self.db.unit_of_work(principal.tenant) as uow:
+            roster_class = await uow.session.get(RosterClass, class_id)
+            if roster_class is None:
+                raise not_found
+            entries = (
+                await uow.session.scalars(
+                    select(RosterEntry)
+                    .where(RosterEntry.class_id == class_id)
+                    .order_by(RosterEntry.full_name, RosterEntry.id)
+                )
+            ).all()
+        return pb.GetClassRosterResponse(
+            class_id=str(roster_class.id),
+            school_id=str(roster_class.school_id),
+            class_name=roster_class.name,
+            entries=[
+                pb.RosterEntry(
+                    student_id=str(e.student_id), full_name=e.full_name, enrol_time=timestamp(e.enrolled_at)
+                )
+                for e in entries
+            ],
+        )

@@ -1,0 +1,138 @@
+"""Pure rules for schools, classes and students: normalisation and validation, no I/O."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from school_common.errors import InvalidArgument, bilingual
+
+LEVEL_GRADES = {
+    "primary": range(1, 6),  # tiểu học
+    "lower_secondary": range(6, 10),  # THCS
+    "upper_secondary": range(10, 13),  # THPT
+}
+RELATIONS = ("mother", "father", "guardian", "grandparent", "other")
+SEXES = ("male", "female")
+
+_SPACES = re.compile(r"\s+")
+_SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+_PHONE = re.compile(r"^(?:\+84|0)(?:3|5|7|8|9)\d{8}$")
+_CODE = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+_CLASS_NAME = re.compile(r"^[\w .\-/]{1,50}$")
+
+
+def invalid(field: str, vi: str, en: str) -> InvalidArgument:
+    return InvalidArgument("INVALID_ARGUMENT", bilingual(vi, en), {"field": field})
+
+
+def normalise_text(value: str) -> str:
+    """NFC (Vietnamese typed on some keyboards arrives decomposed, NFD) and single spaces."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
+def person_name(value: str, field: str = "full_name") -> str:
+    name = normalise_text(value)
+    if not name:
+        raise invalid(field, "Họ tên không được để trống", "name is required")
+    if len(name) > 200:
+        raise invalid(field, "Họ tên dài quá 200 ký tự", "name is longer than 200 characters")
+    if not all(ch.isalpha() or ch in " '-." for ch in name):
+        raise invalid(
+            field,
+            "Họ tên chỉ gồm chữ cái, dấu cách, dấu nháy và gạch nối",
+            "name may contain letters, spaces, apostrophes and hyphens only",
+        )
+    return name
+
+
+def school_name(value: str) -> str:
+    name = normalise_text(value)
+    if not name or len(name) > 200:
+        raise invalid("name", "Tên trường phải có từ 1 đến 200 ký tự", "school name must be 1-200 characters")
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise invalid("name", "Tên trường chứa ký tự điều khiển", "school name contains control characters")
+    return name
+
+
+def school_code(value: str) -> str | None:
+    code = value.strip()
+    if not code:
+        return None
+    if not _CODE.match(code):
+        raise invalid(
+            "code",
+            "Mã trường chỉ gồm chữ, số, '.', '_' hoặc '-' (tối đa 32)",
+            "school code must be letters, digits, '.', '_' or '-' (at most 32)",
+        )
+    return code
+
+
+def school_levels(levels: list[str]) -> list[str]:
+    if not levels:
+        raise invalid("levels", "Cần ít nhất một cấp học", "at least one school level is required")
+    unknown = [lv for lv in levels if lv not in LEVEL_GRADES]
+    if unknown:
+        raise invalid("levels", "Cấp học không hợp lệ", "unknown school level")
+    return sorted(set(levels), key=list(LEVEL_GRADES).index)
+
+
+def class_name(value: str) -> str:
+    name = normalise_text(value)
+    if not _CLASS_NAME.match(name):
+        raise invalid(
+            "name",
+            "Tên lớp phải có từ 1 đến 50 ký tự (ví dụ 6A1)",
+            "class name must be 1-50 characters (e.g. 6A1)",
+        )
+    return name
+
+
+def school_year(value: str) -> str:
+    match = _SCHOOL_YEAR.match(value.strip())
+    if not match or int(match.group(2)) != int(match.group(1)) + 1 or not 2000 <= int(match.group(1)) <= 2100:
+        raise invalid("school_year", "Năm học có dạng 2025-2026", "school year must look like 2025-2026")
+    return value.strip()
+
+
+def grade_for_school(grade: int, levels: list[str]) -> int:
+    if not any(grade in LEVEL_GRADES[lv] for lv in levels):
+        raise invalid(
+            "grade", "Khối lớp không thuộc cấp học của trường", "grade is not taught at this school"
+        )
+    return grade
+
+
+def date_of_birth(value: str, today: date) -> date:
+    try:
+        born = date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise invalid(
+            "date_of_birth", "Ngày sinh có dạng YYYY-MM-DD", "date of birth must be YYYY-MM-DD"
+        ) from exc
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if not 3 <= age <= 25:
+        raise invalid(
+            "date_of_birth",
+            "Ngày sinh không phù hợp với học sinh phổ thông",
+            "date of birth is not plausible for a K-12 student",
+        )
+    return born
+
+
+def phone(value: str) -> str | None:
+    digits = re.sub(r"[\s.()-]", "", value)
+    if not digits:
+        return None
+    if not _PHONE.match(digits):
+        raise invalid("phone", "Số điện thoại Việt Nam không hợp lệ", "not a valid Vietnamese phone number")
+    return "0" + digits[3:] if digits.startswith("+84") else digits
+
+
+def relation(value: str) -> str:
+    if value not in RELATIONS:
+        raise invalid(
+            "relationship", "Quan hệ với học sinh không hợp lệ", "unknown relationship to the student"
+        )
+    return value

@@ -1,0 +1,34 @@
+"""Queries for students and enrolments."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from student_record.models import Enrolment, Student
+
+
+async def get_student(session: AsyncSession, student_id: uuid.UUID) -> Student | None:
+    return await session.get(Student, student_id)
+
+
+async def enrolment_in_year(session: AsyncSession, student_id: uuid.UUID, year: str) -> Enrolment | None:
+    query = select(Enrolment).where(Enrolment.student_id == student_id, Enrolment.school_year == year)
+    return await session.scalar(query)
+
+
+async def list_class_students(
+    session: AsyncSession, class_id: uuid.UUID, after: uuid.UUID | None, limit: int
+) -> list[Student]:
+    query = (
+        select(Student)
+        .join(Enrolment, Enrolment.student_id == Student.id)
+        .where(Enrolment.class_id == class_id)
+        .order_by(Student.id)
+        .limit(limit)
+    )
+    if after:
+        query = query.where(Student.id > after)
+    return list((await session.scalars(query)).all())

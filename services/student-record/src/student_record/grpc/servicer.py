@@ -1,0 +1,51 @@
+"""gRPC servicer: each RPC hands the request to its use case; the interceptor maps domain errors."""
+
+from __future__ import annotations
+
+import grpc
+from school.student_record.v1 import student_record_pb2 as pb
+from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
+
+from student_record.enrolments.service import EnrolmentService
+from student_record.schools.service import SchoolService
+
+
+class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
+    def __init__(self, schools: SchoolService, enrolments: EnrolmentService) -> None:
+        self.schools = schools
+        self.enrolments = enrolments
+
+    async def CreateSchool(
+        self, request: pb.CreateSchoolRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateSchoolResponse:
+        return await self.schools.create_school(request)
+
+    async def ListSchools(
+        self, request: pb.ListSchoolsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSchoolsResponse:
+        return await self.schools.list_schools(request)
+
+    async def GetSchool(
+        self, request: pb.GetSchoolRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSchoolResponse:
+        return await self.schools.get_school(request)
+
+    async def CreateClass(
+        self, request: pb.CreateClassRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateClassResponse:
+        return await self.schools.create_class(request)
+
+    async def ListClasses(
+        self, request: pb.ListClassesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListClassesResponse:
+        return await self.schools.list_classes(request)
+
+    async def EnrolStudent(
+        self, request: pb.EnrolStudentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.EnrolStudentResponse:
+        return await self.enrolments.enrol_student(request)
+
+    async def ListClassStudents(
+        self, request: pb.ListClassStudentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListClassStudentsResponse:
+        return await self.enrolments.list_class_students(request)

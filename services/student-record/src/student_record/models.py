@@ -1,0 +1,71 @@
+"""student-record's tables. Every table is tenant-owned and under row-level security."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from school_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
+from sqlalchemy import ARRAY, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class School(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "schools"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(32))
+    levels: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+
+
+class SchoolClass(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "classes"
+    __table_args__ = (UniqueConstraint("tenant_id", "school_id", "school_year", "name"),)
+
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("schools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    grade: Mapped[int] = mapped_column(Integer)
+    school_year: Mapped[str] = mapped_column(String(9))
+
+
+class Student(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "students"
+    __table_args__ = (UniqueConstraint("tenant_id", "student_code"),)
+
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("schools.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(16))
+    # Mã học sinh, assigned by the sector database after upload (Circular 42/2021); empty until then.
+    student_code: Mapped[str | None] = mapped_column(String(32))
+
+    guardians: Mapped[list[Guardian]] = relationship(
+        back_populates="student", lazy="selectin", order_by="Guardian.id", cascade="all, delete-orphan"
+    )
+
+
+class Guardian(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "guardians"
+
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("students.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(32))  # mother, father, guardian, grandparent, other
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+    student: Mapped[Student] = relationship(back_populates="guardians")
+
+
+class Enrolment(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("class_id", "student_id"),)
+
+    class_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("classes.id"), index=True)
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("students.id"), index=True)
+    school_year: Mapped[str] = mapped_column(String(9))
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

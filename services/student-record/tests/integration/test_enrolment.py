@@ -1,0 +1,203 @@
+"""student-record use cases on a real, migrated PostgreSQL: RLS, idempotency, outbox, validation."""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+from pathlib import Path
+
+import pytest
+from school.student_record.v1 import student_record_pb2 as pb
+from school_common.context import Principal, set_principal
+from school_common.db import Database
+from school_common.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from school_common.events import Outbox
+from sqlalchemy import text
+from student_record.enrolments.service import EnrolmentService
+from student_record.schools.service import SchoolService
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+
+@pytest.fixture(scope="module")
+async def db(make_database):
+    settings = await make_database("student_record", ROOT)
+    database = Database(settings)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def services(db):
+    outbox = Outbox("student_record")
+    return SchoolService(db, outbox), EnrolmentService(db, outbox)
+
+
+def act_as(tenant: str, *roles: str) -> None:
+    set_principal(Principal(tenant=tenant, subject=f"user-{tenant}", roles=frozenset(roles)))
+
+
+async def make_school_and_class(schools: SchoolService, tenant: str, name: str = "Trường THCS Lê Quý Đôn"):
+    act_as(tenant, "authority_admin")
+    school = (
+        await schools.create_school(
+            pb.CreateSchoolRequest(name=name, levels=[pb.SCHOOL_LEVEL_LOWER_SECONDARY])
+        )
+    ).school
+    klass = getattr(
+        await schools.create_class(
+            pb.CreateClassRequest(school_id=school.id, name="6A1", grade=6, school_year="2025-2026")
+        ),
+        "class",
+    )
+    return school, klass
+
+
+def new_student(name: str = "Nguyễn Văn An") -> pb.NewStudent:
+    return pb.NewStudent(
+        full_name=name,
+        date_of_birth="2014-09-05",
+        sex=pb.SEX_MALE,
+        guardians=[pb.Guardian(full_name="Trần Thị Bình", relationship="mother", phone="0901234567")],
+    )
+
+
+async def count(db: Database, tenant: str, table: str) -> int:
+    async with db.unit_of_work(tenant) as uow:
+        return int(await uow.session.scalar(text(f"SELECT count(*) FROM {table}")))
+
+
+async def test_enrol_writes_student_enrolment_and_outbox_event(services, db):
+    schools, enrolments = services
+    school, klass = await make_school_and_class(schools, "t-enrol")
+    response = await enrolments.enrol_student(
+        pb.EnrolStudentRequest(class_id=klass.id, new_student=new_student())
+    )
+    assert response.student.school_id == school.id
+    assert response.enrolment.class_id == klass.id
+    listed = await enrolments.list_class_students(pb.ListClassStudentsRequest(class_id=klass.id))
+    assert [s.full_name for s in listed.students] == ["Nguyễn Văn An"]
+    async with db.unit_of_work(None) as uow:
+        subjects = (
+            await uow.session.scalars(
+                text("SELECT subject FROM outbox_events WHERE tenant_id = 't-enrol' ORDER BY id")
+            )
+        ).all()
+    assert subjects == ["school.student_record.class.created.v1", "school.student_record.student.enrolled.v1"]
+
+
+async def test_decomposed_vietnamese_names_are_stored_nfc(services):
+    schools, enrolments = services
+    _, klass = await make_school_and_class(schools, "t-nfc")
+    nfd = unicodedata.normalize("NFD", "Phạm  Thị Hồng Nhung ")
+    assert nfd != unicodedata.normalize("NFC", nfd)
+    response = await enrolments.enrol_student(
+        pb.EnrolStudentRequest(class_id=klass.id, new_student=new_student(nfd))
+    )
+    assert response.student.full_name == unicodedata.normalize("NFC", "Phạm Thị Hồng Nhung")
+
+
+async def test_other_tenant_sees_nothing_and_cannot_enrol(services):
+    schools, enrolments = services
+    _, klass = await make_school_and_class(schools, "t-a")
+    act_as("t-b", "authority_admin")
+    assert (await schools.list_schools(pb.ListSchoolsRequest())).schools == []
+    with pytest.raises(NotFound):
+        await enrolments.list_class_students(pb.ListClassStudentsRequest(class_id=klass.id))
+    with pytest.raises(NotFound):
+        await enrolments.enrol_student(pb.EnrolStudentRequest(class_id=klass.id, new_student=new_student()))
+
+
+async def test_rls_holds_for_a_query_without_tenant_filter(services, db):
+    schools, _ = services
+    await make_school_and_class(schools, "t-rls-1", "Trường A")
+    await make_school_and_class(schools, "t-rls-2", "Trường B")
+    async with db.unit_of_work("t-rls-1") as uow:
+        names = (await uow.session.scalars(text("SELECT name FROM schools"))).all()  # no WHERE tenant_id
+    assert names == ["Trường A"]
+    async with db.unit_of_work(None) as uow:  # no tenant at all: nothing
+        assert (await uow.session.scalar(text("SELECT count(*) FROM schools"))) == 0
+        # and writing a row for another tenant is refused by the policy's WITH CHECK
+    async with db.unit_of_work("t-rls-1") as uow:
+        with pytest.raises(Exception, match="row-level security"):
+            await uow.session.execute(
+                text(
+                    "INSERT INTO schools (id, tenant_id, name, levels)"
+                    " VALUES (gen_random_uuid(), 't-rls-2', 'x', '{}')"
+                )
+            )
+
+
+async def test_enrolment_into_class_of_another_school_is_refused_and_changes_nothing(services, db):
+    schools, enrolments = services
+    _, class_a = await make_school_and_class(schools, "t-cross", "Trường Một")
+    _, class_b = await make_school_and_class(schools, "t-cross", "Trường Hai")
+    act_as("t-cross", "school_admin")
+    enrolled = await enrolments.enrol_student(
+        pb.EnrolStudentRequest(class_id=class_a.id, new_student=new_student())
+    )
+    before = await count(db, "t-cross", "enrolments")
+    with pytest.raises(FailedPrecondition) as caught:
+        await enrolments.enrol_student(
+            pb.EnrolStudentRequest(class_id=class_b.id, student_id=enrolled.student.id)
+        )
+    assert caught.value.reason == "STUDENT_IN_OTHER_SCHOOL"
+    assert await count(db, "t-cross", "enrolments") == before
+    with pytest.raises(AlreadyExists):
+        await enrolments.enrol_student(
+            pb.EnrolStudentRequest(class_id=class_a.id, student_id=enrolled.student.id)
+        )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda s: setattr(s, "full_name", "  "), "full_name"),
+        (lambda s: setattr(s, "full_name", "Robert'); DROP TABLE students;--"), "full_name"),
+        (lambda s: setattr(s, "date_of_birth", "2014-02-30"), "date_of_birth"),
+        (lambda s: setattr(s, "date_of_birth", "1950-01-01"), "date_of_birth"),
+        (lambda s: setattr(s, "sex", pb.SEX_UNSPECIFIED), "sex"),
+        (lambda s: setattr(s.guardians[0], "phone", "12345"), "phone"),
+        (lambda s: setattr(s.guardians[0], "relationship", "neighbour"), "relationship"),
+    ],
+)
+async def test_bad_student_is_refused_and_changes_nothing(services, db, mutate, field):
+    schools, enrolments = services
+    _, klass = await make_school_and_class(schools, f"t-bad-{field}")
+    student = new_student()
+    mutate(student)
+    before = await count(db, f"t-bad-{field}", "students")
+    with pytest.raises(InvalidArgument) as caught:
+        await enrolments.enrol_student(pb.EnrolStudentRequest(class_id=klass.id, new_student=student))
+    assert field in caught.value.metadata["field"]
+    assert await count(db, f"t-bad-{field}", "students") == before
+
+
+async def test_idempotent_enrolment_replays_refuses_reuse_and_blocks_concurrency(services, db):
+    schools, enrolments = services
+    _, klass = await make_school_and_class(schools, "t-idem")
+    request = pb.EnrolStudentRequest(class_id=klass.id, new_student=new_student(), request_id="key-1")
+    first = await enrolments.enrol_student(request)
+    again = await enrolments.enrol_student(request)
+    assert again == first
+    assert await count(db, "t-idem", "enrolments") == 1
+    other = pb.EnrolStudentRequest(
+        class_id=klass.id, new_student=new_student("Lê Văn Cường"), request_id="key-1"
+    )
+    with pytest.raises(InvalidArgument) as caught:
+        await enrolments.enrol_student(other)
+    assert caught.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    # Two at once with a fresh key: one wins, the other is told to retry.
+    racing = pb.EnrolStudentRequest(
+        class_id=klass.id, new_student=new_student("Đỗ Minh Khoa"), request_id="key-2"
+    )
+    results = await asyncio.gather(
+        enrolments.enrol_student(racing), enrolments.enrol_student(racing), return_exceptions=True
+    )
+    outcomes = sorted(type(r).__name__ for r in results)
+    assert outcomes in (["Aborted", "EnrolStudentResponse"], ["EnrolStudentResponse", "EnrolStudentResponse"])
+    if "Aborted" not in outcomes:
+        assert results[0] == results[1]
+    assert await count(db, "t-idem", "enrolments") == 2
+    assert Aborted  # imported for the expectation above
