@@ -78,11 +78,16 @@ fmt: install ## Format the Python code
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# ---------------------------------------------------------------- deployment
+.PHONY: helm-check
+helm-check: install ## Lint and render the Helm chart, validate every manifest, lint the Dockerfiles
+	bash scripts/helm-check.sh
+
 # ---------------------------------------------------------------- tests
 UNIT_AND_INTEGRATION := libs/common/tests services/*/tests
 
 .PHONY: test test-fast test-e2e
-test: install check-generated lint ## Everything CI runs: checks, unit, integration and end-to-end tests
+test: install check-generated lint helm-check ## Everything CI runs: checks, unit, integration and end-to-end tests
 	$(PYTEST) $(UNIT_AND_INTEGRATION)
 
 test-fast: install ## Unit and integration tests only (real PostgreSQL and NATS, no stack)
