@@ -53,9 +53,13 @@ clean: down ## Forget local data (databases, NATS streams, Keycloak)
 	rm -rf .run
 
 # ---------------------------------------------------------------- contracts
-.PHONY: proto check-generated lint-proto
-proto: install ## Regenerate libs/protos from protos/
+.PHONY: proto openapi check-generated lint-proto
+proto: install ## Regenerate libs/protos from protos/ (and the OpenAPI document)
 	bash scripts/gen-protos.sh
+	$(PY) -m gateway.openapi
+
+openapi: install ## Regenerate docs/api/openapi.json from the gateway
+	$(PY) -m gateway.openapi
 
 lint-proto: install
 	$(BUF) lint
@@ -65,6 +69,7 @@ check-generated: install ## Fail when generated code (protos, OpenAPI) drifts fr
 	  if ! diff -r -q $$tmp/school libs/protos/src/school >/dev/null; then \
 	    diff -r $$tmp/school libs/protos/src/school | head -40; rm -rf $$tmp; \
 	    echo "libs/protos is out of date: run 'make proto' and commit"; exit 1; fi; rm -rf $$tmp
+	$(PY) -m gateway.openapi --check
 	@echo "generated code is up to date"
 
 # ---------------------------------------------------------------- quality
@@ -72,7 +77,7 @@ check-generated: install ## Fail when generated code (protos, OpenAPI) drifts fr
 lint: install lint-proto ## ruff, mypy, buf lint
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy libs/common/src services/*/src deploy/local/src
+	$(PY) -m mypy libs/common/src services/*/src gateway/src deploy/local/src simulators/src
 
 fmt: install ## Format the Python code
 	$(PY) -m ruff format .
@@ -84,11 +89,22 @@ helm-check: install ## Lint and render the Helm chart, validate every manifest, 
 	bash scripts/helm-check.sh
 
 # ---------------------------------------------------------------- tests
-UNIT_AND_INTEGRATION := libs/common/tests services/*/tests
+UNIT_AND_INTEGRATION := libs/common/tests services/*/tests gateway/tests simulators/tests
 
 .PHONY: test test-fast test-e2e
 test: install check-generated lint helm-check ## Everything CI runs: checks, unit, integration and end-to-end tests
 	$(PYTEST) $(UNIT_AND_INTEGRATION)
+	$(MAKE) --no-print-directory test-e2e
+
+# Uses the running stack if there is one (make up); otherwise starts it and stops it afterwards.
+test-e2e: install ## End-to-end tests through the gateway with real Keycloak tokens
+	@if [ -f .run/stack.json ]; then \
+	  $(PYTEST) tests/e2e; \
+	else \
+	  $(PY) -m school_stack up || { $(PY) -m school_stack down; exit 1; }; \
+	  rc=0; $(PYTEST) tests/e2e || rc=$$?; \
+	  $(PY) -m school_stack down; exit $$rc; \
+	fi
 
 test-fast: install ## Unit and integration tests only (real PostgreSQL and NATS, no stack)
 	$(PYTEST) $(UNIT_AND_INTEGRATION)

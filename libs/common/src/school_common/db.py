@@ -142,6 +142,10 @@ class UnitOfWork:
             return
         try:
             if not self._committed:
+                if exc is None:
+                    # A read: keep what was loaded usable after the transaction ends (rollback would
+                    # expire it), e.g. for mapping rows to a response outside the block.
+                    session.expunge_all()
                 await session.rollback()
         finally:
             await session.close()

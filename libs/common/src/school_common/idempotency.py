@@ -20,7 +20,7 @@ from school_common.errors import Aborted, InvalidArgument, bilingual
 
 M = TypeVar("M", bound=Message)
 
-_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 def request_hash(request: Message) -> str:
@@ -32,7 +32,7 @@ def request_hash(request: Message) -> str:
 
 
 def validate_key(key: str) -> None:
-    if key and not _KEY_RE.match(key):
+    if key and not _KEY_RE.fullmatch(key):
         raise InvalidArgument(
             "INVALID_IDEMPOTENCY_KEY",
             bilingual(

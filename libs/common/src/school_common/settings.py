@@ -80,8 +80,6 @@ class CommonSettings(BaseSettings):
         env_file=None,
         extra="ignore",
         case_sensitive=False,
-        secrets_nested_delimiter="__",
-        secrets_dir_missing="ok",
     )
 
     environment: Environment = Environment.DEVELOPMENT
@@ -103,7 +101,14 @@ class CommonSettings(BaseSettings):
         secrets_dir = os.environ.get("SECRETS_DIR")
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if secrets_dir and os.path.isdir(secrets_dir):
-            sources.append(NestedSecretsSettingsSource(file_secret_settings, secrets_dir=secrets_dir))
+            sources.append(
+                NestedSecretsSettingsSource(
+                    file_secret_settings,
+                    secrets_dir=secrets_dir,
+                    secrets_nested_delimiter="__",
+                    secrets_dir_missing="error",
+                )
+            )
         return tuple(sources)
 
     @classmethod

@@ -1,0 +1,164 @@
+"""The OpenAPI document: built from the routes, with problem+json on every error response.
+
+``python -m gateway.openapi`` writes ``docs/api/openapi.json`` (sorted keys, two-space indent, trailing
+newline), so the committed file changes only when the API does; ``--check`` exits 1 when the committed
+file differs from what the code produces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi.openapi.utils import get_openapi
+
+from gateway.problems import PROBLEM_MEDIA_TYPE, PROBLEM_REF, TITLES, FieldError, Problem
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+API_VERSION = "1.0.0"
+TITLE = "Nền tảng trường học số — API / Digital school platform — API"
+DESCRIPTION = """\
+API công khai của nền tảng trường học số cho các Sở GD-ĐT và nhà trường: hồ sơ trường, lớp, học sinh và \
+điểm danh.
+/ The public API of the digital-school platform for education authorities and their schools: schools, \
+classes, students and attendance.
+
+**Xác thực / Authentication.** Mọi thao tác cần mã truy cập OpenID Connect (`Authorization: Bearer <token>`) \
+do realm Keycloak của đơn vị cấp; đơn vị của yêu cầu là realm đã cấp mã, không bao giờ lấy từ header hay \
+nội dung. / Every operation needs an OpenID Connect access token issued by the tenant's Keycloak realm; the \
+tenant of a request is the realm that issued the token, never a header or a body field.
+
+**Lỗi / Errors.** Mọi lỗi trả về `application/problem+json` (RFC 9457) với `type`, `title`, `status`, \
+`detail` (tiếng Việt / English), `instance`, `reason` (mã ổn định cho máy đọc), `trace_id` và `errors` \
+(các trường không hợp lệ). / Every error is `application/problem+json` (RFC 9457) with a stable \
+machine-readable `reason` and, for invalid input, `errors: [{field, message}]`.
+
+**Ghi an toàn khi thử lại / Safe retries.** Các thao tác POST nhận header `Idempotency-Key`. / POST \
+operations accept an `Idempotency-Key` header.
+
+**Giới hạn tần suất / Rate limits.** Vượt giới hạn nhận 429 kèm `Retry-After`. / Over the limit: 429 with \
+`Retry-After`.
+
+**Phân trang / Pagination.** Danh sách trả `{items, next_page_token}`; gửi lại `page_token` để lấy trang \
+sau. / Lists return `{items, next_page_token}`; pass it back as `page_token` for the next page.
+"""
+
+TAGS: list[dict[str, Any]] = [
+    {"name": "schools", "description": "Trường học của đơn vị / The tenant's schools"},
+    {"name": "classes", "description": "Lớp học theo năm học / Classes per school year"},
+    {"name": "students", "description": "Học sinh và việc xếp lớp / Students and enrolments"},
+    {"name": "attendance", "description": "Điểm danh và sĩ số lớp / Attendance and class rosters"},
+]
+
+# Every operation under /v1 may answer these.
+COMMON_ERRORS = (401, 429, 500, 503, 504)
+_METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": TITLES[status],
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}},
+    }
+    if status in (429, 503):
+        response["headers"] = {
+            "Retry-After": {"description": "Số giây nên chờ / seconds to wait", "schema": {"type": "integer"}}
+        }
+    if status == 401:
+        response["headers"] = {
+            "WWW-Authenticate": {"description": "Bearer challenge (RFC 6750)", "schema": {"type": "string"}}
+        }
+    return response
+
+
+def build(app: FastAPI) -> dict[str, Any]:
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        openapi_version=app.openapi_version,
+    )
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    problem.pop("$defs", None)
+    schemas["Problem"] = problem
+    schemas["FieldError"] = FieldError.model_json_schema(ref_template="#/components/schemas/{model}")
+    for path, item in schema.get("paths", {}).items():
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in list(responses):
+                if code.isdigit() and int(code) >= 400:
+                    responses[code] = _problem_response(int(code))
+                elif responses[code].get("description") == "Successful Response":
+                    responses[code]["description"] = "Thành công / Success"
+            if path.startswith("/v1/"):
+                for status in COMMON_ERRORS:
+                    responses.setdefault(str(status), _problem_response(status))
+    return schema
+
+
+def render(app: FastAPI) -> str:
+    return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def default_output() -> Path:
+    """``docs/api/openapi.json`` of the repository holding this source tree, else of the current directory."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "gateway" / "pyproject.toml").is_file() and (parent / "docs").is_dir():
+            return parent / "docs" / "api" / "openapi.json"
+    return Path.cwd() / "docs" / "api" / "openapi.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gateway.openapi", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--output", type=Path, default=None, help="where to write (default: docs/api/openapi.json)"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the file differs instead of writing it"
+    )
+    args = parser.parse_args(argv)
+
+    from gateway.app import create_app
+    from gateway.settings import GatewaySettings
+
+    # Defaults only: the document must not depend on the environment it is generated in.
+    settings = GatewaySettings.model_construct()
+    text = render(create_app(settings))
+    output: Path = args.output or default_output()
+    if args.check:
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current == text:
+            print(f"{output}: up to date")
+            return 0
+        diff = difflib.unified_diff(
+            current.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            fromfile=f"{output} (committed)",
+            tofile=f"{output} (generated)",
+            n=2,
+        )
+        sys.stdout.writelines(list(diff)[:200])
+        print(f"\n{output} is out of date: run `python -m gateway.openapi` (make openapi)", file=sys.stderr)
+        return 1
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

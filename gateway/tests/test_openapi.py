@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from gateway import openapi
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from gateway.tests.support import GatewayClient
+
+COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.json"
+
+
+def render() -> str:
+    return openapi.render(create_app(GatewaySettings.model_construct()))
+
+
+def test_committed_document_is_up_to_date() -> None:
+    assert COMMITTED.read_text(encoding="utf-8") == render(), "run: python -m gateway.openapi"
+
+
+def test_rendering_is_deterministic() -> None:
+    text = render()
+    assert text == render()
+    assert text.endswith("}\n")
+    assert json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n" == text
+
+
+def test_check_mode(tmp_path: Path) -> None:
+    target = tmp_path / "openapi.json"
+    assert openapi.main(["--check", "--output", str(target)]) == 1  # missing
+    assert openapi.main(["--output", str(target)]) == 0
+    assert openapi.main(["--check", "--output", str(target)]) == 0
+    target.write_text(target.read_text().replace("createSchool", "makeSchool"))
+    assert openapi.main(["--check", "--output", str(target)]) == 1
+
+
+def test_every_operation_is_secured_and_documents_problems() -> None:
+    document = json.loads(render())
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    operations = [(path, op) for path, item in document["paths"].items() for op in item.values()]
+    assert {op["operationId"] for _, op in operations} == {
+        "createSchool",
+        "listSchools",
+        "getSchool",
+        "createClass",
+        "listClasses",
+        "enrolStudent",
+        "listClassStudents",
+        "getClassRoster",
+    }
+    for path, op in operations:
+        assert path.startswith("/v1/")
+        assert op["security"] == [{"bearerAuth": []}]
+        assert op["tags"]
+        assert " / " in op["summary"]
+        for status in ("401", "429", "500", "503"):
+            assert status in op["responses"], (path, status)
+        for status, response in op["responses"].items():
+            if int(status) >= 400:
+                assert list(response["content"]) == ["application/problem+json"]
+                assert response["content"]["application/problem+json"]["schema"] == {
+                    "$ref": "#/components/schemas/Problem"
+                }
+    for method in ("post",):
+        for path, item in document["paths"].items():
+            if method in item:
+                names = [p["name"] for p in item[method].get("parameters", [])]
+                assert "Idempotency-Key" in names, path
+
+
+async def test_openapi_is_served(client: GatewayClient) -> None:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.json() == json.loads(render())

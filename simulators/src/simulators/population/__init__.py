@@ -1,0 +1,1 @@
+"""Stand-in for the national population database's citizen verification API (development and tests only)."""
