@@ -106,5 +106,17 @@ test-e2e: install ## End-to-end tests through the gateway with real Keycloak tok
 	  $(PY) -m school_stack down; exit $$rc; \
 	fi
 
+# Like test-e2e: uses the running stack, or starts one (with the rate limit out of the way) and stops it.
+.PHONY: bench
+bench: install ## Benchmarks: bare FastAPI, direct gRPC, gateway -> gRPC, enrol -> roster; reports in bench/results/
+	@if [ -f .run/stack.json ]; then \
+	  $(PY) -m bench.run; \
+	else \
+	  STACK_RATE_LIMIT_RPS=100000 STACK_RATE_LIMIT_BURST=100000 $(PY) -m school_stack up \
+	    || { $(PY) -m school_stack down; exit 1; }; \
+	  rc=0; $(PY) -m bench.run || rc=$$?; \
+	  $(PY) -m school_stack down; exit $$rc; \
+	fi
+
 test-fast: install ## Unit and integration tests only (real PostgreSQL and NATS, no stack)
 	$(PYTEST) $(UNIT_AND_INTEGRATION)

@@ -157,8 +157,13 @@ async def _run(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(t, timeout=settings.grpc.shutdown_grace_s)
         if nc is not None:
-            with contextlib.suppress(Exception):
-                await nc.drain()
+            # drain() flushes what was published; it waits up to 30 s by default, too long for a
+            # rolling update, and hangs on a connection that is reconnecting.
+            try:
+                await asyncio.wait_for(nc.drain(), timeout=min(settings.grpc.shutdown_grace_s, 5.0))
+            except Exception:
+                with contextlib.suppress(Exception):
+                    await nc.close()
         if verifier is not None:
             await verifier.aclose()
         await db.dispose()

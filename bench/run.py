@@ -1,0 +1,365 @@
+"""make bench: the request path and the event path, measured against baselines in the same run.
+
+Scenarios (each a fixed number of requests at a fixed concurrency, after a warm-up):
+- ``fastapi_bare``: a FastAPI app with one JSON endpoint under uvicorn, as the gateway runs — the HTTP floor;
+- ``grpc_direct``: ``ListClassStudents`` straight to student-record (token verified, RLS query);
+- ``gateway_grpc``: ``GET /v1/classes/{id}/students`` through the gateway (token verified twice, REST→gRPC);
+- ``enrol_to_roster``: ``POST /v1/classes/{id}/students`` until attendance's roster shows the student
+  (outbox → relay → JetStream → consumer), one at a time, measured as latency.
+
+Absolute numbers depend on the machine; the ratios between scenarios of one run are what to compare
+across runs. Reports go to ``bench/results/`` as Markdown and JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+from school.attendance.v1 import attendance_pb2 as at_pb
+from school.attendance.v1 import attendance_pb2_grpc as at_grpc
+from school.student_record.v1 import student_record_pb2 as pb
+from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    concurrency: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def load(
+    name: str, call: Callable[[], Awaitable[bool]], requests: int, concurrency: int, warmup: int
+) -> Result:
+    for _ in range(warmup):
+        await call()
+    latencies: list[float] = []
+    errors = 0
+    remaining = requests
+
+    async def worker() -> None:
+        nonlocal remaining, errors
+        while remaining > 0:
+            remaining -= 1
+            began = time.perf_counter()
+            ok = await call()
+            latencies.append((time.perf_counter() - began) * 1000)
+            if not ok:
+                errors += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - began
+    return Result(
+        name,
+        requests,
+        errors,
+        concurrency,
+        round(seconds, 3),
+        round(requests / seconds, 1),
+        round(percentile(latencies, 50), 2),
+        round(percentile(latencies, 90), 2),
+        round(percentile(latencies, 99), 2),
+        round(max(latencies), 2),
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def start_bare_fastapi() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measurement
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient() as client:
+        for _ in range(100):
+            try:
+                if (await client.get(f"{url}/ping")).status_code == 200:
+                    return process, url
+            except httpx.HTTPError:
+                await asyncio.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the bare FastAPI app did not start")
+
+
+async def token(stack: dict[str, Any]) -> str:
+    kc = stack["keycloak"]
+    realm = kc["realms"]["demo"]
+    user = next(u for u in realm["users"] if "authority_admin" in u["roles"])
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.post(
+            f"{kc['base_url']}/realms/{realm['realm']}/protocol/openid-connect/token",
+            data={
+                "grant_type": "password",
+                "client_id": realm["clients"]["dev_cli"],
+                "username": user["username"],
+                "password": user["password"],
+            },
+        )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+
+def letters(n: int) -> str:
+    """Names take letters only: 0 → A, 25 → Z, 26 → BA."""
+    out = ""
+    while True:
+        n, r = divmod(n, 26)
+        out = chr(65 + r) + out
+        if n == 0:
+            return out
+
+
+async def make_class(api: httpx.AsyncClient, students: int) -> str:
+    school = (
+        await api.post(
+            "/v1/schools",
+            json={"name": f"Trường Đo Tải {os.getpid()}-{time.time_ns()}", "levels": ["lower_secondary"]},
+        )
+    ).json()
+    klass = (
+        await api.post(
+            f"/v1/schools/{school['id']}/classes", json={"name": "6B", "grade": 6, "school_year": "2025-2026"}
+        )
+    ).json()
+    for n in range(students):
+        response = await api.post(
+            f"/v1/classes/{klass['id']}/students",
+            json={
+                "student": {
+                    "full_name": f"Học Sinh {letters(n)}",
+                    "date_of_birth": "2014-06-01",
+                    "sex": "male",
+                }
+            },
+        )
+        response.raise_for_status()
+    return str(klass["id"])
+
+
+async def enrol_to_roster(
+    api: httpx.AsyncClient, roster_stub: Any, metadata: tuple, class_id: str, samples: int
+) -> Result:
+    latencies = []
+    errors = 0
+    began_all = time.perf_counter()
+    for n in range(samples):
+        began = time.perf_counter()
+        response = await api.post(
+            f"/v1/classes/{class_id}/students",
+            json={
+                "student": {
+                    "full_name": f"Người Đo {letters(n)}",
+                    "date_of_birth": "2014-06-01",
+                    "sex": "female",
+                }
+            },
+        )
+        if response.status_code != 201:
+            errors += 1
+            continue
+        student_id = response.json()["student"]["id"]
+        deadline = began + 10
+        while time.perf_counter() < deadline:
+            roster = await roster_stub.GetClassRoster(
+                at_pb.GetClassRosterRequest(class_id=class_id), metadata=metadata, timeout=5
+            )
+            if any(e.student_id == student_id for e in roster.entries):
+                latencies.append((time.perf_counter() - began) * 1000)
+                break
+            await asyncio.sleep(0.002)
+        else:
+            errors += 1
+    seconds = time.perf_counter() - began_all
+    return Result(
+        "enrol_to_roster",
+        samples,
+        errors,
+        1,
+        round(seconds, 3),
+        round(samples / seconds, 1),
+        round(percentile(latencies, 50), 2),
+        round(percentile(latencies, 90), 2),
+        round(percentile(latencies, 99), 2),
+        round(max(latencies or [float("nan")]), 2),
+    )
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    stack = json.loads((REPO / ".run" / "stack.json").read_text())
+    bearer = await token(stack)
+    metadata = (("authorization", f"Bearer {bearer}"),)
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    results: list[Result] = []
+    bare, bare_url = await start_bare_fastapi()
+    try:
+        async with (
+            httpx.AsyncClient(base_url=bare_url, limits=limits, timeout=10) as bare_client,
+            httpx.AsyncClient(
+                base_url=stack["gateway_url"],
+                limits=limits,
+                timeout=10,
+                headers={"Authorization": f"Bearer {bearer}"},
+            ) as api,
+            grpc.aio.insecure_channel(stack["services"]["student-record"]["grpc"]) as sr_channel,
+            grpc.aio.insecure_channel(stack["services"]["attendance"]["grpc"]) as at_channel,
+        ):
+            class_id = await make_class(api, args.class_size)
+            sr = pb_grpc.StudentRecordServiceStub(sr_channel)
+            request = pb.ListClassStudentsRequest(class_id=class_id)
+
+            async def call_bare() -> bool:
+                return (await bare_client.get("/v1/ping")).status_code == 200
+
+            async def call_grpc() -> bool:
+                response = await sr.ListClassStudents(request, metadata=metadata, timeout=10)
+                return len(response.students) == args.class_size
+
+            async def call_gateway() -> bool:
+                response = await api.get(f"/v1/classes/{class_id}/students")
+                return response.status_code == 200 and len(response.json()["items"]) == args.class_size
+
+            for name, call in (
+                ("fastapi_bare", call_bare),
+                ("grpc_direct", call_grpc),
+                ("gateway_grpc", call_gateway),
+            ):
+                results.append(await load(name, call, args.requests, args.concurrency, args.warmup))
+                print(f"  {results[-1]}", flush=True)
+            roster_class = await make_class(api, 0)
+            results.append(
+                await enrol_to_roster(
+                    api, at_grpc.AttendanceServiceStub(at_channel), metadata, roster_class, args.events
+                )
+            )
+            print(f"  {results[-1]}", flush=True)
+    finally:
+        bare.terminate()
+        bare.wait(10)
+    by = {r.name: r for r in results}
+    ratios = {
+        "gateway_rps_vs_bare_fastapi": round(by["gateway_grpc"].rps / by["fastapi_bare"].rps, 3),
+        "gateway_rps_vs_direct_grpc": round(by["gateway_grpc"].rps / by["grpc_direct"].rps, 3),
+        "gateway_p50_vs_direct_grpc_p50": round(by["gateway_grpc"].p50_ms / by["grpc_direct"].p50_ms, 3),
+        "gateway_p99_vs_direct_grpc_p99": round(by["gateway_grpc"].p99_ms / by["grpc_direct"].p99_ms, 3),
+        "direct_grpc_rps_vs_bare_fastapi": round(by["grpc_direct"].rps / by["fastapi_bare"].rps, 3),
+    }
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "settings": {
+            "requests": args.requests,
+            "concurrency": args.concurrency,
+            "warmup": args.warmup,
+            "class_size": args.class_size,
+            "events": args.events,
+        },
+        "results": [asdict(r) for r in results],
+        "ratios": ratios,
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    rows = [
+        "| scenario | requests | errors | concurrency | req/s | p50 ms | p90 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["results"]:
+        rows.append(
+            f"| {r['name']} | {r['requests']} | {r['errors']} | {r['concurrency']} | {r['rps']} | "
+            f"{r['p50_ms']} | {r['p90_ms']} | {r['p99_ms']} | {r['max_ms']} |"
+        )
+    ratios = "\n".join(f"| {k} | {v} |" for k, v in report["ratios"].items())
+    s = report["settings"]
+    return f"""# Benchmark report — {report["when"]}
+
+Machine: {report["machine"]["cpus"]} CPUs, Python {report["machine"]["python"]},
+{report["machine"]["platform"]}.
+Load generator, stack and baselines share this machine; compare ratios, not absolute numbers, across runs.
+Each throughput scenario: {s["requests"]} requests at concurrency {s["concurrency"]} after {s["warmup"]}
+warm-up requests; the class listed holds {s["class_size"]} students. `enrol_to_roster`: {s["events"]}
+sequential enrolments, each timed from the POST until attendance's roster (gRPC) shows the student.
+
+{chr(10).join(rows)}
+
+| ratio | value |
+|---|---:|
+{ratios}
+"""
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--class-size", type=int, default=30)
+    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--label", default="")
+    arguments = parser.parse_args()
+    print("benchmarking (this takes a minute or two)…", flush=True)
+    report = asyncio.run(main(arguments))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = datetime.now(UTC).strftime("%Y-%m-%d-%H%M") + (f"-{arguments.label}" if arguments.label else "")
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    (RESULTS / f"{stem}.md").write_text(markdown(report))
+    (RESULTS / "latest.md").write_text(markdown(report))
+    print(markdown(report))
+    print(f"reports: bench/results/{stem}.md and .json")
