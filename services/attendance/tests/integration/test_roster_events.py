@@ -262,7 +262,7 @@ async def _fetch(psub):
         return []
 
 
-def test_the_roster_consumer_subscribes_to_student_record_events():
+async def test_the_roster_consumer_subscribes_to_student_record_events():
     subscription = ATTENDANCE.subscriptions(None)[0]  # type: ignore[arg-type]
     assert subscription.durable == "attendance-rosters"
     assert set(subscription.handlers) == {

