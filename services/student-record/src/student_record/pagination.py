@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from student_record.domain.rules import invalid
 
@@ -28,3 +30,17 @@ def decode_token(token: str) -> uuid.UUID | None:
 
 def encode_token(last_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
+
+
+class HasId(Protocol):
+    id: uuid.UUID
+
+
+R = TypeVar("R", bound=HasId)
+
+
+def page(rows: Sequence[R], limit: int) -> tuple[Sequence[R], str]:
+    """Rows fetched with ``limit + 1``: the page itself and the token of the next one ("" at the end)."""
+    if len(rows) <= limit:
+        return rows, ""
+    return rows[:limit], encode_token(rows[limit - 1].id)

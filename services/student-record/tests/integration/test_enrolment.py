@@ -201,3 +201,37 @@ async def test_idempotent_enrolment_replays_refuses_reuse_and_blocks_concurrency
         assert results[0] == results[1]
     assert await count(db, "t-idem", "enrolments") == 2
     assert Aborted  # imported for the expectation above
+
+
+async def test_lists_are_paged_with_cursors(services):
+    schools, enrolments = services
+    school, klass = await make_school_and_class(schools, "t-pages")
+    for name in ("6A2", "6A3"):
+        await schools.create_class(
+            pb.CreateClassRequest(school_id=school.id, name=name, grade=6, school_year="2025-2026")
+        )
+    first = await schools.list_classes(pb.ListClassesRequest(school_id=school.id, page_size=2))
+    assert [c.name for c in first.classes] == ["6A1", "6A2"]
+    assert first.next_page_token
+    second = await schools.list_classes(
+        pb.ListClassesRequest(school_id=school.id, page_size=2, page_token=first.next_page_token)
+    )
+    assert [c.name for c in second.classes] == ["6A3"]
+    assert second.next_page_token == ""
+    for n in range(3):
+        await enrolments.enrol_student(
+            pb.EnrolStudentRequest(class_id=klass.id, new_student=new_student(f"Nguyễn Văn {'ABC'[n]}"))
+        )
+    page_one = await enrolments.list_class_students(
+        pb.ListClassStudentsRequest(class_id=klass.id, page_size=2)
+    )
+    page_two = await enrolments.list_class_students(
+        pb.ListClassStudentsRequest(class_id=klass.id, page_size=2, page_token=page_one.next_page_token)
+    )
+    assert len(page_one.students) == 2
+    assert len(page_two.students) == 1
+    assert not page_two.next_page_token
+    with pytest.raises(InvalidArgument):
+        await schools.list_classes(pb.ListClassesRequest(school_id=school.id, page_token="!!not-a-token!!"))
+    with pytest.raises(InvalidArgument):
+        await schools.list_classes(pb.ListClassesRequest(school_id=school.id, page_size=-1))

@@ -17,7 +17,7 @@ from student_record.authz import MANAGE_CLASSES, READ_RECORDS, require
 from student_record.domain import rules
 from student_record.enrolments import repository
 from student_record.models import Enrolment, Guardian, Student
-from student_record.pagination import decode_token, encode_token, page_size
+from student_record.pagination import decode_token, page, page_size
 from student_record.schools.repository import get_class
 from student_record.schools.service import class_not_found
 
@@ -150,9 +150,7 @@ class EnrolmentService:
             if class_id is None or await get_class(uow.session, class_id) is None:
                 raise class_not_found()
             rows = await repository.list_class_students(uow.session, class_id, after, limit + 1)
-            more = len(rows) > limit
-            rows = rows[:limit]
+            items, token = page(rows, limit)
             return pb.ListClassStudentsResponse(
-                students=[mappers.student(r) for r in rows],
-                next_page_token=encode_token(rows[-1].id) if more else "",
+                students=[mappers.student(r) for r in items], next_page_token=token
             )

@@ -14,7 +14,7 @@ from student_record import mappers
 from student_record.authz import MANAGE_CLASSES, MANAGE_SCHOOLS, READ_RECORDS, require
 from student_record.domain import rules
 from student_record.models import School, SchoolClass
-from student_record.pagination import decode_token, encode_token, page_size
+from student_record.pagination import decode_token, page, page_size
 from student_record.schools import repository
 
 
@@ -61,12 +61,8 @@ class SchoolService:
         after = decode_token(request.page_token)
         async with self.db.unit_of_work(principal.tenant) as uow:
             rows = await repository.list_schools(uow.session, after, limit + 1)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return pb.ListSchoolsResponse(
-            schools=[mappers.school(r) for r in rows],
-            next_page_token=encode_token(rows[-1].id) if more else "",
-        )
+        items, token = page(rows, limit)
+        return pb.ListSchoolsResponse(schools=[mappers.school(r) for r in items], next_page_token=token)
 
     async def get_school(self, request: pb.GetSchoolRequest) -> pb.GetSchoolResponse:
         principal = require(READ_RECORDS)
@@ -130,9 +126,5 @@ class SchoolService:
             if school_id is None or await repository.get_school(uow.session, school_id) is None:
                 raise school_not_found()
             rows = await repository.list_classes(uow.session, school_id, after, limit + 1)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return pb.ListClassesResponse(
-            classes=[mappers.school_class(r) for r in rows],
-            next_page_token=encode_token(rows[-1].id) if more else "",
-        )
+        items, token = page(rows, limit)
+        return pb.ListClassesResponse(classes=[mappers.school_class(r) for r in items], next_page_token=token)
