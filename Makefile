@@ -98,7 +98,7 @@ test: install check-generated lint helm-check ## Everything CI runs: checks, uni
 
 # Uses the running stack if there is one (make up); otherwise starts it and stops it afterwards.
 test-e2e: install ## End-to-end tests through the gateway with real Keycloak tokens
-	@if [ -f .run/stack.json ]; then \
+	@if $(PY) -m school_stack running; then \
 	  $(PYTEST) tests/e2e; \
 	else \
 	  $(PY) -m school_stack up || { $(PY) -m school_stack down; exit 1; }; \
@@ -109,7 +109,7 @@ test-e2e: install ## End-to-end tests through the gateway with real Keycloak tok
 # Like test-e2e: uses the running stack, or starts one (with the rate limit out of the way) and stops it.
 .PHONY: bench
 bench: install ## Benchmarks: bare FastAPI, direct gRPC, gateway -> gRPC, enrol -> roster; reports in bench/results/
-	@if [ -f .run/stack.json ]; then \
+	@if $(PY) -m school_stack running; then \
 	  $(PY) -m bench.run; \
 	else \
 	  STACK_RATE_LIMIT_RPS=100000 STACK_RATE_LIMIT_BURST=100000 $(PY) -m school_stack up \

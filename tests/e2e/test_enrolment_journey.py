@@ -86,13 +86,10 @@ def test_tokens_from_outside_the_tenant_realms_or_for_another_audience_get_401(c
     # A real token of the national e-ID stand-in realm: not a tenant realm.
     citizen = stack["keycloak"]["vneid"]["citizens"][0]
     vneid = tokens.password_grant("vneid", "admin-cli", citizen["personal_id"], citizen["password"])
-    checked = 0
     for grant in (wrong_audience, vneid):
-        if grant.status_code == 200:
-            with client_for(grant.json()["access_token"]) as api:
-                assert api.get("/v1/schools").status_code == 401
-            checked += 1
-    assert checked >= 1, "could not obtain any foreign token to test with"
+        assert grant.status_code == 200, grant.text  # both are real tokens Keycloak issued
+        with client_for(grant.json()["access_token"]) as api:
+            assert api.get("/v1/schools").status_code == 401
 
 
 def test_a_tampered_token_gets_401(client_for, tokens):

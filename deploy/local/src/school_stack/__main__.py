@@ -7,7 +7,7 @@ import sys
 
 from school_stack import stack
 
-USAGE = "usage: python -m school_stack {run|up|down|status}"
+USAGE = "usage: python -m school_stack {run|up|down|status|running}"
 
 
 def main(argv: list[str]) -> int:
@@ -18,6 +18,8 @@ def main(argv: list[str]) -> int:
         return stack.up()
     if command == "down":
         return stack.down()
+    if command == "running":
+        return stack.running()
     if command == "status":
         return asyncio.run(stack.status())
     print(USAGE, file=sys.stderr)

@@ -33,7 +33,6 @@ from school_common.testing.servers import (
     nats_command,
     pg_system_user,
     postgres_command,
-    wait_port,
     wait_postgres,
 )
 
@@ -132,8 +131,9 @@ class Stack:
     stopping: bool = False
 
     def _record_pids(self) -> None:
-        pids = [c.process.popen.pid for c in self.children if c.process is not None]
-        PIDS_FILE.write_text("\n".join(map(str, pids)) + "\n")
+        # pid and start time: 'down' signals a process group only if its leader is still that process.
+        lines = [f"{c.process.popen.pid} {_started(c.process.popen.pid)}" for c in self.children if c.process]
+        PIDS_FILE.write_text("\n".join(lines) + "\n")
 
     def launch(self, child: Child) -> Child:
         child.start()
@@ -228,7 +228,12 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
     kc = stack.launch(Child("keycloak", kc_argv, env=kc_env))
 
     nats_child = stack.launch(Child("nats", nats_command(NATS_PORT, DATA / "nats", NATS_MONITOR_PORT)))
-    await stack.wait("NATS JetStream", lambda: _port_ok(NATS_PORT), 30, nats_child)
+    await stack.wait(
+        "NATS JetStream",
+        lambda: http_ok(f"http://{HOST}:{NATS_MONITOR_PORT}/healthz?js-enabled-only=true"),
+        30,
+        nats_child,
+    )
 
     # Stand-ins for the national systems (simulators/README.md).
     population = stack.launch(
@@ -333,11 +338,6 @@ async def _pg_ok() -> bool:
     return True
 
 
-async def _port_ok(port: int) -> bool:
-    await wait_port(port, timeout_s=0.5)
-    return True
-
-
 async def _migrate(python: str, spec: ServiceSpec) -> None:
     env = base_env() | database_env(spec)
     proc = await asyncio.create_subprocess_exec(
@@ -398,7 +398,10 @@ async def supervise(stack: Stack, stop: asyncio.Event) -> None:
                     continue
                 child.restarts += 1
                 _say(f"{child.name} exited ({code}); restarting ({child.restarts}/5)")
-                await asyncio.sleep(min(2**child.restarts, 10))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=min(2**child.restarts, 10))
+                if stop.is_set():
+                    return
                 child.start()
                 stack._record_pids()
 
@@ -408,7 +411,7 @@ async def run_foreground() -> int:
     if _running_pid() not in (None, os.getpid()):
         _say("a stack is already running: 'make down' stops it")
         return 1
-    PID_FILE.write_text(str(os.getpid()))
+    PID_FILE.write_text(f"{os.getpid()} {_started(os.getpid())}")
     STACK_FILE.unlink(missing_ok=True)
     stack = Stack()
     stop = asyncio.Event()
@@ -439,13 +442,30 @@ async def run_foreground() -> int:
     return code
 
 
+def _started(pid: int) -> str:
+    import psutil
+
+    try:
+        return f"{psutil.Process(pid).create_time():.2f}"
+    except psutil.Error:
+        return "gone"
+
+
 def _running_pid() -> int | None:
     try:
-        pid = int(PID_FILE.read_text().strip())
-        os.kill(pid, 0)
-        return pid
-    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        pid, started = PID_FILE.read_text().split()
+        return int(pid) if _started(int(pid)) == started else None
+    except (FileNotFoundError, ValueError):
         return None
+
+
+def running() -> int:
+    """0 when a supervisor is alive and its stack is ready (for the Makefile), 1 otherwise."""
+    try:
+        ready = json.loads(STACK_FILE.read_text()).get("state") == "ready"
+    except (FileNotFoundError, ValueError):
+        ready = False
+    return 0 if ready and _running_pid() else 1
 
 
 def up(timeout_s: float = 900) -> int:
@@ -493,9 +513,11 @@ def down(timeout_s: float = 60) -> int:
             time.sleep(0.3)
     # Whatever the supervisor could not stop (it was killed, say): its children's process groups.
     if PIDS_FILE.exists():
-        for line in PIDS_FILE.read_text().split():
+        for line in PIDS_FILE.read_text().splitlines():
             with contextlib.suppress(ProcessLookupError, ValueError, PermissionError):
-                os.killpg(int(line), signal.SIGKILL)
+                child_pid, started = line.split()
+                if _started(int(child_pid)) == started:  # not a recycled pid
+                    os.killpg(int(child_pid), signal.SIGKILL)
         PIDS_FILE.unlink(missing_ok=True)
     if pid and _running_pid():
         with contextlib.suppress(ProcessLookupError):

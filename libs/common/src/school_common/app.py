@@ -28,6 +28,7 @@ from school_common.events.nats import connect
 from school_common.events.outbox import Outbox
 from school_common.events.relay import Relay
 from school_common.grpc.server import build_server, follow_readiness, mark_live, mark_stopping
+from school_common.idempotency import purge_expired
 from school_common.logging import configure_logging
 from school_common.settings import ServiceSettings
 from school_common.telemetry import configure_telemetry
@@ -94,7 +95,11 @@ async def start(definition: ServiceDefinition, settings: ServiceSettings, compon
     bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     running = Running(port=0, stop=stop, task=None)  # type: ignore[arg-type]
     running.task = asyncio.create_task(_run(definition, settings, components, stop, bound, running))
-    running.port = await bound
+    try:
+        running.port = await bound
+    except RuntimeError:
+        await running.task  # raises what went wrong (a port in use, a bad setting)
+        raise
     return running
 
 
@@ -110,16 +115,19 @@ async def _run(
     deps = Deps(settings=settings, db=db, outbox=Outbox(definition.name))
     api = "serve" in components
     verifier = TokenVerifier(settings.auth) if api else None
-    server, health_servicer, port = build_server(
-        settings.grpc,
-        domain=f"{definition.name.replace('_', '-')}.school",
-        verifier=verifier,
-        register=definition.servicers(deps) if api else (),
-        service_names=definition.service_names if api else (),
-    )
+    server: grpc.aio.Server | None = None
+    health_servicer = None
     tasks: list[asyncio.Task[Any]] = []
+    workers: list[asyncio.Task[Any]] = []  # relay and consumers: readiness fails if one of them ends
     nc: Nats | None = None
     try:
+        server, health_servicer, port = build_server(
+            settings.grpc,
+            domain=f"{definition.name.replace('_', '-')}.school",
+            verifier=verifier,
+            register=definition.servicers(deps) if api else (),
+            service_names=definition.service_names if api else (),
+        )
         await server.start()
         await mark_live(health_servicer)
         bound.set_result(port)
@@ -129,6 +137,7 @@ async def _run(
         checks: dict[str, Callable[[], Any]] = {"database": db.ping}
         if needs_nats:
             checks["nats"] = lambda: _nats_ok(nc)
+            checks["workers"] = lambda: _workers_ok(workers)
         tasks.append(
             asyncio.create_task(
                 follow_readiness(health_servicer, checks, settings.grpc.readiness_interval_s, stop)
@@ -141,21 +150,29 @@ async def _run(
             js = nc.jetstream()
             if "relay" in components and definition.produces_events:
                 running.relay = Relay(db, js, definition.name)
-                tasks.append(asyncio.create_task(running.relay.run(stop)))
+                workers.append(asyncio.create_task(running.relay.run(stop)))
+            if "relay" in components:
+                tasks.append(asyncio.create_task(_maintenance(db, stop)))
             if "worker" in components and definition.subscriptions is not None:
                 running.consumer = ConsumerRunner(db, js, definition.subscriptions(deps))
-                tasks.append(asyncio.create_task(running.consumer.run(stop)))
+                workers.append(asyncio.create_task(running.consumer.run(stop)))
         await stop.wait()
     finally:
         if not bound.done():
             bound.set_exception(RuntimeError("component failed to start"))
         log.info("component stopping", extra={"components": sorted(components)})
-        await mark_stopping(health_servicer)
-        await server.stop(settings.grpc.shutdown_grace_s)
         stop.set()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+        if health_servicer is not None:
+            await mark_stopping(health_servicer)
+        if server is not None:
+            await server.stop(settings.grpc.shutdown_grace_s)
+        # Relay and consumers finish the message or batch in hand (they watch `stop`), then end.
+        for t in [*workers, *tasks]:
+            try:
                 await asyncio.wait_for(t, timeout=settings.grpc.shutdown_grace_s)
+            except Exception as exc:  # a task that ended in error, or did not end in time
+                if not isinstance(exc, TimeoutError | asyncio.CancelledError):
+                    log.error("component task failed", extra={"error": type(exc).__name__})
         if nc is not None:
             # drain() flushes what was published; it waits up to 30 s by default, too long for a
             # rolling update, and hangs on a connection that is reconnecting.
@@ -167,6 +184,25 @@ async def _run(
         if verifier is not None:
             await verifier.aclose()
         await db.dispose()
+
+
+async def _maintenance(db: Database, stop: asyncio.Event, every_s: float = 600.0) -> None:
+    """Cross-tenant housekeeping, run by the relay component (one per service): expired idempotency keys."""
+    while not stop.is_set():
+        try:
+            async with db.unit_of_work(None, infrastructure=True) as uow:
+                purged = await purge_expired(uow)
+                await uow.commit()
+            if purged:
+                log.info("expired idempotency keys purged", extra={"count": purged})
+        except Exception as exc:
+            log.warning("maintenance pass failed", extra={"error": type(exc).__name__})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every_s)
+
+
+async def _workers_ok(workers: list[asyncio.Task[Any]]) -> bool:
+    return not any(t.done() for t in workers)
 
 
 async def _nats_ok(nc: Nats | None) -> bool:
@@ -189,12 +225,22 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
         log.info("migrations applied")
         return
     components = {"serve", "worker", "relay"} if component == "all" else {component}
-    asyncio.run(_main(definition, settings, components))
+    raise SystemExit(asyncio.run(_main(definition, settings, components)))
 
 
-async def _main(definition: ServiceDefinition, settings: ServiceSettings, components: set[str]) -> None:
-    running = await start(definition, settings, components)
+async def _main(definition: ServiceDefinition, settings: ServiceSettings, components: set[str]) -> int:
+    stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, running.stop.set)
+    for sig in (signal.SIGTERM, signal.SIGINT):  # before start-up, so an early SIGTERM is graceful too
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        running = await start(definition, settings, components)
+    except Exception as exc:
+        log.error("component failed to start", extra={"error": type(exc).__name__, "detail": str(exc)[:200]})
+        return 1
+    if stopping.is_set():
+        running.stop.set()
+    loop.add_signal_handler(signal.SIGTERM, running.stop.set)
+    loop.add_signal_handler(signal.SIGINT, running.stop.set)
     await running.task
+    return 0

@@ -23,8 +23,13 @@ from school_common.settings import AuthSettings
 
 log = logging.getLogger(__name__)
 
-_TENANT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_TENANT_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
+
+
+def valid_tenant(tenant: str) -> bool:
+    """A tenant slug as realm names carry it: lower-case letters, digits and inner hyphens, at most 63."""
+    return bool(_TENANT_RE.fullmatch(tenant))
 
 
 def _bad(en: str, vi: str = "Mã truy cập không hợp lệ") -> Unauthenticated:
@@ -55,7 +60,7 @@ class TokenVerifier:
         if not issuer.startswith(prefix):
             raise _bad("token issuer is not a tenant realm of this platform")
         tenant = issuer[len(prefix) :]
-        if not _TENANT_RE.match(tenant):
+        if not valid_tenant(tenant):
             raise _bad("token issuer is not a tenant realm of this platform")
         return tenant
 
@@ -108,13 +113,21 @@ class TokenVerifier:
         now = time.monotonic()
         if cached and kid in cached.keys and now - cached.fetched_at < self.settings.jwks_cache_s:
             return cached.keys[kid]
+        _bound(self._locks)
         lock = self._locks.setdefault(tenant, asyncio.Lock())
         async with lock:
             cached = self._keys.get(tenant)
             # Another request may have refreshed the keys while this one waited for the lock.
             fresh = cached is not None and time.monotonic() - cached.fetched_at < 5
             if not fresh:
-                await self._refresh(tenant)
+                try:
+                    await self._refresh(tenant)
+                except Unavailable:
+                    # Keycloak briefly away: keys it published before are still the realm's keys.
+                    if cached is not None and kid in cached.keys:
+                        log.warning("jwks refresh failed; using cached keys", extra={"tenant": tenant})
+                        return cached.keys[kid]
+                    raise
             cached = self._keys.get(tenant)
             if cached is None or kid not in cached.keys:
                 raise _bad("token signed by an unknown key")
@@ -136,6 +149,7 @@ class TokenVerifier:
                 bilingual("Không kiểm tra được mã truy cập lúc này", "cannot verify tokens right now"),
             ) from exc
         if response.status_code == 404:
+            _bound(self._failures)
             self._failures[tenant] = time.monotonic()
             raise _bad("unknown tenant realm")
         if response.status_code != 200:
@@ -151,8 +165,19 @@ class TokenVerifier:
                 keys[jwk["kid"]] = jwt.PyJWK(jwk)
             except jwt.PyJWTError:
                 continue
+        _bound(self._keys)
         self._keys[tenant] = _Keys(keys=keys, fetched_at=time.monotonic())
         self._failures.pop(tenant, None)
+
+
+# Tenants come from unverified issuers before a key is found: the per-tenant maps stay bounded so
+# made-up realm names cannot grow them without limit.
+MAX_TRACKED_TENANTS = 1024
+
+
+def _bound(mapping: dict[str, Any]) -> None:
+    while len(mapping) >= MAX_TRACKED_TENANTS:
+        mapping.pop(next(iter(mapping)))
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -31,6 +31,9 @@ NAMING_CONVENTION = {
 }
 
 TENANT_SETTING = "app.tenant_id"
+# Set (SET LOCAL) only by the outbox relay and maintenance jobs, which work across tenants on the
+# infrastructure tables; no tenant data table has a policy that looks at it.
+INFRASTRUCTURE_SETTING = "app.infrastructure"
 
 
 def new_metadata() -> MetaData:
@@ -75,8 +78,8 @@ class Database:
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
 
-    def unit_of_work(self, tenant: str | None) -> UnitOfWork:
-        return UnitOfWork(self, tenant)
+    def unit_of_work(self, tenant: str | None, *, infrastructure: bool = False) -> UnitOfWork:
+        return UnitOfWork(self, tenant, infrastructure=infrastructure)
 
     async def ping(self) -> bool:
         try:
@@ -93,13 +96,15 @@ class Database:
 class UnitOfWork:
     """One transaction. Use cases call :meth:`commit`; leaving without it rolls back.
 
-    ``tenant`` is set with ``SET LOCAL`` for RLS; ``None`` is for infrastructure tables only
-    (outbox relay, inbox) and sees no tenant rows.
+    ``tenant`` is set with ``SET LOCAL`` for RLS; without one nothing tenant-owned is visible.
+    ``infrastructure=True`` (the relay, maintenance) reaches the outbox and idempotency rows of every
+    tenant, and still no tenant data.
     """
 
-    def __init__(self, db: Database, tenant: str | None) -> None:
+    def __init__(self, db: Database, tenant: str | None, *, infrastructure: bool = False) -> None:
         self.db = db
         self.tenant = tenant
+        self.infrastructure = infrastructure
         self._session: AsyncSession | None = None
         self._committed = False
         self._notify: set[str] = set()
@@ -118,6 +123,10 @@ class UnitOfWork:
                 await self._session.execute(
                     text("SELECT set_config(:name, :tenant, true)"),
                     {"name": TENANT_SETTING, "tenant": self.tenant},
+                )
+            if self.infrastructure:
+                await self._session.execute(
+                    text("SELECT set_config(:name, 'on', true)"), {"name": INFRASTRUCTURE_SETTING}
                 )
         except BaseException:
             await self._session.close()

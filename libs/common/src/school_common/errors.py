@@ -50,6 +50,12 @@ class Unauthenticated(DomainError):
     code = grpc.StatusCode.UNAUTHENTICATED
 
 
+class Internal(DomainError):
+    """A bug: the caller learns nothing more than that it was ours."""
+
+    code = grpc.StatusCode.INTERNAL
+
+
 class Unavailable(DomainError):
     """A dependency (database, broker) is down: nothing was written; the caller may retry."""
 

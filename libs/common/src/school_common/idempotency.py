@@ -15,10 +15,15 @@ from typing import TypeVar
 from google.protobuf.message import Message
 from sqlalchemy import text
 
+from school_common.context import current_principal
 from school_common.db import UnitOfWork
 from school_common.errors import Aborted, InvalidArgument, bilingual
 
 M = TypeVar("M", bound=Message)
+
+# Stored responses carry personal data (names, phones): they are kept for a day, long enough for any
+# client's retries, and then purged by the relay component's maintenance loop.
+RETENTION_HOURS = 24
 
 _KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
 
@@ -29,6 +34,21 @@ def request_hash(request: Message) -> str:
     if "request_id" in clone.DESCRIPTOR.fields_by_name:
         clone.ClearField("request_id")
     return hashlib.sha256(clone.SerializeToString(deterministic=True)).hexdigest()
+
+
+def _subject() -> str:
+    """Keys belong to the caller who made them: another user of the tenant never gets their response."""
+    principal = current_principal()
+    return principal.subject if principal is not None else ""
+
+
+async def purge_expired(uow: UnitOfWork) -> int:
+    """Deletes keys past their retention, across tenants (a unit of work with ``infrastructure=True``)."""
+    result = await uow.session.execute(
+        text("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => :h)"),
+        {"h": RETENTION_HOURS},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def validate_key(key: str) -> None:
@@ -49,9 +69,10 @@ async def replay(
     if not key:
         return None
     validate_key(key)
+    subject = _subject()
     locked = await uow.session.scalar(
         text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"),
-        {"k": f"{uow.tenant}:{key}"},
+        {"k": f"{uow.tenant}:{subject}:{key}"},
     )
     if not locked:
         raise Aborted(
@@ -63,7 +84,11 @@ async def replay(
         )
     row = (
         await uow.session.execute(
-            text("SELECT operation, request_hash, response FROM idempotency_keys WHERE key = :k"), {"k": key}
+            text(
+                "SELECT operation, request_hash, response FROM idempotency_keys"
+                " WHERE subject = :s AND key = :k AND created_at > now() - make_interval(hours => :h)"
+            ),
+            {"s": subject, "k": key, "h": RETENTION_HOURS},
         )
     ).first()
     if row is None:
@@ -86,11 +111,15 @@ async def remember(uow: UnitOfWork, key: str, operation: str, request: Message, 
         return
     await uow.session.execute(
         text(
-            "INSERT INTO idempotency_keys (tenant_id, key, operation, request_hash, response)"
-            " VALUES (:t, :k, :o, :h, :r)"
+            "INSERT INTO idempotency_keys (tenant_id, subject, key, operation, request_hash, response)"
+            " VALUES (:t, :s, :k, :o, :h, :r)"
+            # A key past its retention but not yet purged is reused from scratch.
+            " ON CONFLICT (tenant_id, subject, key) DO UPDATE SET operation = EXCLUDED.operation,"
+            " request_hash = EXCLUDED.request_hash, response = EXCLUDED.response, created_at = now()"
         ),
         {
             "t": uow.tenant,
+            "s": _subject(),
             "k": key,
             "o": operation,
             "h": request_hash(request),

@@ -17,23 +17,32 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from school_common.db import TENANT_SETTING
+from school_common.db import INFRASTRUCTURE_SETTING, TENANT_SETTING
 from school_common.settings import DatabaseSettings
 
 
-def enable_tenant_rls(table: str) -> None:
-    """Turns on row-level security for a tenant-owned table (inside an Alembic migration)."""
+def enable_tenant_rls(table: str, infrastructure: str | None = None) -> None:
+    """Turns on row-level security for a tenant-owned table (inside an Alembic migration).
+
+    ``infrastructure`` ("ALL" or "DELETE") adds a policy for units of work opened with
+    ``infrastructure=True``: the outbox relay and maintenance jobs, which work across tenants.
+    """
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
     predicate = f"tenant_id = current_setting('{TENANT_SETTING}', true)"
     op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({predicate}) WITH CHECK ({predicate})")
+    if infrastructure:
+        flag = f"current_setting('{INFRASTRUCTURE_SETTING}', true) = 'on'"
+        check = f" WITH CHECK ({flag})" if infrastructure == "ALL" else ""
+        op.execute(f"CREATE POLICY infrastructure ON {table} FOR {infrastructure} USING ({flag}){check}")
 
 
 def create_infrastructure_tables() -> None:
     """The outbox, inbox and idempotency tables, the same in every service (inside a migration).
 
-    The outbox and inbox carry ``tenant_id`` but no RLS policy: only the relay and the consumer runner
-    read them, across tenants, and no API exposes them (docs/decisions/0003-outbox-without-rls.md).
+    All three are under RLS like tenant data; the relay reaches every tenant's outbox rows, and the
+    maintenance job every tenant's expired idempotency keys, through the infrastructure policy
+    (docs/decisions/0003-infrastructure-tables-under-rls.md).
     """
     op.create_table(
         "outbox_events",
@@ -45,16 +54,12 @@ def create_infrastructure_tables() -> None:
         sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("headers", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-        sa.Column("available_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("last_error", sa.Text(), nullable=True),
     )
     op.create_index(
-        "ix_outbox_events_pending",
-        "outbox_events",
-        ["available_at", "id"],
-        postgresql_where=sa.text("published_at IS NULL"),
+        "ix_outbox_events_pending", "outbox_events", ["id"], postgresql_where=sa.text("published_at IS NULL")
     )
     op.create_table(
         "inbox_events",
@@ -65,16 +70,20 @@ def create_infrastructure_tables() -> None:
         sa.Column("type", sa.String(255), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
+    enable_tenant_rls("outbox_events", infrastructure="ALL")
+    enable_tenant_rls("inbox_events")
     op.create_table(
         "idempotency_keys",
         sa.Column("tenant_id", sa.String(63), primary_key=True),
+        sa.Column("subject", sa.String(255), primary_key=True),
         sa.Column("key", sa.String(255), primary_key=True),
         sa.Column("operation", sa.String(255), nullable=False),
         sa.Column("request_hash", sa.String(64), nullable=False),
         sa.Column("response", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
-    enable_tenant_rls("idempotency_keys")
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
+    enable_tenant_rls("idempotency_keys", infrastructure="DELETE")
 
 
 def drop_infrastructure_tables() -> None:

@@ -4,8 +4,9 @@ A service subclasses :class:`ServiceSettings` and adds its own fields. Values co
 from keyword arguments, environment variables (``DATABASE__URL``), files in ``SECRETS_DIR``
 (``/run/secrets/database__url``: the Kubernetes way to mount a Secret) and the defaults below.
 
-The defaults are for development only. Outside ``ENVIRONMENT=development``/``test`` a setting that still
-holds a development secret is refused at start-up, so a forgotten value cannot reach production.
+The defaults are for development only. Unless ``ENVIRONMENT`` is ``development`` or ``test`` (it defaults
+to ``production``), a setting that still holds a development secret is refused at start-up, so a forgotten
+value cannot reach production.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ class CommonSettings(BaseSettings):
         case_sensitive=False,
     )
 
-    environment: Environment = Environment.DEVELOPMENT
+    # Production unless told otherwise: a forgotten ENVIRONMENT must not switch the secret check off.
+    environment: Environment = Environment.PRODUCTION
     service_name: str = "school"
     log_level: str = "INFO"
 

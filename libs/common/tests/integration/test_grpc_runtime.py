@@ -130,3 +130,18 @@ async def test_a_service_process_stops_gracefully_on_sigterm(make_database):
     finally:
         if process.returncode is None:
             process.kill()
+
+
+async def test_a_port_in_use_fails_the_start_instead_of_hanging(make_database):
+    from identity.service import DEFINITION
+    from school_common.app import start
+    from school_common.settings import GrpcSettings, ServiceSettings
+
+    db = await make_database("identity", DEFINITION.root)
+    first = await start(DEFINITION, ServiceSettings(database=db, grpc=GrpcSettings(port=0)), {"serve"})
+    try:
+        taken = ServiceSettings(database=db, grpc=GrpcSettings(port=first.port))
+        with pytest.raises(RuntimeError, match=r"(?i)bind|port"):
+            await asyncio.wait_for(start(DEFINITION, taken, {"serve"}), timeout=10)
+    finally:
+        await first.shutdown()

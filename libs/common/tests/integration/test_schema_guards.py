@@ -12,7 +12,7 @@ from school_common.db import asyncpg_dsn
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SERVICES = ["identity", "student_record", "attendance", "payments", "messaging", "health"]
-WITHOUT_RLS = {"outbox_events", "inbox_events", "alembic_version"}  # docs/decisions/0003
+WITHOUT_RLS = {"alembic_version"}
 
 
 @pytest.mark.parametrize("module", SERVICES)

@@ -104,3 +104,32 @@ def test_bearer_header_parsing():
     assert bearer_token("bearer abc") == "abc"
     assert bearer_token("Basic abc") == ""
     assert bearer_token(None) == ""
+
+
+async def test_cached_keys_are_used_while_keycloak_is_away():
+    up = {"value": True}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if not up["value"]:
+            raise httpx.ConnectError("keycloak away")
+        return handler(request)
+
+    v = TokenVerifier(
+        AuthSettings(issuer_base_url=BASE, audience="school-api", jwks_cache_s=10),
+        http=httpx.AsyncClient(transport=httpx.MockTransport(flaky)),
+    )
+    assert (await v.verify(token())).tenant == "demo"
+    up["value"] = False
+    v._keys["demo"].fetched_at -= 3600  # the cache has expired
+    assert (await v.verify(token())).tenant == "demo"
+
+
+async def test_made_up_realms_do_not_grow_the_verifier_without_bound():
+    from school_common.auth import MAX_TRACKED_TENANTS
+
+    v = verifier()
+    for n in range(MAX_TRACKED_TENANTS + 50):
+        with pytest.raises(Unauthenticated):
+            await v.verify(token(iss=f"{BASE}/realms/tenant-fake{n}"))
+    assert len(v._failures) <= MAX_TRACKED_TENANTS
+    assert len(v._locks) <= MAX_TRACKED_TENANTS

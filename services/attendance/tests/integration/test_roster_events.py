@@ -110,7 +110,7 @@ async def test_enrolment_reaches_the_roster_within_5_seconds(stack):
 async def test_event_committed_while_no_relay_runs_is_delivered_later(stack):
     # The "relay killed between commit and publish" case: the row is committed, nothing published yet.
     klass, _ = await enrol(stack, "t-late")
-    async with stack["sr"].unit_of_work(None) as uow:
+    async with stack["sr"].unit_of_work("t-late") as uow:
         pending = await uow.session.scalar(
             text("SELECT count(*) FROM outbox_events WHERE tenant_id = 't-late' AND published_at IS NULL")
         )
@@ -134,7 +134,7 @@ async def test_relay_crash_after_publish_and_redelivery_change_the_roster_once(s
         assert await wait_for(lambda: roster(stack, "t-dup", klass.id)) == ["Trần Thị Mai"]
         await relay.shutdown()
         # A relay that published and died before marking the rows: they are published again.
-        async with stack["sr"].unit_of_work(None) as uow:
+        async with stack["sr"].unit_of_work("t-dup") as uow:
             await uow.session.execute(
                 text("UPDATE outbox_events SET published_at = NULL WHERE tenant_id = 't-dup'")
             )
@@ -143,7 +143,7 @@ async def test_relay_crash_after_publish_and_redelivery_change_the_roster_once(s
         await asyncio.sleep(1.0)
         await relay.shutdown()
         # And the same CloudEvent redelivered past JetStream's duplicate window (a new Nats-Msg-Id).
-        async with stack["sr"].unit_of_work(None) as uow:
+        async with stack["sr"].unit_of_work("t-dup") as uow:
             row = (
                 await uow.session.execute(
                     text(
@@ -164,7 +164,7 @@ async def test_relay_crash_after_publish_and_redelivery_change_the_roster_once(s
         await js.publish(row.subject, event.data, headers=headers)
         await asyncio.sleep(1.0)
         assert await roster(stack, "t-dup", klass.id) == ["Trần Thị Mai"]
-        async with stack["at"].unit_of_work(None) as uow:
+        async with stack["at"].unit_of_work("t-dup") as uow:
             inbox = await uow.session.scalar(
                 text("SELECT count(*) FROM inbox_events WHERE event_id = :i"), {"i": str(row.id)}
             )
@@ -242,7 +242,7 @@ async def test_failing_handler_never_acks_and_dead_letters_after_max_deliver(sta
         assert dead[0].headers["school-dlq-error"] == "RuntimeError"
         assert dead[0].headers["school-dlq-original-subject"] == event.subject
         assert attempts.count(event.id) == 3
-        async with stack["at"].unit_of_work(None) as uow:
+        async with stack["at"].unit_of_work("t-dlq") as uow:
             assert (
                 await uow.session.scalar(
                     text("SELECT count(*) FROM inbox_events WHERE event_id = :i"), {"i": event.id}
@@ -270,3 +270,91 @@ async def test_the_roster_consumer_subscribes_to_student_record_events():
         "school.student_record.student.enrolled.v1",
     }
     _ = events, Subscription
+
+
+async def run_consumer(stack, durable: str, handler, **kwargs):
+    """A consumer runner on the attendance database with one subscription; returns (stop, task, js, nc)."""
+    from school_common.events import ConsumerRunner
+    from school_common.events.nats import ensure_stream
+
+    nc = await nats.connect(stack["nats"].url)
+    js = nc.jetstream()
+    await ensure_stream(js, "STUDENT_RECORD", ["school.student_record.>"])
+    # A subject of its own, so that the events of other tests do not reach this consumer.
+    sub = Subscription(
+        stream="STUDENT_RECORD",
+        durable=durable,
+        handlers={f"school.student_record.{durable.replace('-', '_')}.created.v1": handler},
+        **kwargs,
+    )
+    stop = asyncio.Event()
+    runner = ConsumerRunner(stack["at"], js, [sub])
+    return stop, asyncio.create_task(runner.run(stop)), js, nc, runner
+
+
+def class_created(tenant: str, durable: str) -> Event:
+    subject = f"school.student_record.{durable.replace('-', '_')}.created.v1"
+    return Event(
+        id=str(uuid.uuid4()),
+        type=subject,
+        source="/school/student-record",
+        subject=subject,
+        tenant=tenant,
+        data=events.ClassCreated(class_id=str(uuid.uuid4())).SerializeToString(),
+    )
+
+
+async def test_the_inbox_makes_a_redelivered_event_take_effect_once(stack):
+    effects: list[str] = []
+
+    async def not_idempotent(event: Event, uow) -> None:
+        effects.append(event.id)
+
+    durable = f"attendance-test-inbox-{uuid.uuid4().hex[:6]}"
+    stop, task, js, nc, runner = await run_consumer(stack, durable, not_idempotent)
+    try:
+        event = class_created("t-inbox", durable)
+        for _ in range(3):  # the same CloudEvent three times, past JetStream's de-duplication
+            await js.publish(
+                event.subject, event.data, headers=event.headers() | {"Nats-Msg-Id": str(uuid.uuid4())}
+            )
+        # All three deliveries are handled and acked (the runner counts acks), the effect happens once.
+        assert await wait_for(lambda: asyncio.sleep(0, runner.processed >= 3), timeout_s=10)
+        assert runner.processed == 3
+        assert effects == [event.id]
+    finally:
+        stop.set()
+        await task
+        await nc.close()
+
+
+async def test_a_database_outage_never_sends_events_to_the_dead_letters(stack):
+    from sqlalchemy.exc import OperationalError
+
+    attempts: list[str] = []
+
+    async def database_away(event: Event, uow) -> None:
+        attempts.append(event.id)
+        if attempts.count(event.id) <= 5:  # more than max_deliver
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError())
+
+    durable = f"attendance-test-outage-{uuid.uuid4().hex[:6]}"
+    stop, task, js, nc, runner = await run_consumer(
+        stack, durable, database_away, max_deliver=2, backoff_s=[0.05]
+    )
+    try:
+        event = class_created("t-db-away", durable)
+        await js.publish(event.subject, event.data, headers=event.headers())
+        assert await wait_for(lambda: asyncio.sleep(0, attempts.count(event.id) >= 6), timeout_s=20)
+        assert runner.dead_lettered == 0
+        async with stack["at"].unit_of_work("t-db-away") as uow:
+            assert (
+                await uow.session.scalar(
+                    text("SELECT count(*) FROM inbox_events WHERE event_id = :i"), {"i": event.id}
+                )
+                == 1
+            )
+    finally:
+        stop.set()
+        await task
+        await nc.close()

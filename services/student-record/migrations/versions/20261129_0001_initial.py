@@ -24,13 +24,20 @@ depends_on: str | Sequence[str] | None = None
 TABLES = ("schools", "classes", "students", "guardians", "enrolments")
 
 
-def _common() -> list[sa.Column]:
+def _common() -> list[sa.Column | sa.Constraint]:
     return [
         sa.Column("id", postgresql.UUID(as_uuid=True), primary_key=True),
         sa.Column("tenant_id", sa.String(63), nullable=False, index=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        # Foreign keys ignore RLS, so they name the tenant too: a row can only point into its own tenant.
+        sa.UniqueConstraint("tenant_id", "id"),
+        sa.CheckConstraint("tenant_id <> ''", name="tenant_present"),
     ]
+
+
+def _same_tenant(column: str, table: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"])
 
 
 def upgrade() -> None:
@@ -45,13 +52,8 @@ def upgrade() -> None:
     op.create_table(
         "classes",
         *_common(),
-        sa.Column(
-            "school_id",
-            postgresql.UUID(as_uuid=True),
-            sa.ForeignKey("schools.id"),
-            nullable=False,
-            index=True,
-        ),
+        sa.Column("school_id", postgresql.UUID(as_uuid=True), nullable=False, index=True),
+        _same_tenant("school_id", "schools"),
         sa.Column("name", sa.String(50), nullable=False),
         sa.Column("grade", sa.Integer(), nullable=False),
         sa.Column("school_year", sa.String(9), nullable=False),
@@ -61,13 +63,8 @@ def upgrade() -> None:
     op.create_table(
         "students",
         *_common(),
-        sa.Column(
-            "school_id",
-            postgresql.UUID(as_uuid=True),
-            sa.ForeignKey("schools.id"),
-            nullable=False,
-            index=True,
-        ),
+        sa.Column("school_id", postgresql.UUID(as_uuid=True), nullable=False, index=True),
+        _same_tenant("school_id", "schools"),
         sa.Column("full_name", sa.String(200), nullable=False),
         sa.Column("date_of_birth", sa.Date(), nullable=False),
         sa.Column("sex", sa.String(16), nullable=False),
@@ -77,13 +74,8 @@ def upgrade() -> None:
     op.create_table(
         "guardians",
         *_common(),
-        sa.Column(
-            "student_id",
-            postgresql.UUID(as_uuid=True),
-            sa.ForeignKey("students.id"),
-            nullable=False,
-            index=True,
-        ),
+        sa.Column("student_id", postgresql.UUID(as_uuid=True), nullable=False, index=True),
+        _same_tenant("student_id", "students"),
         sa.Column("full_name", sa.String(200), nullable=False),
         sa.Column("relation", sa.String(32), nullable=False),
         sa.Column("phone", sa.String(20), nullable=True),
@@ -91,16 +83,10 @@ def upgrade() -> None:
     op.create_table(
         "enrolments",
         *_common(),
-        sa.Column(
-            "class_id", postgresql.UUID(as_uuid=True), sa.ForeignKey("classes.id"), nullable=False, index=True
-        ),
-        sa.Column(
-            "student_id",
-            postgresql.UUID(as_uuid=True),
-            sa.ForeignKey("students.id"),
-            nullable=False,
-            index=True,
-        ),
+        sa.Column("class_id", postgresql.UUID(as_uuid=True), nullable=False, index=True),
+        _same_tenant("class_id", "classes"),
+        sa.Column("student_id", postgresql.UUID(as_uuid=True), nullable=False, index=True),
+        _same_tenant("student_id", "students"),
         sa.Column("school_year", sa.String(9), nullable=False),
         sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.UniqueConstraint("class_id", "student_id"),

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from school_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
-from sqlalchemy import ARRAY, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
+from sqlalchemy import ARRAY, Date, DateTime, ForeignKeyConstraint, Integer, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -17,7 +17,7 @@ class Base(DeclarativeBase):
 
 class School(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "schools"
-    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "code"), UniqueConstraint("tenant_id", "id"))
 
     name: Mapped[str] = mapped_column(String(200))
     code: Mapped[str | None] = mapped_column(String(32))
@@ -26,9 +26,13 @@ class School(IdMixin, TenantMixin, TimestampMixin, Base):
 
 class SchoolClass(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "classes"
-    __table_args__ = (UniqueConstraint("tenant_id", "school_id", "school_year", "name"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "school_id", "school_year", "name"),
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "school_id"], ["schools.tenant_id", "schools.id"]),
+    )
 
-    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("schools.id"), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     name: Mapped[str] = mapped_column(String(50))
     grade: Mapped[int] = mapped_column(Integer)
     school_year: Mapped[str] = mapped_column(String(9))
@@ -36,9 +40,13 @@ class SchoolClass(IdMixin, TenantMixin, TimestampMixin, Base):
 
 class Student(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "students"
-    __table_args__ = (UniqueConstraint("tenant_id", "student_code"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "student_code"),
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "school_id"], ["schools.tenant_id", "schools.id"]),
+    )
 
-    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("schools.id"), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
     date_of_birth: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(16))
@@ -52,8 +60,11 @@ class Student(IdMixin, TenantMixin, TimestampMixin, Base):
 
 class Guardian(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "guardians"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "student_id"], ["students.tenant_id", "students.id"]),
+    )
 
-    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("students.id"), index=True)
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
     relation: Mapped[str] = mapped_column(String(32))  # mother, father, guardian, grandparent, other
     phone: Mapped[str | None] = mapped_column(String(20))
@@ -63,9 +74,13 @@ class Guardian(IdMixin, TenantMixin, TimestampMixin, Base):
 
 class Enrolment(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "enrolments"
-    __table_args__ = (UniqueConstraint("class_id", "student_id"),)
+    __table_args__ = (
+        UniqueConstraint("class_id", "student_id"),
+        ForeignKeyConstraint(["tenant_id", "class_id"], ["classes.tenant_id", "classes.id"]),
+        ForeignKeyConstraint(["tenant_id", "student_id"], ["students.tenant_id", "students.id"]),
+    )
 
-    class_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("classes.id"), index=True)
-    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("students.id"), index=True)
+    class_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     school_year: Mapped[str] = mapped_column(String(9))
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -2,8 +2,11 @@
 
 For each message: open a unit of work for the event's tenant, record ``(consumer, source, id)`` in the
 inbox (a duplicate ends here), run the handler, commit, then ack. A failing handler never acks: the
-message is redelivered with backoff, and after ``max_deliver`` attempts it is copied to
-``school.dlq.<consumer>`` (stream ``DEAD_LETTERS``) with the error, then terminated.
+message is redelivered with backoff, and once a delivery numbered ``max_deliver`` or later fails in the
+handler it is copied to ``school.dlq.<consumer>`` (stream ``DEAD_LETTERS``) with the error type, then
+terminated. A failure of PostgreSQL itself is not the event's fault: it is redelivered without end and
+never dead-lettered. JetStream's own delivery limit is off, so no message can run out of deliveries
+without reaching the dead-letter stream.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import text
 
+from school_common.auth import valid_tenant
 from school_common.context import set_tenant
 from school_common.db import Database, UnitOfWork
 from school_common.events.cloudevents import Event
-from school_common.events.nats import DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, ensure_stream
+from school_common.events.nats import DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, ensure_stream_until
+from school_common.failures import is_transient
 from school_common.telemetry import extract_context
 
 log = logging.getLogger(__name__)
@@ -57,10 +62,12 @@ class ConsumerRunner:
         self.dead_lettered = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        await ensure_stream(self.js, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, max_age_days=30)
+        await ensure_stream_until(self.js, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, stop, max_age_days=30)
         tasks = [asyncio.create_task(self._run_one(s, stop)) for s in self.subscriptions]
         try:
             await stop.wait()
+            # Each loop sees `stop` between batches and ends after the message in hand.
+            await asyncio.wait(tasks, timeout=10)
         finally:
             for t in tasks:
                 t.cancel()
@@ -68,12 +75,12 @@ class ConsumerRunner:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
 
-    async def _subscribe(self, sub: Subscription, stop: asyncio.Event) -> object:
+    async def _subscribe(self, sub: Subscription, stop: asyncio.Event) -> object | None:
         config = ConsumerConfig(
             durable_name=sub.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            max_deliver=sub.max_deliver,
+            max_deliver=-1,  # the runner dead-letters (see the module docstring)
             ack_wait=sub.ack_wait_s,
             filter_subjects=sorted(sub.handlers),
         )
@@ -89,27 +96,40 @@ class ConsumerRunner:
                 log.warning(
                     "cannot subscribe yet", extra={"consumer": sub.durable, "error": type(exc).__name__}
                 )
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
             delay = min(delay * 2, 5.0)
-        raise asyncio.CancelledError
+        return None
 
     async def _run_one(self, sub: Subscription, stop: asyncio.Event) -> None:
         psub = await self._subscribe(sub, stop)
-        while not stop.is_set():
+        while psub is not None and not stop.is_set():
             try:
                 messages = await psub.fetch(self.batch, timeout=1.0)  # type: ignore[attr-defined]
             except (NatsTimeoutError, TimeoutError):
+                continue
+            except NotFoundError:
+                log.warning("consumer or stream gone; subscribing again", extra={"consumer": sub.durable})
+                psub = await self._subscribe(sub, stop)
                 continue
             except Exception as exc:
                 log.warning("fetch failed", extra={"consumer": sub.durable, "error": type(exc).__name__})
                 await asyncio.sleep(1.0)
                 continue
             for msg in messages:
-                await self.handle(sub, msg)
+                try:
+                    await self.handle(sub, msg)
+                except Exception as exc:  # acking or dead-lettering failed (NATS trouble): it comes back
+                    log.warning(
+                        "message left for redelivery",
+                        extra={"consumer": sub.durable, "error": type(exc).__name__},
+                    )
 
     async def handle(self, sub: Subscription, msg: Msg) -> None:
         try:
             event = Event.from_message(msg.subject, msg.headers, msg.data)
+            if not valid_tenant(event.tenant):
+                raise ValueError("ce-tenantid is not a tenant")
         except ValueError as exc:
             await self._dead_letter(sub, msg, f"invalid event: {exc}")
             return
@@ -128,9 +148,16 @@ class ConsumerRunner:
             try:
                 await self._process(sub, event)
             except Exception as exc:
-                span.record_exception(exc)
+                # The type only: an exception's text may carry SQL parameters, i.e. personal data.
+                span.set_attribute("error.type", type(exc).__name__)
                 span.set_status(Status(StatusCode.ERROR))
                 delivered = msg.metadata.num_delivered if msg.metadata else 1
+                if is_transient(exc):
+                    log.warning(
+                        "event waits for the database", extra={"consumer": sub.durable, "event_id": event.id}
+                    )
+                    await msg.nak(delay=sub.backoff_s[-1])
+                    return
                 log.warning(
                     "event handler failed",
                     extra={

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import nats
@@ -31,6 +33,23 @@ async def connect(settings: NatsSettings, name: str) -> Client:
         allow_reconnect=True,
         error_cb=on_error,
     )
+
+
+async def ensure_stream_until(
+    js: JetStreamContext, name: str, subjects: list[str], stop: asyncio.Event, max_age_days: int = 7
+) -> None:
+    """:func:`ensure_stream`, retried with backoff until it works or ``stop`` is set (JetStream may
+    still be starting, or NATS briefly away)."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            await ensure_stream(js, name, subjects, max_age_days)
+            return
+        except Exception as exc:
+            log.warning("cannot create stream yet", extra={"stream": name, "error": type(exc).__name__})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        delay = min(delay * 2, 10.0)
 
 
 async def ensure_stream(js: JetStreamContext, name: str, subjects: list[str], max_age_days: int = 7) -> None:

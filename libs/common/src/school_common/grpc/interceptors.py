@@ -12,12 +12,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from school_common.auth import TokenVerifier, bearer_token
 from school_common.context import set_principal
-from school_common.errors import DomainError, Unavailable, bilingual
+from school_common.errors import DomainError, Internal, bilingual
+from school_common.failures import classify
 from school_common.grpc.status import abort_with_domain_error
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,9 @@ PUBLIC_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 def _wrap(handler: grpc.RpcMethodHandler | None, wrap: Callable[[Behaviour], Behaviour]) -> Any:
     if handler is None or not handler.unary_unary:
-        return handler  # only unary RPCs exist in our contracts; streams pass through untouched
+        # Only unary RPCs exist in our contracts. A streaming one would escape authentication here, so it
+        # is refused (UNIMPLEMENTED) until this interceptor learns to wrap it: fail closed.
+        return None
     return grpc.unary_unary_rpc_method_handler(
         wrap(handler.unary_unary),
         request_deserializer=handler.request_deserializer,
@@ -40,12 +41,6 @@ def _wrap(handler: grpc.RpcMethodHandler | None, wrap: Callable[[Behaviour], Beh
 
 def _metadata(details: grpc.HandlerCallDetails) -> dict[str, str]:
     return {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
-
-
-def _is_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError | ConnectionError | OSError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):
@@ -78,40 +73,48 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 budget = min(
                     remaining if remaining is not None else self.default_deadline_s, self.max_deadline_s
                 )
+                deadline = asyncio.timeout(budget)
                 try:
-                    async with asyncio.timeout(budget):
+                    async with deadline:
                         if self.verifier is not None:
                             principal = await self.verifier.verify(
                                 bearer_token(metadata.get("authorization"))
                             )
                             set_principal(principal)
                         return await behaviour(request, context)
+                except grpc.aio.AbortError:
+                    raise
                 except DomainError as error:
                     await abort_with_domain_error(context, error, self.domain)
-                except TimeoutError:
-                    await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded")
+                except TimeoutError as exc:
+                    if deadline.expired():
+                        await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded")
+                    await self._abort_for(context, exc, method)
                 except Exception as exc:
-                    if isinstance(exc, asyncio.CancelledError):
-                        raise
-                    if _is_unavailable(exc):
-                        log.warning(
-                            "dependency unavailable", extra={"method": method, "error": type(exc).__name__}
-                        )
-                        await abort_with_domain_error(
-                            context,
-                            Unavailable(
-                                "DEPENDENCY_UNAVAILABLE",
-                                bilingual(
-                                    "Hệ thống tạm thời không phục vụ được, vui lòng thử lại",
-                                    "service temporarily unavailable, please retry",
-                                ),
-                            ),
-                            self.domain,
-                        )
-                    raise
+                    await self._abort_for(context, exc, method)
                 finally:
                     set_principal(None)
 
             return wrapped
 
         return _wrap(handler, wrap)
+
+    async def _abort_for(self, context: grpc.aio.ServicerContext, exc: BaseException, method: str) -> None:
+        """Infrastructure failures get their status; anything else is INTERNAL with a generic message.
+        Only the exception's type is logged: its text may hold SQL parameters, i.e. personal data."""
+        mapped = classify(exc)
+        if mapped is not None:
+            log.warning(
+                "request failed",
+                extra={"method": method, "error": type(exc).__name__, "reason": mapped.reason},
+            )
+            await abort_with_domain_error(context, mapped, self.domain)
+        log.error("unexpected error", extra={"method": method, "error": type(exc).__name__})
+        await abort_with_domain_error(
+            context,
+            Internal(
+                "INTERNAL",
+                bilingual("Lỗi hệ thống, vui lòng thử lại sau", "internal error, please retry later"),
+            ),
+            self.domain,
+        )
