@@ -209,10 +209,9 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
     pg = stack.launch(Child("postgres", postgres_command(DATA / "postgres", PG_PORT), user=pg_system_user()))
     await stack.wait("PostgreSQL", lambda: _pg_ok(), 60, pg)
     admin = admin_dsn(PG_PORT)
-    kc_db = await provision_database(
+    await provision_database(
         admin, "keycloak", HOST, PG_PORT, dev_password("keycloak_owner"), dev_password("keycloak_app")
     )
-    del kc_db
     kc_cfg = keycloak.KeycloakConfig(
         run_dir=DATA / "keycloak",
         host=HOST,
@@ -479,10 +478,9 @@ def up(timeout_s: float = 900) -> int:
         return 1
     STACK_FILE.unlink(missing_ok=True)
     log_path = LOGS / "stack.log"
-    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child
+    log_path.touch()
     offset = log_path.stat().st_size
     child = Process.spawn("stack", [sys.executable, "-m", "school_stack", "run"], log=log_path, cwd=REPO)
-    log.close()
     began = time.monotonic()
     while True:
         with open(log_path, "rb") as f:

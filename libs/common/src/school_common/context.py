@@ -40,3 +40,19 @@ def set_principal(principal: Principal | None) -> None:
 def set_tenant(tenant: str | None) -> None:
     """For work that has a tenant but no caller (event consumers, relays)."""
     _tenant.set(tenant)
+
+
+def require_role(roles: frozenset[str]) -> Principal:
+    """The current principal if it holds one of ``roles``; otherwise UNAUTHENTICATED or PERMISSION_DENIED."""
+    from school_common.errors import PermissionDenied, Unauthenticated, bilingual
+
+    principal = current_principal()
+    if principal is None:
+        raise Unauthenticated("MISSING_TOKEN", bilingual("Thiếu mã truy cập", "missing bearer token"))
+    if not principal.has_any(*roles):
+        raise PermissionDenied(
+            "ROLE_REQUIRED",
+            bilingual("Bạn không có quyền thực hiện thao tác này", "you are not allowed to do this"),
+            {"roles": ",".join(sorted(roles))},
+        )
+    return principal

@@ -197,10 +197,20 @@ class Process:
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
     ) -> Process:
-        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
-        popen = subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, user=user, env=env, cwd=cwd
-        )
+        out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed once the child has it
+        try:
+            popen = subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                user=user,
+                env=env,
+                cwd=cwd,
+            )
+        finally:
+            if log:
+                out.close()  # type: ignore[union-attr]
         return cls(name, popen)
 
     def alive(self) -> bool:

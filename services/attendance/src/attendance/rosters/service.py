@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from school.attendance.v1 import attendance_pb2 as pb
-from school_common.context import current_principal
+from school_common.context import require_role
 from school_common.db import Database
-from school_common.errors import NotFound, PermissionDenied, Unauthenticated, bilingual
+from school_common.errors import NotFound, bilingual
 from school_common.ids import parse_uuid
 from sqlalchemy import select
 
@@ -20,14 +20,7 @@ class RosterService:
         self.db = db
 
     async def get_class_roster(self, request: pb.GetClassRosterRequest) -> pb.GetClassRosterResponse:
-        principal = current_principal()
-        if principal is None:
-            raise Unauthenticated("MISSING_TOKEN", bilingual("Thiếu mã truy cập", "missing bearer token"))
-        if not principal.has_any(*READ_ROSTERS):
-            raise PermissionDenied(
-                "ROLE_REQUIRED",
-                bilingual("Bạn không có quyền xem sĩ số lớp", "you may not read class rosters"),
-            )
+        principal = require_role(READ_ROSTERS)
         class_id = parse_uuid(request.class_id)
         not_found = NotFound("CLASS_NOT_FOUND", bilingual("Không tìm thấy lớp", "class not found"))
         if class_id is None:
