@@ -24,8 +24,13 @@ log() { printf 'install-k8s-tools: %s\n' "$*" >&2; }
 
 have_tools() {
   [[ -x "${TOOLS_BIN}/helm" && -x "${TOOLS_BIN}/kubectl" ]] || return 1
-  "${TOOLS_BIN}/helm" version --template '{{.Version}}' 2>/dev/null | grep -qx "${HELM_VERSION}" || return 1
-  "${TOOLS_BIN}/kubectl" version --client 2>/dev/null | grep -q "Client Version: ${KUBECTL_VERSION}" || return 1
+  # Capture first: `cmd | grep -q` under pipefail fails at random when grep exits before cmd finishes
+  # writing (SIGPIPE).
+  local helm_version kubectl_version
+  helm_version=$("${TOOLS_BIN}/helm" version --template '{{.Version}}' 2>/dev/null) || return 1
+  kubectl_version=$("${TOOLS_BIN}/kubectl" version --client 2>/dev/null) || return 1
+  [[ "${helm_version}" == "${HELM_VERSION}" ]] || return 1
+  [[ "${kubectl_version}" == *"Client Version: ${KUBECTL_VERSION}"* ]] || return 1
 }
 
 case "$(uname -s)-$(uname -m)" in
