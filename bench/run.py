@@ -290,6 +290,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         bare.terminate()
         bare.wait(10)
     by = {r.name: r for r in results}
+    memory = resident_memory()
     ratios = {
         "gateway_rps_vs_bare_fastapi": round(by["gateway_grpc"].rps / by["fastapi_bare"].rps, 3),
         "gateway_rps_vs_direct_grpc": round(by["gateway_grpc"].rps / by["grpc_direct"].rps, 3),
@@ -312,8 +313,44 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "events": args.events,
         },
         "results": [asdict(r) for r in results],
+        "memory_mib": memory,
         "ratios": ratios,
     }
+
+
+COMPONENTS = {
+    "-m identity": "identity",
+    "-m student_record": "student-record",
+    "-m attendance": "attendance",
+    "-m payments": "payments",
+    "-m messaging": "messaging",
+    "-m health": "health",
+    "-m gateway": "gateway",
+    "-m simulators": "simulators",
+    "nats-server": "nats",
+    "keycloak": "keycloak",
+}
+
+
+def resident_memory() -> dict[str, float]:
+    """Proportional set size (MiB) of each part of the stack after the load, summed over its processes:
+    shared pages (PostgreSQL's shared buffers, say) are divided among the processes that share them, so
+    the sums add up."""
+    import psutil
+
+    totals: dict[str, float] = {}
+    for process in psutil.process_iter(["cmdline", "username"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        name = next((n for marker, n in COMPONENTS.items() if marker in cmdline), None)
+        if name is None and process.info["username"] == "embedded_postgres":
+            name = "postgres"
+        if name:
+            try:
+                pss = process.memory_full_info().pss
+            except (psutil.Error, AttributeError):
+                continue
+            totals[name] = totals.get(name, 0.0) + pss / 2**20
+    return {k: round(v, 1) for k, v in sorted(totals.items())}
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -327,6 +364,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"{r['p50_ms']} | {r['p90_ms']} | {r['p99_ms']} | {r['max_ms']} |"
         )
     ratios = "\n".join(f"| {k} | {v} |" for k, v in report["ratios"].items())
+    memory = "\n".join(f"| {k} | {v} |" for k, v in report.get("memory_mib", {}).items())
     s = report["settings"]
     return f"""# Benchmark report — {report["when"]}
 
@@ -342,6 +380,12 @@ sequential enrolments, each timed from the POST until attendance's roster (gRPC)
 | ratio | value |
 |---|---:|
 {ratios}
+
+Memory after the run (proportional set size, MiB, summed over each component's processes):
+
+| component | PSS MiB |
+|---|---:|
+{memory}
 """
 
 
