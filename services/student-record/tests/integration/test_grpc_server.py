@@ -9,28 +9,21 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
-from school_common.app import start
 from school_common.grpc.status import parse_rpc_error
-from school_common.settings import AuthSettings, GrpcSettings, NatsSettings, ServiceSettings
+from school_common.settings import AuthSettings
 from student_record.service import DEFINITION
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 
-@pytest.fixture(scope="module")
-async def server(make_database, nats_server):
-    db = await make_database("student_record", DEFINITION.root)
-    settings = ServiceSettings(
-        database=db,
-        nats=NatsSettings(url=nats_server.url),
-        grpc=GrpcSettings(port=0, readiness_interval_s=0.2),
-        auth=AuthSettings(issuer_base_url="http://127.0.0.1:9"),  # nothing listens: no token can verify
+@pytest.fixture
+async def server(start_service):
+    # Auth points where nothing listens: no token can verify, which is what these tests need.
+    running = await start_service(
+        DEFINITION, {"serve"}, auth=AuthSettings(issuer_base_url="http://127.0.0.1:9")
     )
-    running = await start(DEFINITION, settings, {"serve"})
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
-    yield channel
-    await channel.close()
-    await running.shutdown()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        yield channel
 
 
 async def check(channel, service: str) -> int:

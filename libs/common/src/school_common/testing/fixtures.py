@@ -12,11 +12,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest_asyncio
 
+from school_common.app import Running, ServiceDefinition, start
 from school_common.migrations import upgrade
-from school_common.settings import DatabaseSettings
+from school_common.settings import DatabaseSettings, GrpcSettings, NatsSettings
 from school_common.testing.provision import provision_database
 from school_common.testing.servers import (
     Process,
@@ -120,3 +122,29 @@ async def make_database(postgres_server: PostgresHandle) -> MakeDatabase:
         return settings
 
     return make
+
+
+StartService = Callable[..., Awaitable[Running]]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def start_service(make_database: MakeDatabase, nats_server: NatsHandle) -> AsyncIterator[StartService]:
+    """``await start_service(DEFINITION, {"serve", "relay"}, auth=AuthSettings(...))``: a service's
+    components in-process, on a new migrated database, this run's NATS and a free port; stopped after
+    the test. Returns :class:`school_common.app.Running` (``.port``, ``.relay``, ``.consumer``)."""
+    started: list[Running] = []
+
+    async def run(definition: ServiceDefinition, components: set[str], **overrides: Any) -> Running:
+        database = await make_database(definition.name, definition.root)
+        values: dict[str, Any] = {
+            "database": database,
+            "nats": NatsSettings(url=nats_server.url),
+            "grpc": GrpcSettings(port=0, readiness_interval_s=0.2),
+        } | overrides
+        running = await start(definition, definition.settings_type.model_validate(values), components)
+        started.append(running)
+        return running
+
+    yield run
+    for running in reversed(started):
+        await running.shutdown()
