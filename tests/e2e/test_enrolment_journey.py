@@ -267,3 +267,20 @@ def test_no_personal_data_reaches_the_logs(admin, fresh_class, stack):
         text = log.read_text(errors="replace")
         for secret in (name, "Quách Văn Lực", phone):
             assert secret not in text, f"{secret!r} found in {log.name}"
+
+
+def test_an_expired_keycloak_token_gets_401(client_for, tokens, stack):
+    realm = stack["keycloak"]["realms"]["demo"]
+    user = tokens.user("demo", "authority_admin")
+    # A dev-only client whose access tokens live one second (deploy/keycloak/dev/tenant-overlay.json).
+    grant = tokens.password_grant(
+        realm["realm"], "school-dev-cli-expiring", user["username"], user["password"]
+    )
+    assert grant.status_code == 200, grant.text
+    token = grant.json()["access_token"]
+    with client_for(token) as api:
+        assert api.get("/v1/schools").status_code == 200  # fresh (within the verifiers' 10 s leeway)
+        time.sleep(12)
+        response = api.get("/v1/schools")
+    assert response.status_code == 401
+    assert response.json()["reason"] == "TOKEN_EXPIRED"
