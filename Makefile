@@ -53,10 +53,13 @@ clean: down ## Forget local data (databases, NATS streams, Keycloak)
 	rm -rf .run
 
 # ---------------------------------------------------------------- contracts
-.PHONY: proto openapi check-generated lint-proto
-proto: install ## Regenerate libs/protos from protos/ (and the OpenAPI document)
+.PHONY: generate proto openapi check-generated lint-proto
+generate: install ## Regenerate everything generated: libs/protos, docs/api/openapi.json, services/*/Dockerfile
 	bash scripts/gen-protos.sh
 	$(PY) -m gateway.openapi
+	bash scripts/gen-dockerfiles.sh
+
+proto: generate ## The same as generate (protos change the OpenAPI document too)
 
 openapi: install ## Regenerate docs/api/openapi.json from the gateway
 	$(PY) -m gateway.openapi
@@ -70,6 +73,10 @@ check-generated: install ## Fail when generated code (protos, OpenAPI) drifts fr
 	    diff -r $$tmp/school libs/protos/src/school | head -40; rm -rf $$tmp; \
 	    echo "libs/protos is out of date: run 'make proto' and commit"; exit 1; fi; rm -rf $$tmp
 	$(PY) -m gateway.openapi --check
+	@tmp=$$(mktemp -d); bash scripts/gen-dockerfiles.sh $$tmp; \
+	  for f in $$tmp/*/Dockerfile; do svc=$$(basename $$(dirname $$f)); \
+	    if ! diff -q $$f services/$$svc/Dockerfile >/dev/null; then rm -rf $$tmp; \
+	      echo "services/$$svc/Dockerfile is out of date: run 'make generate' and commit"; exit 1; fi; done; rm -rf $$tmp
 	@echo "generated code is up to date"
 
 # ---------------------------------------------------------------- quality
