@@ -30,7 +30,7 @@ from school_common.events.relay import Relay
 from school_common.grpc.server import build_server, follow_readiness, mark_live, mark_stopping
 from school_common.idempotency import purge_expired
 from school_common.logging import configure_logging
-from school_common.settings import ServiceSettings
+from school_common.settings import Environment, ServiceSettings
 from school_common.telemetry import configure_telemetry
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,7 @@ async def _run(
             verifier=verifier,
             register=definition.servicers(deps) if api else (),
             service_names=definition.service_names if api else (),
+            reflection_enabled=settings.environment != Environment.PRODUCTION,
         )
         await server.start()
         await mark_live(health_servicer)

@@ -145,3 +145,24 @@ async def test_a_port_in_use_fails_the_start_instead_of_hanging(make_database):
             await asyncio.wait_for(start(DEFINITION, taken, {"serve"}), timeout=10)
     finally:
         await first.shutdown()
+
+
+@pytest.mark.parametrize(("environment", "served"), [("development", True), ("production", False)])
+async def test_reflection_is_served_outside_production_only(start_service, environment, served):
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+    from identity.service import DEFINITION
+
+    running = await start_service(DEFINITION, {"serve"}, environment=environment)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        call = stub.ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+        )
+        if served:
+            names = [s.name async for r in call for s in r.list_services_response.service]
+            assert "school.identity.v1.IdentityService" in names
+        else:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                async for _ in call:
+                    pass
+            assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED

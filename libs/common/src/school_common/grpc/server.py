@@ -1,5 +1,5 @@
-"""The gRPC server every component runs: health (liveness ``""`` and ``readiness``), reflection,
-OpenTelemetry, the platform interceptor, and graceful shutdown."""
+"""The gRPC server every component runs: health (liveness ``""`` and ``readiness``), reflection outside
+production, OpenTelemetry, the platform interceptor, and graceful shutdown."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def build_server(
     verifier: TokenVerifier | None,
     register: Iterable[Callable[[grpc.aio.Server], None]] = (),
     service_names: Iterable[str] = (),
+    reflection_enabled: bool = False,
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
@@ -44,12 +45,13 @@ def build_server(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for add in register:
         add(server)
-    names = [
-        *service_names,
-        health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-        reflection.SERVICE_NAME,
-    ]
-    reflection.enable_server_reflection(names, server)
+    if reflection_enabled:  # answers without a token: development and test only
+        names = [
+            *service_names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ]
+        reflection.enable_server_reflection(names, server)
     port = server.add_insecure_port(f"{settings.host}:{settings.port}")
     if port == 0:
         raise RuntimeError(f"cannot bind gRPC on {settings.host}:{settings.port}")
