@@ -164,11 +164,7 @@ async def test_relay_crash_after_publish_and_redelivery_change_the_roster_once(s
         await js.publish(row.subject, event.data, headers=headers)
         await asyncio.sleep(1.0)
         assert await roster(stack, "t-dup", klass.id) == ["Trần Thị Mai"]
-        async with stack["at"].unit_of_work("t-dup") as uow:
-            inbox = await uow.session.scalar(
-                text("SELECT count(*) FROM inbox_events WHERE event_id = :i"), {"i": str(row.id)}
-            )
-        assert inbox == 1
+        assert await inbox_count(stack, "t-dup", str(row.id)) == 1
         assert enrolled.student.full_name == "Trần Thị Mai"
     finally:
         await worker.shutdown()
@@ -190,86 +186,6 @@ async def test_events_survive_a_nats_outage(stack):
             stack["nats"].restart()
         await relay.shutdown()
         await worker.shutdown()
-
-
-async def test_failing_handler_never_acks_and_dead_letters_after_max_deliver(stack):
-    from school_common.events import ConsumerRunner
-    from school_common.events.nats import DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, ensure_stream
-
-    attempts: list[str] = []
-
-    async def failing(event: Event, uow) -> None:
-        attempts.append(event.id)
-        raise RuntimeError("handler bug")
-
-    nc = await nats.connect(stack["nats"].url)
-    js = nc.jetstream()
-    stop = asyncio.Event()
-    sub = Subscription(
-        stream="STUDENT_RECORD",
-        durable="attendance-test-dlq",
-        handlers={"school.student_record.class.created.v1": failing},
-        max_deliver=3,
-        backoff_s=[0.1],
-    )
-    runner = ConsumerRunner(stack["at"], js, [sub])
-    await ensure_stream(js, "STUDENT_RECORD", ["school.student_record.>"])
-    await ensure_stream(js, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS)
-    dlq = await js.pull_subscribe(
-        "school.dlq.attendance-test-dlq", durable="dlq-reader", stream="DEAD_LETTERS", config=ConsumerConfig()
-    )
-    task = asyncio.create_task(runner.run(stop))
-    try:
-        event = Event(
-            id=str(uuid.uuid4()),
-            type="school.student_record.class.created.v1",
-            source="/school/student-record",
-            subject="school.student_record.class.created.v1",
-            tenant="t-dlq",
-            data=events.ClassCreated(class_id=str(uuid.uuid4())).SerializeToString(),
-        )
-        await js.publish(event.subject, event.data, headers=event.headers())
-        # The durable consumer starts at the beginning of the stream, so earlier class.created events
-        # (from the other tests) are dead-lettered too; look for ours.
-        seen: list = []
-
-        async def ours():
-            seen.extend(await _fetch(dlq))
-            return [m for m in seen if m.headers.get("ce-id") == event.id]
-
-        dead = await wait_for(ours, timeout_s=30)
-        assert dead, "the event never reached the dead-letter subject"
-        assert dead[0].headers["school-dlq-error"] == "RuntimeError"
-        assert dead[0].headers["school-dlq-original-subject"] == event.subject
-        assert attempts.count(event.id) == 3
-        async with stack["at"].unit_of_work("t-dlq") as uow:
-            assert (
-                await uow.session.scalar(
-                    text("SELECT count(*) FROM inbox_events WHERE event_id = :i"), {"i": event.id}
-                )
-                == 0
-            )
-    finally:
-        stop.set()
-        await task
-        await nc.close()
-
-
-async def _fetch(psub):
-    try:
-        return await psub.fetch(50, timeout=0.2)
-    except Exception:
-        return []
-
-
-async def test_the_roster_consumer_subscribes_to_student_record_events():
-    subscription = ATTENDANCE.subscriptions(None)[0]  # type: ignore[arg-type]
-    assert subscription.durable == "attendance-rosters"
-    assert set(subscription.handlers) == {
-        "school.student_record.class.created.v1",
-        "school.student_record.student.enrolled.v1",
-    }
-    _ = events, Subscription
 
 
 async def run_consumer(stack, durable: str, handler, **kwargs):
@@ -328,6 +244,57 @@ async def test_the_inbox_makes_a_redelivered_event_take_effect_once(stack):
         await nc.close()
 
 
+async def inbox_count(stack, tenant: str, event_id: str) -> int:
+    async with stack["at"].unit_of_work(tenant) as uow:
+        return int(
+            await uow.session.scalar(
+                text("SELECT count(*) FROM inbox_events WHERE event_id = :i"), {"i": event_id}
+            )
+        )
+
+
+async def test_failing_handler_never_acks_and_dead_letters_after_max_deliver(stack):
+    from school_common.events.nats import DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS, ensure_stream
+
+    attempts: list[str] = []
+
+    async def failing(event: Event, uow) -> None:
+        attempts.append(event.id)
+        raise RuntimeError("handler bug")
+
+    durable = f"attendance-test-dlq-{uuid.uuid4().hex[:6]}"
+    stop, task, js, nc, runner = await run_consumer(stack, durable, failing, max_deliver=3, backoff_s=[0.1])
+    await ensure_stream(js, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECTS)
+    dlq = await js.pull_subscribe(
+        f"school.dlq.{durable}",
+        durable=f"{durable}-reader",
+        stream=DEAD_LETTER_STREAM,
+        config=ConsumerConfig(),
+    )
+    try:
+        event = class_created("t-dlq", durable)
+        await js.publish(event.subject, event.data, headers=event.headers())
+        dead = await wait_for(lambda: _fetch(dlq), timeout_s=30)
+        assert dead, "the event never reached the dead-letter subject"
+        assert [m.headers["ce-id"] for m in dead] == [event.id]
+        assert dead[0].headers["school-dlq-error"] == "RuntimeError"
+        assert dead[0].headers["school-dlq-original-subject"] == event.subject
+        assert attempts == [event.id] * 3  # never acked: delivered again until max_deliver
+        assert runner.dead_lettered == 1
+        assert await inbox_count(stack, "t-dlq", event.id) == 0  # the failed effect was rolled back
+    finally:
+        stop.set()
+        await task
+        await nc.close()
+
+
+async def _fetch(psub):
+    try:
+        return await psub.fetch(50, timeout=0.2)
+    except Exception:
+        return []
+
+
 async def test_a_database_outage_never_sends_events_to_the_dead_letters(stack):
     from sqlalchemy.exc import OperationalError
 
@@ -347,13 +314,7 @@ async def test_a_database_outage_never_sends_events_to_the_dead_letters(stack):
         await js.publish(event.subject, event.data, headers=event.headers())
         assert await wait_for(lambda: asyncio.sleep(0, attempts.count(event.id) >= 6), timeout_s=20)
         assert runner.dead_lettered == 0
-        async with stack["at"].unit_of_work("t-db-away") as uow:
-            assert (
-                await uow.session.scalar(
-                    text("SELECT count(*) FROM inbox_events WHERE event_id = :i"), {"i": event.id}
-                )
-                == 1
-            )
+        assert await inbox_count(stack, "t-db-away", event.id) == 1
     finally:
         stop.set()
         await task
