@@ -55,7 +55,6 @@ class ServiceDefinition:
     servicers: Callable[[Deps], list[Callable[[grpc.aio.Server], None]]]
     service_names: list[str] = field(default_factory=list)
     subscriptions: Callable[[Deps], list[Subscription]] | None = None
-    produces_events: bool = True
 
     @property
     def migrations_root(self) -> Path:
@@ -68,8 +67,6 @@ class Running:
     port: int
     stop: asyncio.Event
     task: asyncio.Task[None]
-    relay: Relay | None = None
-    consumer: ConsumerRunner | None = None
 
     async def shutdown(self) -> None:
         self.stop.set()
@@ -93,14 +90,13 @@ async def start(definition: ServiceDefinition, settings: ServiceSettings, compon
     """Starts the components in this event loop; returns once the gRPC port is bound."""
     stop = asyncio.Event()
     bound: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    running = Running(port=0, stop=stop, task=None)  # type: ignore[arg-type]
-    running.task = asyncio.create_task(_run(definition, settings, components, stop, bound, running))
+    task = asyncio.create_task(_run(definition, settings, components, stop, bound))
     try:
-        running.port = await bound
+        port = await bound
     except RuntimeError:
-        await running.task  # raises what went wrong (a port in use, a bad setting)
+        await task  # raises what went wrong (a port in use, a bad setting)
         raise
-    return running
+    return Running(port=port, stop=stop, task=task)
 
 
 async def _run(
@@ -109,7 +105,6 @@ async def _run(
     components: set[str],
     stop: asyncio.Event,
     bound: asyncio.Future[int],
-    running: Running,
 ) -> None:
     db = Database(settings.database, application_name=f"{definition.name}-{'+'.join(sorted(components))}")
     deps = Deps(settings=settings, db=db, outbox=Outbox(definition.name))
@@ -149,14 +144,12 @@ async def _run(
             nc = await _connect_nats(settings, f"{definition.name}-{'+'.join(sorted(components))}", stop)
         if nc is not None:
             js = nc.jetstream()
-            if "relay" in components and definition.produces_events:
-                running.relay = Relay(db, js, definition.name)
-                workers.append(asyncio.create_task(running.relay.run(stop)))
             if "relay" in components:
+                workers.append(asyncio.create_task(Relay(db, js, definition.name).run(stop)))
                 tasks.append(asyncio.create_task(_maintenance(db, stop)))
             if "worker" in components and definition.subscriptions is not None:
-                running.consumer = ConsumerRunner(db, js, definition.subscriptions(deps))
-                workers.append(asyncio.create_task(running.consumer.run(stop)))
+                consumer = ConsumerRunner(db, js, definition.subscriptions(deps))
+                workers.append(asyncio.create_task(consumer.run(stop)))
         await stop.wait()
     finally:
         if not bound.done():

@@ -131,7 +131,7 @@ StartService = Callable[..., Awaitable[Running]]
 async def start_service(make_database: MakeDatabase, nats_server: NatsHandle) -> AsyncIterator[StartService]:
     """``await start_service(DEFINITION, {"serve", "relay"}, auth=AuthSettings(...))``: a service's
     components in-process, on a new migrated database, this run's NATS and a free port; stopped after
-    the test. Returns :class:`school_common.app.Running` (``.port``, ``.relay``, ``.consumer``)."""
+    the test. Returns :class:`school_common.app.Running` (``.port``, ``.shutdown()``)."""
     started: list[Running] = []
 
     async def run(definition: ServiceDefinition, components: set[str], **overrides: Any) -> Running:
