@@ -18,7 +18,7 @@ import httpx
 import jwt
 
 from school_common.context import Principal
-from school_common.errors import Unauthenticated, Unavailable, bilingual
+from school_common.errors import Unauthenticated, Unavailable, bilingual, missing_token
 from school_common.settings import AuthSettings
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,13 @@ _ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
 def valid_tenant(tenant: str) -> bool:
     """A tenant slug as realm names carry it: lower-case letters, digits and inner hyphens, at most 63."""
     return bool(_TENANT_RE.fullmatch(tenant))
+
+
+def _identity_provider_unavailable() -> Unavailable:
+    return Unavailable(
+        "IDENTITY_PROVIDER_UNAVAILABLE",
+        bilingual("Không kiểm tra được mã truy cập lúc này", "cannot verify tokens right now"),
+    )
 
 
 def _bad(en: str, vi: str = "Mã truy cập không hợp lệ") -> Unauthenticated:
@@ -66,7 +73,7 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         if not token:
-            raise Unauthenticated("MISSING_TOKEN", bilingual("Thiếu mã truy cập", "missing bearer token"))
+            raise missing_token()
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -144,19 +151,13 @@ class TokenVerifier:
             response = await self._http.get(url)
         except httpx.HTTPError as exc:
             log.warning("jwks fetch failed", extra={"tenant": tenant, "error": type(exc).__name__})
-            raise Unavailable(
-                "IDENTITY_PROVIDER_UNAVAILABLE",
-                bilingual("Không kiểm tra được mã truy cập lúc này", "cannot verify tokens right now"),
-            ) from exc
+            raise _identity_provider_unavailable() from exc
         if response.status_code == 404:
             _bound(self._failures)
             self._failures[tenant] = time.monotonic()
             raise _bad("unknown tenant realm")
         if response.status_code != 200:
-            raise Unavailable(
-                "IDENTITY_PROVIDER_UNAVAILABLE",
-                bilingual("Không kiểm tra được mã truy cập lúc này", "cannot verify tokens right now"),
-            )
+            raise _identity_provider_unavailable()
         keys: dict[str, jwt.PyJWK] = {}
         for jwk in response.json().get("keys", []):
             if jwk.get("use", "sig") != "sig" or "kid" not in jwk:

@@ -44,11 +44,11 @@ def set_tenant(tenant: str | None) -> None:
 
 def require_role(roles: frozenset[str]) -> Principal:
     """The current principal if it holds one of ``roles``; otherwise UNAUTHENTICATED or PERMISSION_DENIED."""
-    from school_common.errors import PermissionDenied, Unauthenticated, bilingual
+    from school_common.errors import PermissionDenied, bilingual, missing_token
 
     principal = current_principal()
     if principal is None:
-        raise Unauthenticated("MISSING_TOKEN", bilingual("Thiếu mã truy cập", "missing bearer token"))
+        raise missing_token()
     if not principal.has_any(*roles):
         raise PermissionDenied(
             "ROLE_REQUIRED",

@@ -64,3 +64,7 @@ class Unavailable(DomainError):
 
 def bilingual(vi: str, en: str) -> str:
     return f"{vi} / {en}"
+
+
+def missing_token() -> Unauthenticated:
+    return Unauthenticated("MISSING_TOKEN", bilingual("Thiếu mã truy cập", "missing bearer token"))

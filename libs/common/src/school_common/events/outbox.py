@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from google.protobuf.message import Message
 from sqlalchemy import text
 
@@ -11,13 +13,18 @@ from school_common.ids import uuid7
 from school_common.telemetry import inject_headers
 
 
+def channel_for(service: str) -> str:
+    """The PostgreSQL NOTIFY channel on which a committed outbox row wakes the service's relay."""
+    return f"outbox_{service}"
+
+
 class Outbox:
     """Adds events of one producing service to the unit of work's transaction."""
 
     def __init__(self, service: str) -> None:
         self.service = service
         self.source = f"/school/{service.replace('_', '-')}"
-        self.channel = f"outbox_{service}"
+        self.channel = channel_for(service)
 
     async def add(self, uow: UnitOfWork, event_type: str, payload: Message) -> str:
         if uow.tenant is None:
@@ -39,14 +46,8 @@ class Outbox:
                 "type": subject,
                 "source": self.source,
                 "payload": payload.SerializeToString(),
-                "headers": _json(headers),
+                "headers": json.dumps(headers),
             },
         )
         uow.notify_on_commit(self.channel)
         return event_id
-
-
-def _json(value: dict[str, str]) -> str:
-    import json
-
-    return json.dumps(value)

@@ -26,6 +26,7 @@ from sqlalchemy import text
 from school_common.db import Database, asyncpg_dsn
 from school_common.events.cloudevents import Event, stream_for, stream_subjects
 from school_common.events.nats import ensure_stream_until
+from school_common.events.outbox import channel_for
 from school_common.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class Relay:
             return
         try:
             conn = await asyncpg.connect(asyncpg_dsn(self.db.settings.url.get_secret_value()), timeout=5)
-            await conn.add_listener(f"outbox_{self.service}", lambda *_: self._wake.set())
+            await conn.add_listener(channel_for(self.service), lambda *_: self._wake.set())
             self._listener = conn
         except Exception:
             self._listener = None

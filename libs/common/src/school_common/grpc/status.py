@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import grpc
 from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 
 from school_common.errors import DomainError
 
@@ -52,6 +52,3 @@ def parse_rpc_error(error: grpc.aio.AioRpcError | grpc.RpcError) -> RpcError:
                     detail.Unpack(info)
                     reason, domain, meta = info.reason, info.domain, dict(info.metadata)
     return RpcError(code=code, message=message or "", reason=reason, domain=domain, metadata=meta)
-
-
-_ = code_pb2  # google.rpc.Code numbers equal grpc.StatusCode values
