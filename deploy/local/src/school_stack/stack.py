@@ -113,7 +113,7 @@ class Child:
     user: str | None = None
     process: Process | None = None
     restarts: int = 0
-    critical: bool = True
+    restart: bool = False  # restarted when it dies: services, the gateway and simulators
 
     def start(self) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
@@ -130,7 +130,7 @@ class Stack:
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
 
-    def _record_pids(self) -> None:
+    def record_pids(self) -> None:
         # pid and start time: 'down' signals a process group only if its leader is still that process.
         lines = [f"{c.process.popen.pid} {_started(c.process.popen.pid)}" for c in self.children if c.process]
         PIDS_FILE.write_text("\n".join(lines) + "\n")
@@ -138,7 +138,7 @@ class Stack:
     def launch(self, child: Child) -> Child:
         child.start()
         self.children.append(child)
-        self._record_pids()
+        self.record_pids()
         return child
 
     async def wait(
@@ -251,6 +251,7 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
                 POPULATION_API_KEY,
             ],
             env=base_env(),
+            restart=True,
         )
     )
     for spec in SERVICES:
@@ -267,7 +268,7 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
 
     for spec in SERVICES:
         env = base_env() | database_env(spec) | {"GRPC__PORT": str(spec.port), "SERVICE_NAME": spec.name}
-        stack.launch(Child(spec.name, [python, "-m", spec.module, "all"], env=env))
+        stack.launch(Child(spec.name, [python, "-m", spec.module, "all"], env=env, restart=True))
     gateway_env = base_env() | {
         f"GATEWAY__SERVICES__{s.module.upper()}": f"{HOST}:{s.port}" for s in SERVICES
     }
@@ -282,7 +283,7 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
         "GATEWAY__RATE_LIMIT__IP_REQUESTS_PER_SECOND": os.environ.get("STACK_RATE_LIMIT_RPS", "1000"),
         "GATEWAY__RATE_LIMIT__IP_BURST": os.environ.get("STACK_RATE_LIMIT_BURST", "2000"),
     }
-    gateway = stack.launch(Child("gateway", [python, "-m", "gateway"], env=gateway_env))
+    gateway = stack.launch(Child("gateway", [python, "-m", "gateway"], env=gateway_env, restart=True))
     await stack.wait(
         f"population registry simulator (http://{HOST}:{POPULATION_PORT})",
         lambda: http_ok(f"http://{HOST}:{POPULATION_PORT}/healthz"),
@@ -391,7 +392,7 @@ async def supervise(stack: Stack, stop: asyncio.Event) -> None:
         for child in stack.children:
             if child.process is not None and not child.alive() and not stack.stopping:
                 code = child.process.popen.returncode
-                if child.name in {"postgres", "nats", "keycloak"} or child.restarts >= 5:
+                if not child.restart or child.restarts >= 5:
                     _say(f"{child.name} exited ({code}); see {LOGS / (child.name + '.log')}")
                     child.process = None
                     continue
@@ -402,7 +403,7 @@ async def supervise(stack: Stack, stop: asyncio.Event) -> None:
                 if stop.is_set():
                     return
                 child.start()
-                stack._record_pids()
+                stack.record_pids()
 
 
 async def run_foreground() -> int:
