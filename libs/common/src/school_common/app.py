@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,9 @@ class ServiceDefinition:
     servicers: Callable[[Deps], list[Callable[[grpc.aio.Server], None]]]
     service_names: list[str] = field(default_factory=list)
     subscriptions: Callable[[Deps], list[Subscription]] | None = None
+    # Loops of the worker component besides the consumers (retries, synchronisation); each runs until the
+    # event it is given is set. Readiness fails if one of them ends.
+    background: Callable[[Deps], list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]]] | None = None
 
     @property
     def migrations_root(self) -> Path:
@@ -150,6 +153,9 @@ async def _run(
             if "worker" in components and definition.subscriptions is not None:
                 consumer = ConsumerRunner(db, js, definition.subscriptions(deps))
                 workers.append(asyncio.create_task(consumer.run(stop)))
+            if "worker" in components and definition.background is not None:
+                for loop_fn in definition.background(deps):
+                    workers.append(asyncio.create_task(loop_fn(stop)))
         await stop.wait()
     finally:
         if not bound.done():

@@ -63,6 +63,12 @@ class TokenVerifier:
         await self._http.aclose()
 
     def tenant_of_issuer(self, issuer: str) -> str:
+        """The tenant slug of a tenant realm's issuer; ``""`` for the platform realm (the operator's)."""
+        if (
+            self.settings.platform_realm
+            and issuer == f"{self._issuer_base}/realms/{self.settings.platform_realm}"
+        ):
+            return ""
         prefix = f"{self._issuer_base}/realms/{self.settings.realm_prefix}"
         if not issuer.startswith(prefix):
             raise _bad("token issuer is not a tenant realm of this platform")
@@ -146,7 +152,8 @@ class TokenVerifier:
         failed_at = self._failures.get(tenant)
         if failed_at and time.monotonic() - failed_at < 5:
             raise _bad("unknown tenant realm")
-        url = f"{self._jwks_base}/realms/{self.settings.realm_of(tenant)}/protocol/openid-connect/certs"
+        realm = self.settings.realm_of(tenant) if tenant else self.settings.platform_realm
+        url = f"{self._jwks_base}/realms/{realm}/protocol/openid-connect/certs"
         try:
             response = await self._http.get(url)
         except httpx.HTTPError as exc:

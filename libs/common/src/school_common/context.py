@@ -16,6 +16,11 @@ class Principal:
     client_id: str = ""
     token: str = field(default="", repr=False)
 
+    @property
+    def is_platform(self) -> bool:
+        """A platform operator's token (platform realm): no tenant, only tenant provisioning."""
+        return self.tenant == ""
+
     def has_any(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
 

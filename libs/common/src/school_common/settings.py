@@ -55,6 +55,9 @@ class AuthSettings(BaseModel):
     # Where to fetch the realm keys when it differs from the public issuer (in-cluster address).
     jwks_base_url: str | None = None
     realm_prefix: str = "tenant-"
+    # The realm of the platform operators (who create tenants). Its tokens carry no tenant: they reach
+    # only the tenant-provisioning RPCs. Empty to refuse them everywhere.
+    platform_realm: str = "platform"
     audience: str = "school-api"
     leeway_s: int = Field(default=10, ge=0, le=120)
     jwks_cache_s: int = Field(default=300, ge=10)

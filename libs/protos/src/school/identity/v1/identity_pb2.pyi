@@ -6,7 +6,9 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -17,6 +19,178 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _TenantState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _TenantStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TenantState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TENANT_STATE_UNSPECIFIED: _TenantState.ValueType  # 0
+    TENANT_STATE_PROVISIONING: _TenantState.ValueType  # 1
+    """Being provisioned, or stopped half-way (see last_error); CreateTenant again resumes it."""
+    TENANT_STATE_ACTIVE: _TenantState.ValueType  # 2
+    """The realm and everything in it exist."""
+
+class TenantState(_TenantState, metaclass=_TenantStateEnumTypeWrapper):
+    """---------------------------------------------------------------- tenants
+
+    TenantState is where a tenant's provisioning stands.
+    """
+
+TENANT_STATE_UNSPECIFIED: TenantState.ValueType  # 0
+TENANT_STATE_PROVISIONING: TenantState.ValueType  # 1
+"""Being provisioned, or stopped half-way (see last_error); CreateTenant again resumes it."""
+TENANT_STATE_ACTIVE: TenantState.ValueType  # 2
+"""The realm and everything in it exist."""
+Global___TenantState: _TypeAlias = TenantState  # noqa: Y015
+
+class _VerificationStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _VerificationStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_VerificationStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    VERIFICATION_STATUS_UNSPECIFIED: _VerificationStatus.ValueType  # 0
+    VERIFICATION_STATUS_PENDING: _VerificationStatus.ValueType  # 1
+    """Waiting for the national population database (it was unreachable); retried automatically."""
+    VERIFICATION_STATUS_VERIFIED: _VerificationStatus.ValueType  # 2
+    """The register confirmed the number, the name and the date of birth, or VNeID vouched for them."""
+    VERIFICATION_STATUS_MISMATCH: _VerificationStatus.ValueType  # 3
+    """The number exists but the name or the date of birth differs (see the field checks)."""
+    VERIFICATION_STATUS_NOT_FOUND: _VerificationStatus.ValueType  # 4
+    """No citizen holds the number."""
+
+class VerificationStatus(_VerificationStatus, metaclass=_VerificationStatusEnumTypeWrapper):
+    """---------------------------------------------------------------- the caller and their scope
+
+    VerificationStatus is the state of a person's citizen-ID verification.
+    """
+
+VERIFICATION_STATUS_UNSPECIFIED: VerificationStatus.ValueType  # 0
+VERIFICATION_STATUS_PENDING: VerificationStatus.ValueType  # 1
+"""Waiting for the national population database (it was unreachable); retried automatically."""
+VERIFICATION_STATUS_VERIFIED: VerificationStatus.ValueType  # 2
+"""The register confirmed the number, the name and the date of birth, or VNeID vouched for them."""
+VERIFICATION_STATUS_MISMATCH: VerificationStatus.ValueType  # 3
+"""The number exists but the name or the date of birth differs (see the field checks)."""
+VERIFICATION_STATUS_NOT_FOUND: VerificationStatus.ValueType  # 4
+"""No citizen holds the number."""
+Global___VerificationStatus: _TypeAlias = VerificationStatus  # noqa: Y015
+
+class _LinkState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LinkStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LinkState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LINK_STATE_UNSPECIFIED: _LinkState.ValueType  # 0
+    LINK_STATE_NOT_A_GUARDIAN: _LinkState.ValueType  # 1
+    """The caller is not a guardian."""
+    LINK_STATE_NO_CHILD_LINKED: _LinkState.ValueType  # 2
+    """A guardian with no child linked yet: a link request is the way forward."""
+    LINK_STATE_LINKED: _LinkState.ValueType  # 3
+
+class LinkState(_LinkState, metaclass=_LinkStateEnumTypeWrapper):
+    """LinkState says whether a guardian has children linked."""
+
+LINK_STATE_UNSPECIFIED: LinkState.ValueType  # 0
+LINK_STATE_NOT_A_GUARDIAN: LinkState.ValueType  # 1
+"""The caller is not a guardian."""
+LINK_STATE_NO_CHILD_LINKED: LinkState.ValueType  # 2
+"""A guardian with no child linked yet: a link request is the way forward."""
+LINK_STATE_LINKED: LinkState.ValueType  # 3
+Global___LinkState: _TypeAlias = LinkState  # noqa: Y015
+
+class _RowOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RowOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RowOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ROW_OUTCOME_UNSPECIFIED: _RowOutcome.ValueType  # 0
+    ROW_OUTCOME_CREATED: _RowOutcome.ValueType  # 1
+    ROW_OUTCOME_UPDATED: _RowOutcome.ValueType  # 2
+    ROW_OUTCOME_UNCHANGED: _RowOutcome.ValueType  # 3
+    """Already as the row says: nothing to do."""
+    ROW_OUTCOME_REFUSED: _RowOutcome.ValueType  # 4
+
+class RowOutcome(_RowOutcome, metaclass=_RowOutcomeEnumTypeWrapper):
+    """RowOutcome is what the import did with one row."""
+
+ROW_OUTCOME_UNSPECIFIED: RowOutcome.ValueType  # 0
+ROW_OUTCOME_CREATED: RowOutcome.ValueType  # 1
+ROW_OUTCOME_UPDATED: RowOutcome.ValueType  # 2
+ROW_OUTCOME_UNCHANGED: RowOutcome.ValueType  # 3
+"""Already as the row says: nothing to do."""
+ROW_OUTCOME_REFUSED: RowOutcome.ValueType  # 4
+Global___RowOutcome: _TypeAlias = RowOutcome  # noqa: Y015
+
+class _LinkRequestState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LinkRequestStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LinkRequestState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LINK_REQUEST_STATE_UNSPECIFIED: _LinkRequestState.ValueType  # 0
+    LINK_REQUEST_STATE_PENDING: _LinkRequestState.ValueType  # 1
+    LINK_REQUEST_STATE_APPROVED: _LinkRequestState.ValueType  # 2
+    LINK_REQUEST_STATE_REFUSED: _LinkRequestState.ValueType  # 3
+
+class LinkRequestState(_LinkRequestState, metaclass=_LinkRequestStateEnumTypeWrapper):
+    """---------------------------------------------------------------- link requests
+
+    LinkRequestState is where a link request stands.
+    """
+
+LINK_REQUEST_STATE_UNSPECIFIED: LinkRequestState.ValueType  # 0
+LINK_REQUEST_STATE_PENDING: LinkRequestState.ValueType  # 1
+LINK_REQUEST_STATE_APPROVED: LinkRequestState.ValueType  # 2
+LINK_REQUEST_STATE_REFUSED: LinkRequestState.ValueType  # 3
+Global___LinkRequestState: _TypeAlias = LinkRequestState  # noqa: Y015
+
+class _LegalBasis:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LegalBasisEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LegalBasis.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LEGAL_BASIS_UNSPECIFIED: _LegalBasis.ValueType  # 0
+    LEGAL_BASIS_LAW: _LegalBasis.ValueType  # 1
+    """Required by law (records, transcripts, the sector database): no consent asked, none withdrawable."""
+    LEGAL_BASIS_CONSENT: _LegalBasis.ValueType  # 2
+    """Rests on explicit consent, withdrawable at any time."""
+
+class LegalBasis(_LegalBasis, metaclass=_LegalBasisEnumTypeWrapper):
+    """---------------------------------------------------------------- consent
+
+    LegalBasis is why processing for a purpose is lawful (Law 91/2025/QH15).
+    """
+
+LEGAL_BASIS_UNSPECIFIED: LegalBasis.ValueType  # 0
+LEGAL_BASIS_LAW: LegalBasis.ValueType  # 1
+"""Required by law (records, transcripts, the sector database): no consent asked, none withdrawable."""
+LEGAL_BASIS_CONSENT: LegalBasis.ValueType  # 2
+"""Rests on explicit consent, withdrawable at any time."""
+Global___LegalBasis: _TypeAlias = LegalBasis  # noqa: Y015
+
+class _ConsentState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConsentStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConsentState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONSENT_STATE_UNSPECIFIED: _ConsentState.ValueType  # 0
+    CONSENT_STATE_GRANTED: _ConsentState.ValueType  # 1
+    CONSENT_STATE_WITHDRAWN: _ConsentState.ValueType  # 2
+
+class ConsentState(_ConsentState, metaclass=_ConsentStateEnumTypeWrapper):
+    """ConsentState is the state of one consent."""
+
+CONSENT_STATE_UNSPECIFIED: ConsentState.ValueType  # 0
+CONSENT_STATE_GRANTED: ConsentState.ValueType  # 1
+CONSENT_STATE_WITHDRAWN: ConsentState.ValueType  # 2
+Global___ConsentState: _TypeAlias = ConsentState  # noqa: Y015
 
 @_typing.final
 class GetServiceInfoRequest(_message.Message):
@@ -58,3 +232,1515 @@ class GetServiceInfoResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetServiceInfoResponse: _TypeAlias = GetServiceInfoResponse  # noqa: Y015
+
+@_typing.final
+class Tenant(_message.Message):
+    """Tenant is an education authority: a provincial Department or another authority with its schools."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SLUG_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    REALM_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    COMPLETED_STEPS_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    slug: _builtins.str
+    """Lower-case letters, digits and inner hyphens; the realm is tenant-<slug>."""
+    display_name: _builtins.str
+    realm: _builtins.str
+    state: Global___TenantState.ValueType
+    last_error: _builtins.str
+    """The reason the last provisioning attempt stopped; empty when none."""
+    @_builtins.property
+    def completed_steps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Provisioning steps done, in order."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        slug: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        realm: _builtins.str = ...,
+        state: Global___TenantState.ValueType = ...,
+        completed_steps: _abc.Iterable[_builtins.str] | None = ...,
+        last_error: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed_steps", b"completed_steps", "create_time", b"create_time", "display_name", b"display_name", "last_error", b"last_error", "realm", b"realm", "slug", b"slug", "state", b"state", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Tenant: _TypeAlias = Tenant  # noqa: Y015
+
+@_typing.final
+class CreateTenantRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SLUG_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    slug: _builtins.str
+    display_name: _builtins.str
+    request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        slug: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "request_id", b"request_id", "slug", b"slug"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateTenantRequest: _TypeAlias = CreateTenantRequest  # noqa: Y015
+
+@_typing.final
+class CreateTenantResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def tenant(self) -> Global___Tenant: ...
+    def __init__(
+        self,
+        *,
+        tenant: Global___Tenant | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["tenant", b"tenant"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tenant", b"tenant"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateTenantResponse: _TypeAlias = CreateTenantResponse  # noqa: Y015
+
+@_typing.final
+class GetTenantRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SLUG_FIELD_NUMBER: _builtins.int
+    slug: _builtins.str
+    def __init__(
+        self,
+        *,
+        slug: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["slug", b"slug"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTenantRequest: _TypeAlias = GetTenantRequest  # noqa: Y015
+
+@_typing.final
+class GetTenantResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def tenant(self) -> Global___Tenant: ...
+    def __init__(
+        self,
+        *,
+        tenant: Global___Tenant | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["tenant", b"tenant"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tenant", b"tenant"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTenantResponse: _TypeAlias = GetTenantResponse  # noqa: Y015
+
+@_typing.final
+class FieldCheck(_message.Message):
+    """FieldCheck is the register's answer for one field."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_FIELD_NUMBER: _builtins.int
+    MATCHES_FIELD_NUMBER: _builtins.int
+    field: _builtins.str
+    """"full_name" or "date_of_birth"."""
+    matches: _builtins.bool
+    def __init__(
+        self,
+        *,
+        field: _builtins.str = ...,
+        matches: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field", b"field", "matches", b"matches"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FieldCheck: _TypeAlias = FieldCheck  # noqa: Y015
+
+@_typing.final
+class Verification(_message.Message):
+    """Verification is what is known about a person's identity."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    CHECKS_FIELD_NUMBER: _builtins.int
+    VERIFY_TIME_FIELD_NUMBER: _builtins.int
+    IDENTIFICATION_LEVEL_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    status: Global___VerificationStatus.ValueType
+    identification_level: _builtins.int
+    """Electronic identification level (Decree 69/2024): 0 none, 1 or 2."""
+    source: _builtins.str
+    """"POPULATION_REGISTRY" or "VNEID"."""
+    @_builtins.property
+    def checks(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldCheck]: ...
+    @_builtins.property
+    def verify_time(self) -> _timestamp_pb2.Timestamp:
+        """When the register (or VNeID) answered; unset while pending."""
+
+    def __init__(
+        self,
+        *,
+        status: Global___VerificationStatus.ValueType = ...,
+        checks: _abc.Iterable[Global___FieldCheck] | None = ...,
+        verify_time: _timestamp_pb2.Timestamp | None = ...,
+        identification_level: _builtins.int = ...,
+        source: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["verify_time", b"verify_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checks", b"checks", "identification_level", b"identification_level", "source", b"source", "status", b"status", "verify_time", b"verify_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Verification: _TypeAlias = Verification  # noqa: Y015
+
+@_typing.final
+class SchoolAccess(_message.Message):
+    """SchoolAccess is a school the caller works at, and as what."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_NAME_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    school_name: _builtins.str
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """school_admin, nurse, accountant, teacher, homeroom_teacher."""
+
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        school_name: _builtins.str = ...,
+        roles: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["roles", b"roles", "school_id", b"school_id", "school_name", b"school_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchoolAccess: _TypeAlias = SchoolAccess  # noqa: Y015
+
+@_typing.final
+class ClassAccess(_message.Message):
+    """ClassAccess is a class the caller teaches."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    CLASS_NAME_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    school_id: _builtins.str
+    class_name: _builtins.str
+    role: _builtins.str
+    """"teacher" or "homeroom_teacher"."""
+    subject: _builtins.str
+    """The subject taught, for a teacher; empty for a homeroom assignment."""
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        class_name: _builtins.str = ...,
+        role: _builtins.str = ...,
+        subject: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "class_name", b"class_name", "role", b"role", "school_id", b"school_id", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClassAccess: _TypeAlias = ClassAccess  # noqa: Y015
+
+@_typing.final
+class Child(_message.Message):
+    """Child is a student linked to the calling guardian."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_NAME_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    CLASS_NAME_FIELD_NUMBER: _builtins.int
+    RELATIONSHIP_FIELD_NUMBER: _builtins.int
+    LINK_TIME_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    full_name: _builtins.str
+    school_id: _builtins.str
+    school_name: _builtins.str
+    class_id: _builtins.str
+    class_name: _builtins.str
+    relationship: _builtins.str
+    """"mother", "father", "guardian", "grandparent", "other"."""
+    @_builtins.property
+    def link_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        school_name: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        class_name: _builtins.str = ...,
+        relationship: _builtins.str = ...,
+        link_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["link_time", b"link_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "class_name", b"class_name", "full_name", b"full_name", "link_time", b"link_time", "relationship", b"relationship", "school_id", b"school_id", "school_name", b"school_name", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Child: _TypeAlias = Child  # noqa: Y015
+
+@_typing.final
+class GetMeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMeRequest: _TypeAlias = GetMeRequest  # noqa: Y015
+
+@_typing.final
+class GetMeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    TENANT_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    VERIFICATION_FIELD_NUMBER: _builtins.int
+    SCHOOLS_FIELD_NUMBER: _builtins.int
+    CLASSES_FIELD_NUMBER: _builtins.int
+    CHILDREN_FIELD_NUMBER: _builtins.int
+    LINK_STATE_FIELD_NUMBER: _builtins.int
+    PENDING_LINK_REQUESTS_FIELD_NUMBER: _builtins.int
+    TENANT_WIDE_FIELD_NUMBER: _builtins.int
+    subject: _builtins.str
+    tenant: _builtins.str
+    display_name: _builtins.str
+    person_id: _builtins.str
+    """The pseudonymous person id; empty when the account has no verified identity yet."""
+    link_state: Global___LinkState.ValueType
+    pending_link_requests: _builtins.int
+    tenant_wide: _builtins.bool
+    """True for an authority admin: every school of the tenant."""
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def verification(self) -> Global___Verification: ...
+    @_builtins.property
+    def schools(self) -> _containers.RepeatedCompositeFieldContainer[Global___SchoolAccess]: ...
+    @_builtins.property
+    def classes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClassAccess]: ...
+    @_builtins.property
+    def children(self) -> _containers.RepeatedCompositeFieldContainer[Global___Child]: ...
+    def __init__(
+        self,
+        *,
+        subject: _builtins.str = ...,
+        tenant: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        roles: _abc.Iterable[_builtins.str] | None = ...,
+        person_id: _builtins.str = ...,
+        verification: Global___Verification | None = ...,
+        schools: _abc.Iterable[Global___SchoolAccess] | None = ...,
+        classes: _abc.Iterable[Global___ClassAccess] | None = ...,
+        children: _abc.Iterable[Global___Child] | None = ...,
+        link_state: Global___LinkState.ValueType = ...,
+        pending_link_requests: _builtins.int = ...,
+        tenant_wide: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["verification", b"verification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["children", b"children", "classes", b"classes", "display_name", b"display_name", "link_state", b"link_state", "pending_link_requests", b"pending_link_requests", "person_id", b"person_id", "roles", b"roles", "schools", b"schools", "subject", b"subject", "tenant", b"tenant", "tenant_wide", b"tenant_wide", "verification", b"verification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMeResponse: _TypeAlias = GetMeResponse  # noqa: Y015
+
+@_typing.final
+class GetAccessScopeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAccessScopeRequest: _TypeAlias = GetAccessScopeRequest  # noqa: Y015
+
+@_typing.final
+class ScopedSchool(_message.Message):
+    """ScopedSchool is a school-level assignment (school admin, nurse, accountant)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    role: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        role: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["role", b"role", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScopedSchool: _TypeAlias = ScopedSchool  # noqa: Y015
+
+@_typing.final
+class ScopedClass(_message.Message):
+    """ScopedClass is a class-level assignment (teacher, homeroom teacher)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    school_id: _builtins.str
+    role: _builtins.str
+    subject: _builtins.str
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        role: _builtins.str = ...,
+        subject: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "role", b"role", "school_id", b"school_id", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScopedClass: _TypeAlias = ScopedClass  # noqa: Y015
+
+@_typing.final
+class ScopedChild(_message.Message):
+    """ScopedChild is a linked child."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    school_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScopedChild: _TypeAlias = ScopedChild  # noqa: Y015
+
+@_typing.final
+class GetAccessScopeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    TENANT_WIDE_FIELD_NUMBER: _builtins.int
+    SCHOOLS_FIELD_NUMBER: _builtins.int
+    CLASSES_FIELD_NUMBER: _builtins.int
+    CHILDREN_FIELD_NUMBER: _builtins.int
+    subject: _builtins.str
+    tenant_wide: _builtins.bool
+    @_builtins.property
+    def schools(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScopedSchool]: ...
+    @_builtins.property
+    def classes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScopedClass]: ...
+    @_builtins.property
+    def children(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScopedChild]: ...
+    def __init__(
+        self,
+        *,
+        subject: _builtins.str = ...,
+        tenant_wide: _builtins.bool = ...,
+        schools: _abc.Iterable[Global___ScopedSchool] | None = ...,
+        classes: _abc.Iterable[Global___ScopedClass] | None = ...,
+        children: _abc.Iterable[Global___ScopedChild] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["children", b"children", "classes", b"classes", "schools", b"schools", "subject", b"subject", "tenant_wide", b"tenant_wide"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAccessScopeResponse: _TypeAlias = GetAccessScopeResponse  # noqa: Y015
+
+@_typing.final
+class Assignment(_message.Message):
+    """---------------------------------------------------------------- staff
+
+    Assignment is what a staff member does where.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLE_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    role: _builtins.str
+    """authority_admin, school_admin, nurse, accountant, teacher, homeroom_teacher."""
+    school_id: _builtins.str
+    """Empty for authority_admin."""
+    class_id: _builtins.str
+    """For teacher and homeroom_teacher."""
+    subject: _builtins.str
+    """For teacher: the subject taught."""
+    def __init__(
+        self,
+        *,
+        role: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        subject: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "role", b"role", "school_id", b"school_id", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Assignment: _TypeAlias = Assignment  # noqa: Y015
+
+@_typing.final
+class StaffMember(_message.Message):
+    """StaffMember is a staff account."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    USERNAME_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    STAFF_CODE_FIELD_NUMBER: _builtins.int
+    ASSIGNMENTS_FIELD_NUMBER: _builtins.int
+    VERIFICATION_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    subject: _builtins.str
+    username: _builtins.str
+    full_name: _builtins.str
+    staff_code: _builtins.str
+    """Mã định danh cán bộ from the sector database, when known."""
+    @_builtins.property
+    def assignments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Assignment]: ...
+    @_builtins.property
+    def verification(self) -> Global___Verification: ...
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        username: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        staff_code: _builtins.str = ...,
+        assignments: _abc.Iterable[Global___Assignment] | None = ...,
+        verification: Global___Verification | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["verification", b"verification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "assignments", b"assignments", "full_name", b"full_name", "staff_code", b"staff_code", "subject", b"subject", "username", b"username", "verification", b"verification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StaffMember: _TypeAlias = StaffMember  # noqa: Y015
+
+@_typing.final
+class RowProblem(_message.Message):
+    """RowProblem is one reason a row was refused."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COLUMN_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    column: _builtins.str
+    reason: _builtins.str
+    message: _builtins.str
+    def __init__(
+        self,
+        *,
+        column: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "message", b"message", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RowProblem: _TypeAlias = RowProblem  # noqa: Y015
+
+@_typing.final
+class ImportRow(_message.Message):
+    """ImportRow is the report for one spreadsheet row."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROW_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    PROBLEMS_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    VERIFICATION_STATUS_FIELD_NUMBER: _builtins.int
+    row: _builtins.int
+    """1-based row number in the sheet."""
+    outcome: Global___RowOutcome.ValueType
+    account_id: _builtins.str
+    verification_status: Global___VerificationStatus.ValueType
+    """The verification state after the import (pending when the register is away)."""
+    @_builtins.property
+    def problems(self) -> _containers.RepeatedCompositeFieldContainer[Global___RowProblem]: ...
+    def __init__(
+        self,
+        *,
+        row: _builtins.int = ...,
+        outcome: Global___RowOutcome.ValueType = ...,
+        problems: _abc.Iterable[Global___RowProblem] | None = ...,
+        account_id: _builtins.str = ...,
+        verification_status: Global___VerificationStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "outcome", b"outcome", "problems", b"problems", "row", b"row", "verification_status", b"verification_status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportRow: _TypeAlias = ImportRow  # noqa: Y015
+
+@_typing.final
+class ImportStaffRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    content: _builtins.bytes
+    """The .xlsx file as uploaded."""
+    filename: _builtins.str
+    request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        content: _builtins.bytes = ...,
+        filename: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "filename", b"filename", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportStaffRequest: _TypeAlias = ImportStaffRequest  # noqa: Y015
+
+@_typing.final
+class ImportStaffResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ColumnsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    IMPORT_ID_FIELD_NUMBER: _builtins.int
+    COLUMNS_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    UPDATED_FIELD_NUMBER: _builtins.int
+    UNCHANGED_FIELD_NUMBER: _builtins.int
+    REFUSED_FIELD_NUMBER: _builtins.int
+    import_id: _builtins.str
+    created: _builtins.int
+    updated: _builtins.int
+    unchanged: _builtins.int
+    refused: _builtins.int
+    @_builtins.property
+    def columns(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Which header each recognised column was matched by."""
+
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___ImportRow]: ...
+    def __init__(
+        self,
+        *,
+        import_id: _builtins.str = ...,
+        columns: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        rows: _abc.Iterable[Global___ImportRow] | None = ...,
+        created: _builtins.int = ...,
+        updated: _builtins.int = ...,
+        unchanged: _builtins.int = ...,
+        refused: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "created", b"created", "import_id", b"import_id", "refused", b"refused", "rows", b"rows", "unchanged", b"unchanged", "updated", b"updated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportStaffResponse: _TypeAlias = ImportStaffResponse  # noqa: Y015
+
+@_typing.final
+class ListStaffRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    """Only staff assigned to this school; empty for all the caller may see."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStaffRequest: _TypeAlias = ListStaffRequest  # noqa: Y015
+
+@_typing.final
+class ListStaffResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAFF_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def staff(self) -> _containers.RepeatedCompositeFieldContainer[Global___StaffMember]: ...
+    def __init__(
+        self,
+        *,
+        staff: _abc.Iterable[Global___StaffMember] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "staff", b"staff"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStaffResponse: _TypeAlias = ListStaffResponse  # noqa: Y015
+
+@_typing.final
+class RegisterPersonRequest(_message.Message):
+    """---------------------------------------------------------------- persons and verification"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSONAL_ID_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    DATE_OF_BIRTH_FIELD_NUMBER: _builtins.int
+    personal_id: _builtins.str
+    """Số định danh cá nhân, 12 digits."""
+    full_name: _builtins.str
+    date_of_birth: _builtins.str
+    """YYYY-MM-DD."""
+    def __init__(
+        self,
+        *,
+        personal_id: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        date_of_birth: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date_of_birth", b"date_of_birth", "full_name", b"full_name", "personal_id", b"personal_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterPersonRequest: _TypeAlias = RegisterPersonRequest  # noqa: Y015
+
+@_typing.final
+class RegisterPersonResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    VERIFICATION_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    @_builtins.property
+    def verification(self) -> Global___Verification: ...
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        verification: Global___Verification | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["verification", b"verification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["person_id", b"person_id", "verification", b"verification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterPersonResponse: _TypeAlias = RegisterPersonResponse  # noqa: Y015
+
+@_typing.final
+class VerifyCitizenRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSONAL_ID_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    DATE_OF_BIRTH_FIELD_NUMBER: _builtins.int
+    personal_id: _builtins.str
+    full_name: _builtins.str
+    date_of_birth: _builtins.str
+    def __init__(
+        self,
+        *,
+        personal_id: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        date_of_birth: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date_of_birth", b"date_of_birth", "full_name", b"full_name", "personal_id", b"personal_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyCitizenRequest: _TypeAlias = VerifyCitizenRequest  # noqa: Y015
+
+@_typing.final
+class VerifyCitizenResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    VERIFICATION_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    @_builtins.property
+    def verification(self) -> Global___Verification: ...
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        verification: Global___Verification | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["verification", b"verification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["person_id", b"person_id", "verification", b"verification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyCitizenResponse: _TypeAlias = VerifyCitizenResponse  # noqa: Y015
+
+@_typing.final
+class LinkRequest(_message.Message):
+    """LinkRequest is a guardian's request to be linked to a child."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    CHILD_FULL_NAME_FIELD_NUMBER: _builtins.int
+    CHILD_DATE_OF_BIRTH_FIELD_NUMBER: _builtins.int
+    RELATIONSHIP_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    DECISION_REASON_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    DECIDE_TIME_FIELD_NUMBER: _builtins.int
+    REQUESTER_NAME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    school_id: _builtins.str
+    student_id: _builtins.str
+    """The student the school matched the request to; set when approved."""
+    child_full_name: _builtins.str
+    """What the guardian declared about the child."""
+    child_date_of_birth: _builtins.str
+    relationship: _builtins.str
+    note: _builtins.str
+    state: Global___LinkRequestState.ValueType
+    decision_reason: _builtins.str
+    """The school's reason, when refused."""
+    requester_name: _builtins.str
+    """The requester's display name, for the school."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def decide_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        child_full_name: _builtins.str = ...,
+        child_date_of_birth: _builtins.str = ...,
+        relationship: _builtins.str = ...,
+        note: _builtins.str = ...,
+        state: Global___LinkRequestState.ValueType = ...,
+        decision_reason: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        decide_time: _timestamp_pb2.Timestamp | None = ...,
+        requester_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "decide_time", b"decide_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_date_of_birth", b"child_date_of_birth", "child_full_name", b"child_full_name", "create_time", b"create_time", "decide_time", b"decide_time", "decision_reason", b"decision_reason", "id", b"id", "note", b"note", "relationship", b"relationship", "requester_name", b"requester_name", "school_id", b"school_id", "state", b"state", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LinkRequest: _TypeAlias = LinkRequest  # noqa: Y015
+
+@_typing.final
+class CreateLinkRequestRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    CHILD_FULL_NAME_FIELD_NUMBER: _builtins.int
+    CHILD_DATE_OF_BIRTH_FIELD_NUMBER: _builtins.int
+    RELATIONSHIP_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    child_full_name: _builtins.str
+    child_date_of_birth: _builtins.str
+    relationship: _builtins.str
+    note: _builtins.str
+    request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        child_full_name: _builtins.str = ...,
+        child_date_of_birth: _builtins.str = ...,
+        relationship: _builtins.str = ...,
+        note: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_date_of_birth", b"child_date_of_birth", "child_full_name", b"child_full_name", "note", b"note", "relationship", b"relationship", "request_id", b"request_id", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateLinkRequestRequest: _TypeAlias = CreateLinkRequestRequest  # noqa: Y015
+
+@_typing.final
+class CreateLinkRequestResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINK_REQUEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def link_request(self) -> Global___LinkRequest: ...
+    def __init__(
+        self,
+        *,
+        link_request: Global___LinkRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["link_request", b"link_request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["link_request", b"link_request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateLinkRequestResponse: _TypeAlias = CreateLinkRequestResponse  # noqa: Y015
+
+@_typing.final
+class ListLinkRequestsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    state: Global___LinkRequestState.ValueType
+    """Empty for every state."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        state: Global___LinkRequestState.ValueType = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLinkRequestsRequest: _TypeAlias = ListLinkRequestsRequest  # noqa: Y015
+
+@_typing.final
+class ListLinkRequestsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINK_REQUESTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def link_requests(self) -> _containers.RepeatedCompositeFieldContainer[Global___LinkRequest]: ...
+    def __init__(
+        self,
+        *,
+        link_requests: _abc.Iterable[Global___LinkRequest] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["link_requests", b"link_requests", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLinkRequestsResponse: _TypeAlias = ListLinkRequestsResponse  # noqa: Y015
+
+@_typing.final
+class DecideLinkRequestRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINK_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    link_request_id: _builtins.str
+    approve: _builtins.bool
+    student_id: _builtins.str
+    """Required to approve: the student the request is about (of the request's school)."""
+    reason: _builtins.str
+    """Required to refuse; shown to the guardian."""
+    def __init__(
+        self,
+        *,
+        link_request_id: _builtins.str = ...,
+        approve: _builtins.bool = ...,
+        student_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "link_request_id", b"link_request_id", "reason", b"reason", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideLinkRequestRequest: _TypeAlias = DecideLinkRequestRequest  # noqa: Y015
+
+@_typing.final
+class DecideLinkRequestResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINK_REQUEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def link_request(self) -> Global___LinkRequest: ...
+    def __init__(
+        self,
+        *,
+        link_request: Global___LinkRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["link_request", b"link_request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["link_request", b"link_request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideLinkRequestResponse: _TypeAlias = DecideLinkRequestResponse  # noqa: Y015
+
+@_typing.final
+class Purpose(_message.Message):
+    """Purpose is a purpose of processing a student's data."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    LEGAL_BASIS_FIELD_NUMBER: _builtins.int
+    LEGAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    CHILD_CONSENT_FROM_AGE_7_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    title: _builtins.str
+    legal_basis: Global___LegalBasis.ValueType
+    legal_reference: _builtins.str
+    """The law the processing rests on, for LEGAL_BASIS_LAW."""
+    child_consent_from_age_7: _builtins.bool
+    """Whether the child's own consent is needed too from age 7."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        title: _builtins.str = ...,
+        legal_basis: Global___LegalBasis.ValueType = ...,
+        legal_reference: _builtins.str = ...,
+        child_consent_from_age_7: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_consent_from_age_7", b"child_consent_from_age_7", "code", b"code", "legal_basis", b"legal_basis", "legal_reference", b"legal_reference", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Purpose: _TypeAlias = Purpose  # noqa: Y015
+
+@_typing.final
+class Consent(_message.Message):
+    """Consent is one party's consent for one purpose about one child."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    GIVEN_BY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    GRANT_TIME_FIELD_NUMBER: _builtins.int
+    WITHDRAW_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    student_id: _builtins.str
+    purpose: _builtins.str
+    given_by: _builtins.str
+    """"guardian" or "child"."""
+    state: Global___ConsentState.ValueType
+    @_builtins.property
+    def grant_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def withdraw_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        given_by: _builtins.str = ...,
+        state: Global___ConsentState.ValueType = ...,
+        grant_time: _timestamp_pb2.Timestamp | None = ...,
+        withdraw_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["grant_time", b"grant_time", "withdraw_time", b"withdraw_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["given_by", b"given_by", "grant_time", b"grant_time", "id", b"id", "purpose", b"purpose", "state", b"state", "student_id", b"student_id", "withdraw_time", b"withdraw_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Consent: _TypeAlias = Consent  # noqa: Y015
+
+@_typing.final
+class PurposeStatus(_message.Message):
+    """PurposeStatus says whether processing for a purpose may go ahead for a child."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    LEGAL_BASIS_FIELD_NUMBER: _builtins.int
+    PERMITTED_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    purpose: _builtins.str
+    legal_basis: Global___LegalBasis.ValueType
+    permitted: _builtins.bool
+    """True when the basis is law, or every consent the purpose needs is granted."""
+    @_builtins.property
+    def missing(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What is still missing: "guardian", "child"."""
+
+    def __init__(
+        self,
+        *,
+        purpose: _builtins.str = ...,
+        legal_basis: Global___LegalBasis.ValueType = ...,
+        permitted: _builtins.bool = ...,
+        missing: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["legal_basis", b"legal_basis", "missing", b"missing", "permitted", b"permitted", "purpose", b"purpose"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PurposeStatus: _TypeAlias = PurposeStatus  # noqa: Y015
+
+@_typing.final
+class ListPurposesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPurposesRequest: _TypeAlias = ListPurposesRequest  # noqa: Y015
+
+@_typing.final
+class ListPurposesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURPOSES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def purposes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Purpose]: ...
+    def __init__(
+        self,
+        *,
+        purposes: _abc.Iterable[Global___Purpose] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["purposes", b"purposes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPurposesResponse: _TypeAlias = ListPurposesResponse  # noqa: Y015
+
+@_typing.final
+class ListConsentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListConsentsRequest: _TypeAlias = ListConsentsRequest  # noqa: Y015
+
+@_typing.final
+class ListConsentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONSENTS_FIELD_NUMBER: _builtins.int
+    PURPOSES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def consents(self) -> _containers.RepeatedCompositeFieldContainer[Global___Consent]: ...
+    @_builtins.property
+    def purposes(self) -> _containers.RepeatedCompositeFieldContainer[Global___PurposeStatus]: ...
+    def __init__(
+        self,
+        *,
+        consents: _abc.Iterable[Global___Consent] | None = ...,
+        purposes: _abc.Iterable[Global___PurposeStatus] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consents", b"consents", "purposes", b"purposes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListConsentsResponse: _TypeAlias = ListConsentsResponse  # noqa: Y015
+
+@_typing.final
+class GrantConsentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    purpose: _builtins.str
+    request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["purpose", b"purpose", "request_id", b"request_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrantConsentRequest: _TypeAlias = GrantConsentRequest  # noqa: Y015
+
+@_typing.final
+class GrantConsentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONSENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def consent(self) -> Global___Consent: ...
+    def __init__(
+        self,
+        *,
+        consent: Global___Consent | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GrantConsentResponse: _TypeAlias = GrantConsentResponse  # noqa: Y015
+
+@_typing.final
+class WithdrawConsentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    purpose: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["purpose", b"purpose", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawConsentRequest: _TypeAlias = WithdrawConsentRequest  # noqa: Y015
+
+@_typing.final
+class WithdrawConsentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONSENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def consent(self) -> Global___Consent: ...
+    def __init__(
+        self,
+        *,
+        consent: Global___Consent | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent", b"consent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawConsentResponse: _TypeAlias = WithdrawConsentResponse  # noqa: Y015
+
+@_typing.final
+class AuditEvent(_message.Message):
+    """---------------------------------------------------------------- audit
+
+    AuditEvent is one entry of the audit trail. It names people by account or person id, never by
+    personal data.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class DetailsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ID_FIELD_NUMBER: _builtins.int
+    OCCUR_TIME_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    DETAILS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    source: _builtins.str
+    """"keycloak", "identity", "student-record", ..."""
+    action: _builtins.str
+    """e.g. LOGIN, LOGIN_ERROR, ADMIN_UPDATE, STAFF_IMPORTED, PERSONAL_DATA_READ, CONSENT_WITHDRAWN."""
+    actor: _builtins.str
+    """The acting account (Keycloak subject); empty when unknown (a failed sign-in)."""
+    target: _builtins.str
+    """What was acted on: "student:<id>", "class:<id>", "user:<id>", ..."""
+    outcome: _builtins.str
+    """"SUCCESS" or "FAILURE"."""
+    @_builtins.property
+    def occur_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def details(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Non-personal details (error codes, counts, client id)."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        occur_time: _timestamp_pb2.Timestamp | None = ...,
+        source: _builtins.str = ...,
+        action: _builtins.str = ...,
+        actor: _builtins.str = ...,
+        target: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        details: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occur_time", b"occur_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "details", b"details", "id", b"id", "occur_time", b"occur_time", "outcome", b"outcome", "source", b"source", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditEvent: _TypeAlias = AuditEvent  # noqa: Y015
+
+@_typing.final
+class ListAuditEventsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIONS_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    UNTIL_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    actor: _builtins.str
+    """Only this actor."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    @_builtins.property
+    def actions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only these actions; empty for all."""
+
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def until(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        actions: _abc.Iterable[_builtins.str] | None = ...,
+        actor: _builtins.str = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+        until: _timestamp_pb2.Timestamp | None = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since", "until", b"until"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "actor", b"actor", "page_size", b"page_size", "page_token", b"page_token", "since", b"since", "until", b"until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAuditEventsRequest: _TypeAlias = ListAuditEventsRequest  # noqa: Y015
+
+@_typing.final
+class ListAuditEventsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___AuditEvent]: ...
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___AuditEvent] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAuditEventsResponse: _TypeAlias = ListAuditEventsResponse  # noqa: Y015

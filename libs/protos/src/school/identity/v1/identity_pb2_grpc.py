@@ -26,8 +26,13 @@ if _version_not_supported:
 
 
 class IdentityServiceStub:
-    """IdentityService: the identity domain. Its RPCs arrive with the identity issue; until then it reports
-    what it is, so that clients and probes can reach it through the same contract.
+    """IdentityService owns tenants (education authorities and their Keycloak realms), accounts, staff
+    assignments, persons and their citizen-ID verification, guardian-child links, consent and the audit
+    trail. It is the only service that holds a raw personal identification number; every other service
+    knows a person by the pseudonymous person_id issued here.
+
+    The tenant of a call is the realm of the caller's access token; no message carries it, except the
+    platform operator's tenant RPCs, whose subject is a tenant.
     """
 
     def __init__(self, channel):
@@ -41,15 +46,218 @@ class IdentityServiceStub:
                 request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.GetServiceInfoRequest.SerializeToString,
                 response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.GetServiceInfoResponse.FromString,
                 _registered_method=True)
+        self.CreateTenant = channel.unary_unary(
+                '/school.identity.v1.IdentityService/CreateTenant',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateTenantRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateTenantResponse.FromString,
+                _registered_method=True)
+        self.GetTenant = channel.unary_unary(
+                '/school.identity.v1.IdentityService/GetTenant',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.GetTenantRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.GetTenantResponse.FromString,
+                _registered_method=True)
+        self.GetMe = channel.unary_unary(
+                '/school.identity.v1.IdentityService/GetMe',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.GetMeRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.GetMeResponse.FromString,
+                _registered_method=True)
+        self.GetAccessScope = channel.unary_unary(
+                '/school.identity.v1.IdentityService/GetAccessScope',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.GetAccessScopeRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.GetAccessScopeResponse.FromString,
+                _registered_method=True)
+        self.ImportStaff = channel.unary_unary(
+                '/school.identity.v1.IdentityService/ImportStaff',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ImportStaffRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ImportStaffResponse.FromString,
+                _registered_method=True)
+        self.ListStaff = channel.unary_unary(
+                '/school.identity.v1.IdentityService/ListStaff',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListStaffRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListStaffResponse.FromString,
+                _registered_method=True)
+        self.RegisterPerson = channel.unary_unary(
+                '/school.identity.v1.IdentityService/RegisterPerson',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.RegisterPersonRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.RegisterPersonResponse.FromString,
+                _registered_method=True)
+        self.VerifyCitizen = channel.unary_unary(
+                '/school.identity.v1.IdentityService/VerifyCitizen',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.VerifyCitizenRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.VerifyCitizenResponse.FromString,
+                _registered_method=True)
+        self.CreateLinkRequest = channel.unary_unary(
+                '/school.identity.v1.IdentityService/CreateLinkRequest',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateLinkRequestRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateLinkRequestResponse.FromString,
+                _registered_method=True)
+        self.ListLinkRequests = channel.unary_unary(
+                '/school.identity.v1.IdentityService/ListLinkRequests',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListLinkRequestsRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListLinkRequestsResponse.FromString,
+                _registered_method=True)
+        self.DecideLinkRequest = channel.unary_unary(
+                '/school.identity.v1.IdentityService/DecideLinkRequest',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.DecideLinkRequestRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.DecideLinkRequestResponse.FromString,
+                _registered_method=True)
+        self.ListPurposes = channel.unary_unary(
+                '/school.identity.v1.IdentityService/ListPurposes',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListPurposesRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListPurposesResponse.FromString,
+                _registered_method=True)
+        self.ListConsents = channel.unary_unary(
+                '/school.identity.v1.IdentityService/ListConsents',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListConsentsRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListConsentsResponse.FromString,
+                _registered_method=True)
+        self.GrantConsent = channel.unary_unary(
+                '/school.identity.v1.IdentityService/GrantConsent',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.GrantConsentRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.GrantConsentResponse.FromString,
+                _registered_method=True)
+        self.WithdrawConsent = channel.unary_unary(
+                '/school.identity.v1.IdentityService/WithdrawConsent',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.WithdrawConsentRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.WithdrawConsentResponse.FromString,
+                _registered_method=True)
+        self.ListAuditEvents = channel.unary_unary(
+                '/school.identity.v1.IdentityService/ListAuditEvents',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
-    """IdentityService: the identity domain. Its RPCs arrive with the identity issue; until then it reports
-    what it is, so that clients and probes can reach it through the same contract.
+    """IdentityService owns tenants (education authorities and their Keycloak realms), accounts, staff
+    assignments, persons and their citizen-ID verification, guardian-child links, consent and the audit
+    trail. It is the only service that holds a raw personal identification number; every other service
+    knows a person by the pseudonymous person_id issued here.
+
+    The tenant of a call is the realm of the caller's access token; no message carries it, except the
+    platform operator's tenant RPCs, whose subject is a tenant.
     """
 
     def GetServiceInfo(self, request, context):
         """Describes the service: its version and the capabilities enabled in this deployment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTenant(self, request, context):
+        """Creates a tenant and provisions its Keycloak realm (platform operator only). Idempotent: calling it
+        again for the same slug resumes a provisioning that failed half-way and changes nothing otherwise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTenant(self, request, context):
+        """Gets a tenant and the state of its provisioning (platform operator, or that tenant's authority admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMe(self, request, context):
+        """The caller: roles, schools, classes, children, verification. On a guardian's first call, links the
+        children recorded with the guardian's verified personal identification number.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAccessScope(self, request, context):
+        """What the caller may reach, for the shared access decision of the gateway and the services.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportStaff(self, request, context):
+        """Imports staff from the sector database's staff spreadsheet (.xlsx). Re-importing a file changes
+        nothing. Authority admin (any school of the tenant) or school admin (their school only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStaff(self, request, context):
+        """Lists staff accounts with their assignments and verification state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterPerson(self, request, context):
+        """Registers a person (a guardian declared at enrolment) by personal identification number, name and
+        date of birth; returns the pseudonymous person id. The same number always yields the same id.
+        Verification against the national population database follows asynchronously.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyCitizen(self, request, context):
+        """Checks a personal identification number against its format rules and the national population
+        database, for the caller's own staff records (authority or school admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateLinkRequest(self, request, context):
+        """A guardian asks to be linked to a child the automatic matching did not find.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLinkRequests(self, request, context):
+        """Link requests: a guardian sees their own, a school admin those of their school.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideLinkRequest(self, request, context):
+        """The school approves or refuses a link request. The requester can never decide their own request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPurposes(self, request, context):
+        """The purposes of processing and their legal basis (law or consent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListConsents(self, request, context):
+        """The consents recorded for a child.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GrantConsent(self, request, context):
+        """Records consent for a consent-based purpose, by a guardian or (from age 7) by the child.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawConsent(self, request, context):
+        """Withdraws consent; effective at once and published as consent.withdrawn.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEvents(self, request, context):
+        """The tenant's audit trail: sign-ins, failed sign-ins, admin actions, reads of personal data.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -63,6 +271,86 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.GetServiceInfoRequest.FromString,
                     response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.GetServiceInfoResponse.SerializeToString,
             ),
+            'CreateTenant': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTenant,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateTenantRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateTenantResponse.SerializeToString,
+            ),
+            'GetTenant': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTenant,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.GetTenantRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.GetTenantResponse.SerializeToString,
+            ),
+            'GetMe': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMe,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.GetMeRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.GetMeResponse.SerializeToString,
+            ),
+            'GetAccessScope': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccessScope,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.GetAccessScopeRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.GetAccessScopeResponse.SerializeToString,
+            ),
+            'ImportStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportStaff,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ImportStaffRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ImportStaffResponse.SerializeToString,
+            ),
+            'ListStaff': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStaff,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListStaffRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListStaffResponse.SerializeToString,
+            ),
+            'RegisterPerson': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterPerson,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.RegisterPersonRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.RegisterPersonResponse.SerializeToString,
+            ),
+            'VerifyCitizen': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyCitizen,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.VerifyCitizenRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.VerifyCitizenResponse.SerializeToString,
+            ),
+            'CreateLinkRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateLinkRequest,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateLinkRequestRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateLinkRequestResponse.SerializeToString,
+            ),
+            'ListLinkRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLinkRequests,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListLinkRequestsRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListLinkRequestsResponse.SerializeToString,
+            ),
+            'DecideLinkRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideLinkRequest,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.DecideLinkRequestRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.DecideLinkRequestResponse.SerializeToString,
+            ),
+            'ListPurposes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPurposes,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListPurposesRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListPurposesResponse.SerializeToString,
+            ),
+            'ListConsents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConsents,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListConsentsRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListConsentsResponse.SerializeToString,
+            ),
+            'GrantConsent': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrantConsent,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.GrantConsentRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.GrantConsentResponse.SerializeToString,
+            ),
+            'WithdrawConsent': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawConsent,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.WithdrawConsentRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.WithdrawConsentResponse.SerializeToString,
+            ),
+            'ListAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEvents,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'school.identity.v1.IdentityService', rpc_method_handlers)
@@ -72,8 +360,13 @@ def add_IdentityServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class IdentityService:
-    """IdentityService: the identity domain. Its RPCs arrive with the identity issue; until then it reports
-    what it is, so that clients and probes can reach it through the same contract.
+    """IdentityService owns tenants (education authorities and their Keycloak realms), accounts, staff
+    assignments, persons and their citizen-ID verification, guardian-child links, consent and the audit
+    trail. It is the only service that holds a raw personal identification number; every other service
+    knows a person by the pseudonymous person_id issued here.
+
+    The tenant of a call is the realm of the caller's access token; no message carries it, except the
+    platform operator's tenant RPCs, whose subject is a tenant.
     """
 
     @staticmethod
@@ -93,6 +386,438 @@ class IdentityService:
             '/school.identity.v1.IdentityService/GetServiceInfo',
             school_dot_identity_dot_v1_dot_identity__pb2.GetServiceInfoRequest.SerializeToString,
             school_dot_identity_dot_v1_dot_identity__pb2.GetServiceInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTenant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/CreateTenant',
+            school_dot_identity_dot_v1_dot_identity__pb2.CreateTenantRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.CreateTenantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTenant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/GetTenant',
+            school_dot_identity_dot_v1_dot_identity__pb2.GetTenantRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.GetTenantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/GetMe',
+            school_dot_identity_dot_v1_dot_identity__pb2.GetMeRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.GetMeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccessScope(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/GetAccessScope',
+            school_dot_identity_dot_v1_dot_identity__pb2.GetAccessScopeRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.GetAccessScopeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/ImportStaff',
+            school_dot_identity_dot_v1_dot_identity__pb2.ImportStaffRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.ImportStaffResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStaff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/ListStaff',
+            school_dot_identity_dot_v1_dot_identity__pb2.ListStaffRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.ListStaffResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterPerson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/RegisterPerson',
+            school_dot_identity_dot_v1_dot_identity__pb2.RegisterPersonRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.RegisterPersonResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyCitizen(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/VerifyCitizen',
+            school_dot_identity_dot_v1_dot_identity__pb2.VerifyCitizenRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.VerifyCitizenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateLinkRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/CreateLinkRequest',
+            school_dot_identity_dot_v1_dot_identity__pb2.CreateLinkRequestRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.CreateLinkRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLinkRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/ListLinkRequests',
+            school_dot_identity_dot_v1_dot_identity__pb2.ListLinkRequestsRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.ListLinkRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideLinkRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/DecideLinkRequest',
+            school_dot_identity_dot_v1_dot_identity__pb2.DecideLinkRequestRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.DecideLinkRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPurposes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/ListPurposes',
+            school_dot_identity_dot_v1_dot_identity__pb2.ListPurposesRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.ListPurposesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConsents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/ListConsents',
+            school_dot_identity_dot_v1_dot_identity__pb2.ListConsentsRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.ListConsentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrantConsent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/GrantConsent',
+            school_dot_identity_dot_v1_dot_identity__pb2.GrantConsentRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.GrantConsentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawConsent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/WithdrawConsent',
+            school_dot_identity_dot_v1_dot_identity__pb2.WithdrawConsentRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.WithdrawConsentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/ListAuditEvents',
+            school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

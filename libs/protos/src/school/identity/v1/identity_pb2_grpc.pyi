@@ -27,8 +27,13 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class IdentityServiceStub:
-    """IdentityService: the identity domain. Its RPCs arrive with the identity issue; until then it reports
-    what it is, so that clients and probes can reach it through the same contract.
+    """IdentityService owns tenants (education authorities and their Keycloak realms), accounts, staff
+    assignments, persons and their citizen-ID verification, guardian-child links, consent and the audit
+    trail. It is the only service that holds a raw personal identification number; every other service
+    knows a person by the pseudonymous person_id issued here.
+
+    The tenant of a call is the realm of the caller's access token; no message carries it, except the
+    platform operator's tenant RPCs, whose subject is a tenant.
     """
 
     @_typing.overload
@@ -37,20 +42,116 @@ class IdentityServiceStub:
     def __new__(cls, channel: _aio.Channel) -> IdentityServiceAsyncStub: ...
     GetServiceInfo: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetServiceInfoRequest, _identity_pb2.GetServiceInfoResponse]
     """Describes the service: its version and the capabilities enabled in this deployment."""
+    CreateTenant: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateTenantRequest, _identity_pb2.CreateTenantResponse]
+    """Creates a tenant and provisions its Keycloak realm (platform operator only). Idempotent: calling it
+    again for the same slug resumes a provisioning that failed half-way and changes nothing otherwise.
+    """
+    GetTenant: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetTenantRequest, _identity_pb2.GetTenantResponse]
+    """Gets a tenant and the state of its provisioning (platform operator, or that tenant's authority admin)."""
+    GetMe: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetMeRequest, _identity_pb2.GetMeResponse]
+    """The caller: roles, schools, classes, children, verification. On a guardian's first call, links the
+    children recorded with the guardian's verified personal identification number.
+    """
+    GetAccessScope: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetAccessScopeRequest, _identity_pb2.GetAccessScopeResponse]
+    """What the caller may reach, for the shared access decision of the gateway and the services."""
+    ImportStaff: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ImportStaffRequest, _identity_pb2.ImportStaffResponse]
+    """Imports staff from the sector database's staff spreadsheet (.xlsx). Re-importing a file changes
+    nothing. Authority admin (any school of the tenant) or school admin (their school only).
+    """
+    ListStaff: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListStaffRequest, _identity_pb2.ListStaffResponse]
+    """Lists staff accounts with their assignments and verification state."""
+    RegisterPerson: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RegisterPersonRequest, _identity_pb2.RegisterPersonResponse]
+    """Registers a person (a guardian declared at enrolment) by personal identification number, name and
+    date of birth; returns the pseudonymous person id. The same number always yields the same id.
+    Verification against the national population database follows asynchronously.
+    """
+    VerifyCitizen: _grpc.UnaryUnaryMultiCallable[_identity_pb2.VerifyCitizenRequest, _identity_pb2.VerifyCitizenResponse]
+    """Checks a personal identification number against its format rules and the national population
+    database, for the caller's own staff records (authority or school admin).
+    """
+    CreateLinkRequest: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateLinkRequestRequest, _identity_pb2.CreateLinkRequestResponse]
+    """A guardian asks to be linked to a child the automatic matching did not find."""
+    ListLinkRequests: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListLinkRequestsRequest, _identity_pb2.ListLinkRequestsResponse]
+    """Link requests: a guardian sees their own, a school admin those of their school."""
+    DecideLinkRequest: _grpc.UnaryUnaryMultiCallable[_identity_pb2.DecideLinkRequestRequest, _identity_pb2.DecideLinkRequestResponse]
+    """The school approves or refuses a link request. The requester can never decide their own request."""
+    ListPurposes: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListPurposesRequest, _identity_pb2.ListPurposesResponse]
+    """The purposes of processing and their legal basis (law or consent)."""
+    ListConsents: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListConsentsRequest, _identity_pb2.ListConsentsResponse]
+    """The consents recorded for a child."""
+    GrantConsent: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GrantConsentRequest, _identity_pb2.GrantConsentResponse]
+    """Records consent for a consent-based purpose, by a guardian or (from age 7) by the child."""
+    WithdrawConsent: _grpc.UnaryUnaryMultiCallable[_identity_pb2.WithdrawConsentRequest, _identity_pb2.WithdrawConsentResponse]
+    """Withdraws consent; effective at once and published as consent.withdrawn."""
+    ListAuditEvents: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListAuditEventsRequest, _identity_pb2.ListAuditEventsResponse]
+    """The tenant's audit trail: sign-ins, failed sign-ins, admin actions, reads of personal data."""
 
 @_typing.type_check_only
 class IdentityServiceAsyncStub(IdentityServiceStub):
-    """IdentityService: the identity domain. Its RPCs arrive with the identity issue; until then it reports
-    what it is, so that clients and probes can reach it through the same contract.
+    """IdentityService owns tenants (education authorities and their Keycloak realms), accounts, staff
+    assignments, persons and their citizen-ID verification, guardian-child links, consent and the audit
+    trail. It is the only service that holds a raw personal identification number; every other service
+    knows a person by the pseudonymous person_id issued here.
+
+    The tenant of a call is the realm of the caller's access token; no message carries it, except the
+    platform operator's tenant RPCs, whose subject is a tenant.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetServiceInfo: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetServiceInfoRequest, _identity_pb2.GetServiceInfoResponse]  # type: ignore[assignment]
     """Describes the service: its version and the capabilities enabled in this deployment."""
+    CreateTenant: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateTenantRequest, _identity_pb2.CreateTenantResponse]  # type: ignore[assignment]
+    """Creates a tenant and provisions its Keycloak realm (platform operator only). Idempotent: calling it
+    again for the same slug resumes a provisioning that failed half-way and changes nothing otherwise.
+    """
+    GetTenant: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetTenantRequest, _identity_pb2.GetTenantResponse]  # type: ignore[assignment]
+    """Gets a tenant and the state of its provisioning (platform operator, or that tenant's authority admin)."""
+    GetMe: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetMeRequest, _identity_pb2.GetMeResponse]  # type: ignore[assignment]
+    """The caller: roles, schools, classes, children, verification. On a guardian's first call, links the
+    children recorded with the guardian's verified personal identification number.
+    """
+    GetAccessScope: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetAccessScopeRequest, _identity_pb2.GetAccessScopeResponse]  # type: ignore[assignment]
+    """What the caller may reach, for the shared access decision of the gateway and the services."""
+    ImportStaff: _aio.UnaryUnaryMultiCallable[_identity_pb2.ImportStaffRequest, _identity_pb2.ImportStaffResponse]  # type: ignore[assignment]
+    """Imports staff from the sector database's staff spreadsheet (.xlsx). Re-importing a file changes
+    nothing. Authority admin (any school of the tenant) or school admin (their school only).
+    """
+    ListStaff: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListStaffRequest, _identity_pb2.ListStaffResponse]  # type: ignore[assignment]
+    """Lists staff accounts with their assignments and verification state."""
+    RegisterPerson: _aio.UnaryUnaryMultiCallable[_identity_pb2.RegisterPersonRequest, _identity_pb2.RegisterPersonResponse]  # type: ignore[assignment]
+    """Registers a person (a guardian declared at enrolment) by personal identification number, name and
+    date of birth; returns the pseudonymous person id. The same number always yields the same id.
+    Verification against the national population database follows asynchronously.
+    """
+    VerifyCitizen: _aio.UnaryUnaryMultiCallable[_identity_pb2.VerifyCitizenRequest, _identity_pb2.VerifyCitizenResponse]  # type: ignore[assignment]
+    """Checks a personal identification number against its format rules and the national population
+    database, for the caller's own staff records (authority or school admin).
+    """
+    CreateLinkRequest: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateLinkRequestRequest, _identity_pb2.CreateLinkRequestResponse]  # type: ignore[assignment]
+    """A guardian asks to be linked to a child the automatic matching did not find."""
+    ListLinkRequests: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListLinkRequestsRequest, _identity_pb2.ListLinkRequestsResponse]  # type: ignore[assignment]
+    """Link requests: a guardian sees their own, a school admin those of their school."""
+    DecideLinkRequest: _aio.UnaryUnaryMultiCallable[_identity_pb2.DecideLinkRequestRequest, _identity_pb2.DecideLinkRequestResponse]  # type: ignore[assignment]
+    """The school approves or refuses a link request. The requester can never decide their own request."""
+    ListPurposes: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListPurposesRequest, _identity_pb2.ListPurposesResponse]  # type: ignore[assignment]
+    """The purposes of processing and their legal basis (law or consent)."""
+    ListConsents: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListConsentsRequest, _identity_pb2.ListConsentsResponse]  # type: ignore[assignment]
+    """The consents recorded for a child."""
+    GrantConsent: _aio.UnaryUnaryMultiCallable[_identity_pb2.GrantConsentRequest, _identity_pb2.GrantConsentResponse]  # type: ignore[assignment]
+    """Records consent for a consent-based purpose, by a guardian or (from age 7) by the child."""
+    WithdrawConsent: _aio.UnaryUnaryMultiCallable[_identity_pb2.WithdrawConsentRequest, _identity_pb2.WithdrawConsentResponse]  # type: ignore[assignment]
+    """Withdraws consent; effective at once and published as consent.withdrawn."""
+    ListAuditEvents: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListAuditEventsRequest, _identity_pb2.ListAuditEventsResponse]  # type: ignore[assignment]
+    """The tenant's audit trail: sign-ins, failed sign-ins, admin actions, reads of personal data."""
 
 class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
-    """IdentityService: the identity domain. Its RPCs arrive with the identity issue; until then it reports
-    what it is, so that clients and probes can reach it through the same contract.
+    """IdentityService owns tenants (education authorities and their Keycloak realms), accounts, staff
+    assignments, persons and their citizen-ID verification, guardian-child links, consent and the audit
+    trail. It is the only service that holds a raw personal identification number; every other service
+    knows a person by the pseudonymous person_id issued here.
+
+    The tenant of a call is the realm of the caller's access token; no message carries it, except the
+    platform operator's tenant RPCs, whose subject is a tenant.
     """
 
     @_abc_1.abstractmethod
@@ -60,5 +161,144 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.GetServiceInfoResponse, _abc.Awaitable[_identity_pb2.GetServiceInfoResponse]]:
         """Describes the service: its version and the capabilities enabled in this deployment."""
+
+    @_abc_1.abstractmethod
+    def CreateTenant(
+        self,
+        request: _identity_pb2.CreateTenantRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CreateTenantResponse, _abc.Awaitable[_identity_pb2.CreateTenantResponse]]:
+        """Creates a tenant and provisions its Keycloak realm (platform operator only). Idempotent: calling it
+        again for the same slug resumes a provisioning that failed half-way and changes nothing otherwise.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTenant(
+        self,
+        request: _identity_pb2.GetTenantRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.GetTenantResponse, _abc.Awaitable[_identity_pb2.GetTenantResponse]]:
+        """Gets a tenant and the state of its provisioning (platform operator, or that tenant's authority admin)."""
+
+    @_abc_1.abstractmethod
+    def GetMe(
+        self,
+        request: _identity_pb2.GetMeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.GetMeResponse, _abc.Awaitable[_identity_pb2.GetMeResponse]]:
+        """The caller: roles, schools, classes, children, verification. On a guardian's first call, links the
+        children recorded with the guardian's verified personal identification number.
+        """
+
+    @_abc_1.abstractmethod
+    def GetAccessScope(
+        self,
+        request: _identity_pb2.GetAccessScopeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.GetAccessScopeResponse, _abc.Awaitable[_identity_pb2.GetAccessScopeResponse]]:
+        """What the caller may reach, for the shared access decision of the gateway and the services."""
+
+    @_abc_1.abstractmethod
+    def ImportStaff(
+        self,
+        request: _identity_pb2.ImportStaffRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ImportStaffResponse, _abc.Awaitable[_identity_pb2.ImportStaffResponse]]:
+        """Imports staff from the sector database's staff spreadsheet (.xlsx). Re-importing a file changes
+        nothing. Authority admin (any school of the tenant) or school admin (their school only).
+        """
+
+    @_abc_1.abstractmethod
+    def ListStaff(
+        self,
+        request: _identity_pb2.ListStaffRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListStaffResponse, _abc.Awaitable[_identity_pb2.ListStaffResponse]]:
+        """Lists staff accounts with their assignments and verification state."""
+
+    @_abc_1.abstractmethod
+    def RegisterPerson(
+        self,
+        request: _identity_pb2.RegisterPersonRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RegisterPersonResponse, _abc.Awaitable[_identity_pb2.RegisterPersonResponse]]:
+        """Registers a person (a guardian declared at enrolment) by personal identification number, name and
+        date of birth; returns the pseudonymous person id. The same number always yields the same id.
+        Verification against the national population database follows asynchronously.
+        """
+
+    @_abc_1.abstractmethod
+    def VerifyCitizen(
+        self,
+        request: _identity_pb2.VerifyCitizenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.VerifyCitizenResponse, _abc.Awaitable[_identity_pb2.VerifyCitizenResponse]]:
+        """Checks a personal identification number against its format rules and the national population
+        database, for the caller's own staff records (authority or school admin).
+        """
+
+    @_abc_1.abstractmethod
+    def CreateLinkRequest(
+        self,
+        request: _identity_pb2.CreateLinkRequestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CreateLinkRequestResponse, _abc.Awaitable[_identity_pb2.CreateLinkRequestResponse]]:
+        """A guardian asks to be linked to a child the automatic matching did not find."""
+
+    @_abc_1.abstractmethod
+    def ListLinkRequests(
+        self,
+        request: _identity_pb2.ListLinkRequestsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListLinkRequestsResponse, _abc.Awaitable[_identity_pb2.ListLinkRequestsResponse]]:
+        """Link requests: a guardian sees their own, a school admin those of their school."""
+
+    @_abc_1.abstractmethod
+    def DecideLinkRequest(
+        self,
+        request: _identity_pb2.DecideLinkRequestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.DecideLinkRequestResponse, _abc.Awaitable[_identity_pb2.DecideLinkRequestResponse]]:
+        """The school approves or refuses a link request. The requester can never decide their own request."""
+
+    @_abc_1.abstractmethod
+    def ListPurposes(
+        self,
+        request: _identity_pb2.ListPurposesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListPurposesResponse, _abc.Awaitable[_identity_pb2.ListPurposesResponse]]:
+        """The purposes of processing and their legal basis (law or consent)."""
+
+    @_abc_1.abstractmethod
+    def ListConsents(
+        self,
+        request: _identity_pb2.ListConsentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListConsentsResponse, _abc.Awaitable[_identity_pb2.ListConsentsResponse]]:
+        """The consents recorded for a child."""
+
+    @_abc_1.abstractmethod
+    def GrantConsent(
+        self,
+        request: _identity_pb2.GrantConsentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.GrantConsentResponse, _abc.Awaitable[_identity_pb2.GrantConsentResponse]]:
+        """Records consent for a consent-based purpose, by a guardian or (from age 7) by the child."""
+
+    @_abc_1.abstractmethod
+    def WithdrawConsent(
+        self,
+        request: _identity_pb2.WithdrawConsentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.WithdrawConsentResponse, _abc.Awaitable[_identity_pb2.WithdrawConsentResponse]]:
+        """Withdraws consent; effective at once and published as consent.withdrawn."""
+
+    @_abc_1.abstractmethod
+    def ListAuditEvents(
+        self,
+        request: _identity_pb2.ListAuditEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListAuditEventsResponse, _abc.Awaitable[_identity_pb2.ListAuditEventsResponse]]:
+        """The tenant's audit trail: sign-ins, failed sign-ins, admin actions, reads of personal data."""
 
 def add_IdentityServiceServicer_to_server(servicer: IdentityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

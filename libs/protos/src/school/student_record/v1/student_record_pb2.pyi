@@ -147,20 +147,34 @@ class Guardian(_message.Message):
     FULL_NAME_FIELD_NUMBER: _builtins.int
     RELATIONSHIP_FIELD_NUMBER: _builtins.int
     PHONE_FIELD_NUMBER: _builtins.int
+    PERSONAL_ID_FIELD_NUMBER: _builtins.int
+    DATE_OF_BIRTH_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
     full_name: _builtins.str
     relationship: _builtins.str
     """"mother", "father", "guardian", "grandparent", "other"."""
     phone: _builtins.str
+    personal_id: _builtins.str
+    """Số định danh cá nhân. Input only: passed to identity, which returns person_id; never stored here
+    and never returned.
+    """
+    date_of_birth: _builtins.str
+    """YYYY-MM-DD. Input only, with personal_id, for the citizen-ID verification."""
+    person_id: _builtins.str
+    """Pseudonymous person id issued by identity; empty when no personal_id was recorded."""
     def __init__(
         self,
         *,
         full_name: _builtins.str = ...,
         relationship: _builtins.str = ...,
         phone: _builtins.str = ...,
+        personal_id: _builtins.str = ...,
+        date_of_birth: _builtins.str = ...,
+        person_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["full_name", b"full_name", "phone", b"phone", "relationship", b"relationship"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date_of_birth", b"date_of_birth", "full_name", b"full_name", "person_id", b"person_id", "personal_id", b"personal_id", "phone", b"phone", "relationship", b"relationship"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -176,10 +190,15 @@ class NewStudent(_message.Message):
     DATE_OF_BIRTH_FIELD_NUMBER: _builtins.int
     SEX_FIELD_NUMBER: _builtins.int
     GUARDIANS_FIELD_NUMBER: _builtins.int
+    PERSONAL_ID_FIELD_NUMBER: _builtins.int
     full_name: _builtins.str
     date_of_birth: _builtins.str
     """ISO date, YYYY-MM-DD."""
     sex: Global___Sex.ValueType
+    personal_id: _builtins.str
+    """The student's số định danh cá nhân, when the school has it. Input only: passed to identity, which
+    returns person_id; never stored here and never returned.
+    """
     @_builtins.property
     def guardians(self) -> _containers.RepeatedCompositeFieldContainer[Global___Guardian]: ...
     def __init__(
@@ -189,10 +208,11 @@ class NewStudent(_message.Message):
         date_of_birth: _builtins.str = ...,
         sex: Global___Sex.ValueType = ...,
         guardians: _abc.Iterable[Global___Guardian] | None = ...,
+        personal_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["date_of_birth", b"date_of_birth", "full_name", b"full_name", "guardians", b"guardians", "sex", b"sex"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date_of_birth", b"date_of_birth", "full_name", b"full_name", "guardians", b"guardians", "personal_id", b"personal_id", "sex", b"sex"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -211,6 +231,7 @@ class Student(_message.Message):
     SEX_FIELD_NUMBER: _builtins.int
     STUDENT_CODE_FIELD_NUMBER: _builtins.int
     GUARDIANS_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     school_id: _builtins.str
     full_name: _builtins.str
@@ -218,6 +239,8 @@ class Student(_message.Message):
     sex: Global___Sex.ValueType
     student_code: _builtins.str
     """Mã học sinh from the sector database; empty until assigned."""
+    person_id: _builtins.str
+    """The student's pseudonymous person id (issued by identity); empty when no number was recorded."""
     @_builtins.property
     def guardians(self) -> _containers.RepeatedCompositeFieldContainer[Global___Guardian]: ...
     def __init__(
@@ -230,10 +253,11 @@ class Student(_message.Message):
         sex: Global___Sex.ValueType = ...,
         student_code: _builtins.str = ...,
         guardians: _abc.Iterable[Global___Guardian] | None = ...,
+        person_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["date_of_birth", b"date_of_birth", "full_name", b"full_name", "guardians", b"guardians", "id", b"id", "school_id", b"school_id", "sex", b"sex", "student_code", b"student_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date_of_birth", b"date_of_birth", "full_name", b"full_name", "guardians", b"guardians", "id", b"id", "person_id", b"person_id", "school_id", b"school_id", "sex", b"sex", "student_code", b"student_code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -604,3 +628,88 @@ class ListClassStudentsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListClassStudentsResponse: _TypeAlias = ListClassStudentsResponse  # noqa: Y015
+
+@_typing.final
+class GetStudentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStudentRequest: _TypeAlias = GetStudentRequest  # noqa: Y015
+
+@_typing.final
+class GetStudentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def student(self) -> Global___Student: ...
+    def __init__(
+        self,
+        *,
+        student: Global___Student | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["student", b"student"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student", b"student"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStudentResponse: _TypeAlias = GetStudentResponse  # noqa: Y015
+
+@_typing.final
+class AddGuardianRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    GUARDIAN_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    request_id: _builtins.str
+    @_builtins.property
+    def guardian(self) -> Global___Guardian: ...
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        guardian: Global___Guardian | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["guardian", b"guardian"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["guardian", b"guardian", "request_id", b"request_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddGuardianRequest: _TypeAlias = AddGuardianRequest  # noqa: Y015
+
+@_typing.final
+class AddGuardianResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def student(self) -> Global___Student: ...
+    def __init__(
+        self,
+        *,
+        student: Global___Student | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["student", b"student"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student", b"student"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddGuardianResponse: _TypeAlias = AddGuardianResponse  # noqa: Y015

@@ -71,6 +71,16 @@ class StudentRecordServiceStub:
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClassStudentsRequest.SerializeToString,
                 response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClassStudentsResponse.FromString,
                 _registered_method=True)
+        self.GetStudent = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/GetStudent',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentResponse.FromString,
+                _registered_method=True)
+        self.AddGuardian = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/AddGuardian',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianResponse.FromString,
+                _registered_method=True)
 
 
 class StudentRecordServiceServicer:
@@ -127,6 +137,20 @@ class StudentRecordServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStudent(self, request, context):
+        """Gets one student (their guardians, the school's staff with access, the authority).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddGuardian(self, request, context):
+        """Records one more guardian for a student. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudentRecordServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -164,6 +188,16 @@ def add_StudentRecordServiceServicer_to_server(servicer, server):
                     servicer.ListClassStudents,
                     request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClassStudentsRequest.FromString,
                     response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClassStudentsResponse.SerializeToString,
+            ),
+            'GetStudent': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStudent,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentResponse.SerializeToString,
+            ),
+            'AddGuardian': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddGuardian,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -357,6 +391,60 @@ class StudentRecordService:
             '/school.student_record.v1.StudentRecordService/ListClassStudents',
             school_dot_student__record_dot_v1_dot_student__record__pb2.ListClassStudentsRequest.SerializeToString,
             school_dot_student__record_dot_v1_dot_student__record__pb2.ListClassStudentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStudent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/GetStudent',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddGuardian(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/AddGuardian',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianResponse.FromString,
             options,
             channel_credentials,
             insecure,

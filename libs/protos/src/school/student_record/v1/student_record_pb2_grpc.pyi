@@ -49,6 +49,10 @@ class StudentRecordServiceStub:
     """Enrols a student (existing, or admitted by this request) into a class. Idempotent by request_id."""
     ListClassStudents: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListClassStudentsRequest, _student_record_pb2.ListClassStudentsResponse]
     """Lists the students enrolled in a class."""
+    GetStudent: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.GetStudentRequest, _student_record_pb2.GetStudentResponse]
+    """Gets one student (their guardians, the school's staff with access, the authority)."""
+    AddGuardian: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.AddGuardianRequest, _student_record_pb2.AddGuardianResponse]
+    """Records one more guardian for a student. Idempotent by request_id."""
 
 @_typing.type_check_only
 class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
@@ -71,6 +75,10 @@ class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
     """Enrols a student (existing, or admitted by this request) into a class. Idempotent by request_id."""
     ListClassStudents: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListClassStudentsRequest, _student_record_pb2.ListClassStudentsResponse]  # type: ignore[assignment]
     """Lists the students enrolled in a class."""
+    GetStudent: _aio.UnaryUnaryMultiCallable[_student_record_pb2.GetStudentRequest, _student_record_pb2.GetStudentResponse]  # type: ignore[assignment]
+    """Gets one student (their guardians, the school's staff with access, the authority)."""
+    AddGuardian: _aio.UnaryUnaryMultiCallable[_student_record_pb2.AddGuardianRequest, _student_record_pb2.AddGuardianResponse]  # type: ignore[assignment]
+    """Records one more guardian for a student. Idempotent by request_id."""
 
 class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
     """StudentRecordService owns schools, classes, students and enrolments of a tenant.
@@ -132,5 +140,21 @@ class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_student_record_pb2.ListClassStudentsResponse, _abc.Awaitable[_student_record_pb2.ListClassStudentsResponse]]:
         """Lists the students enrolled in a class."""
+
+    @_abc_1.abstractmethod
+    def GetStudent(
+        self,
+        request: _student_record_pb2.GetStudentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.GetStudentResponse, _abc.Awaitable[_student_record_pb2.GetStudentResponse]]:
+        """Gets one student (their guardians, the school's staff with access, the authority)."""
+
+    @_abc_1.abstractmethod
+    def AddGuardian(
+        self,
+        request: _student_record_pb2.AddGuardianRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.AddGuardianResponse, _abc.Awaitable[_student_record_pb2.AddGuardianResponse]]:
+        """Records one more guardian for a student. Idempotent by request_id."""
 
 def add_StudentRecordServiceServicer_to_server(servicer: StudentRecordServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

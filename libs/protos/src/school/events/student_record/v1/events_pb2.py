@@ -25,15 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,school/events/student_record/v1/events.proto\x12\x1fschool.events.student_record.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"e\n\x0c\x43lassCreated\x12\x10\n\x08\x63lass_id\x18\x01 \x01(\t\x12\x11\n\tschool_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05grade\x18\x04 \x01(\x05\x12\x13\n\x0bschool_year\x18\x05 \x01(\t\"\xa3\x01\n\x0fStudentEnrolled\x12\x14\n\x0c\x65nrolment_id\x18\x01 \x01(\t\x12\x10\n\x08\x63lass_id\x18\x02 \x01(\t\x12\x11\n\tschool_id\x18\x03 \x01(\t\x12\x12\n\nstudent_id\x18\x04 \x01(\t\x12\x11\n\tfull_name\x18\x05 \x01(\t\x12.\n\nenrol_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,school/events/student_record/v1/events.proto\x12\x1fschool.events.student_record.v1\x1a\x1fgoogle/protobuf/timestamp.proto\">\n\rSchoolCreated\x12\x11\n\tschool_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\"e\n\x0c\x43lassCreated\x12\x10\n\x08\x63lass_id\x18\x01 \x01(\t\x12\x11\n\tschool_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\r\n\x05grade\x18\x04 \x01(\x05\x12\x13\n\x0bschool_year\x18\x05 \x01(\t\"\x8e\x02\n\x0fStudentEnrolled\x12\x14\n\x0c\x65nrolment_id\x18\x01 \x01(\t\x12\x10\n\x08\x63lass_id\x18\x02 \x01(\t\x12\x11\n\tschool_id\x18\x03 \x01(\t\x12\x12\n\nstudent_id\x18\x04 \x01(\t\x12\x11\n\tfull_name\x18\x05 \x01(\t\x12.\n\nenrol_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rdate_of_birth\x18\x07 \x01(\t\x12?\n\tguardians\x18\x08 \x03(\x0b\x32,.school.events.student_record.v1.GuardianRef\x12\x11\n\tperson_id\x18\t \x01(\t\"6\n\x0bGuardianRef\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12\x14\n\x0crelationship\x18\x02 \x01(\t\"v\n\rGuardianAdded\x12\x12\n\nstudent_id\x18\x01 \x01(\t\x12\x11\n\tschool_id\x18\x02 \x01(\t\x12>\n\x08guardian\x18\x03 \x01(\x0b\x32,.school.events.student_record.v1.GuardianRefb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'school.events.student_record.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLASSCREATED']._serialized_start=114
-  _globals['_CLASSCREATED']._serialized_end=215
-  _globals['_STUDENTENROLLED']._serialized_start=218
-  _globals['_STUDENTENROLLED']._serialized_end=381
+  _globals['_SCHOOLCREATED']._serialized_start=114
+  _globals['_SCHOOLCREATED']._serialized_end=176
+  _globals['_CLASSCREATED']._serialized_start=178
+  _globals['_CLASSCREATED']._serialized_end=279
+  _globals['_STUDENTENROLLED']._serialized_start=282
+  _globals['_STUDENTENROLLED']._serialized_end=552
+  _globals['_GUARDIANREF']._serialized_start=554
+  _globals['_GUARDIANREF']._serialized_end=608
+  _globals['_GUARDIANADDED']._serialized_start=610
+  _globals['_GUARDIANADDED']._serialized_end=728
 # @@protoc_insertion_point(module_scope)

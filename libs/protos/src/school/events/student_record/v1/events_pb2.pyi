@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -18,13 +20,41 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
-class ClassCreated(_message.Message):
+class SchoolCreated(_message.Message):
     """Event payloads published by student-record on the STUDENT_RECORD stream.
     Subjects: school.student_record.<aggregate>.<verb>.v1. The tenant travels in the CloudEvents
     `tenantid` extension, not in the payload.
 
-    ClassCreated is published as `class.created` when a class is created.
+    SchoolCreated is published as `school.created` when a school is created.
     """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    name: _builtins.str
+    code: _builtins.str
+    """Mã trường, unique in the tenant."""
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "name", b"name", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchoolCreated: _TypeAlias = SchoolCreated  # noqa: Y015
+
+@_typing.final
+class ClassCreated(_message.Message):
+    """ClassCreated is published as `class.created` when a class is created."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -67,14 +97,25 @@ class StudentEnrolled(_message.Message):
     STUDENT_ID_FIELD_NUMBER: _builtins.int
     FULL_NAME_FIELD_NUMBER: _builtins.int
     ENROL_TIME_FIELD_NUMBER: _builtins.int
+    DATE_OF_BIRTH_FIELD_NUMBER: _builtins.int
+    GUARDIANS_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
     enrolment_id: _builtins.str
     class_id: _builtins.str
     school_id: _builtins.str
     student_id: _builtins.str
     full_name: _builtins.str
     """Display name for class lists (basic personal data, needed by roster consumers)."""
+    date_of_birth: _builtins.str
+    """YYYY-MM-DD; identity matches guardians' link requests on name and date of birth."""
+    person_id: _builtins.str
+    """The student's own pseudonymous person id; empty when the school recorded no number."""
     @_builtins.property
     def enrol_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def guardians(self) -> _containers.RepeatedCompositeFieldContainer[Global___GuardianRef]:
+        """The guardians recorded at enrolment, by pseudonymous person id (issued by identity)."""
+
     def __init__(
         self,
         *,
@@ -84,11 +125,68 @@ class StudentEnrolled(_message.Message):
         student_id: _builtins.str = ...,
         full_name: _builtins.str = ...,
         enrol_time: _timestamp_pb2.Timestamp | None = ...,
+        date_of_birth: _builtins.str = ...,
+        guardians: _abc.Iterable[Global___GuardianRef] | None = ...,
+        person_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["enrol_time", b"enrol_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "enrol_time", b"enrol_time", "enrolment_id", b"enrolment_id", "full_name", b"full_name", "school_id", b"school_id", "student_id", b"student_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "date_of_birth", b"date_of_birth", "enrol_time", b"enrol_time", "enrolment_id", b"enrolment_id", "full_name", b"full_name", "guardians", b"guardians", "person_id", b"person_id", "school_id", b"school_id", "student_id", b"student_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StudentEnrolled: _TypeAlias = StudentEnrolled  # noqa: Y015
+
+@_typing.final
+class GuardianRef(_message.Message):
+    """GuardianRef names a guardian by pseudonymous person id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    RELATIONSHIP_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    """Empty when the school recorded no personal identification number for this guardian."""
+    relationship: _builtins.str
+    """"mother", "father", "guardian", "grandparent", "other"."""
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        relationship: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["person_id", b"person_id", "relationship", b"relationship"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuardianRef: _TypeAlias = GuardianRef  # noqa: Y015
+
+@_typing.final
+class GuardianAdded(_message.Message):
+    """GuardianAdded is published as `guardian.added` when a guardian is recorded for an enrolled student."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    GUARDIAN_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    school_id: _builtins.str
+    @_builtins.property
+    def guardian(self) -> Global___GuardianRef: ...
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        guardian: Global___GuardianRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["guardian", b"guardian"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["guardian", b"guardian", "school_id", b"school_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GuardianAdded: _TypeAlias = GuardianAdded  # noqa: Y015

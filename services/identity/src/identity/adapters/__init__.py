@@ -1,0 +1,1 @@
+"""Outbound integrations: Keycloak administration, the national population database."""
