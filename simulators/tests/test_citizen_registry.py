@@ -1,4 +1,4 @@
-"""The population database simulator through HTTP (httpx ASGITransport, no network)."""
+"""The citizen-registry simulator through HTTP (httpx ASGITransport, no network)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 from simulators.__main__ import main
+from simulators.citizen_registry.app import create_app
+from simulators.citizen_registry.registry import load_citizens
 from simulators.jsonlog import JsonFormatter
-from simulators.population.app import create_app
-from simulators.population.registry import load_citizens
 
 KEY = "test-key"
 OTHER_KEY = "other-test-key"
@@ -64,7 +64,9 @@ def citizens_file(tmp_path: Path) -> Path:
 def make_client(citizens_file: Path) -> Callable[..., httpx.AsyncClient]:
     def make(**kwargs: Any) -> httpx.AsyncClient:
         app = create_app(citizens_file, {KEY, OTHER_KEY}, **kwargs)
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://population.test")
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://citizen-registry.test"
+        )
 
     return make
 
@@ -345,7 +347,7 @@ async def test_healthz_needs_no_key(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "register": "up"}
 
 
 async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
@@ -357,13 +359,15 @@ async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
 async def test_access_log_has_no_personal_data(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="simulators.population.access")
+    caplog.set_level(logging.INFO, logger="simulators.citizen_registry.access")
 
     await verify(client, body(full_name="Trần Thị Hoa"), request_id="log-check-1")
     await verify(client, body(date_of_birth="1986-03-12"), request_id="log-check-2")
     await client.get("/api/v1/citizens/079185001234", headers=headers(request_id="log-check-3"))
 
-    lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "simulators.population.access"]
+    lines = [
+        JsonFormatter().format(r) for r in caplog.records if r.name == "simulators.citizen_registry.access"
+    ]
     assert len(lines) == 3
     text = "\n".join(lines)
     for secret in ("079185001234", "Trần", "Thị", "Hoa", "1985", "1986-03-12", KEY):
@@ -383,7 +387,7 @@ async def test_openapi_documents_the_contract(client: httpx.AsyncClient) -> None
     operation = spec["paths"][URL]["post"]
 
     assert {p["name"] for p in operation["parameters"]} == {"X-Api-Key", "X-Request-Id"}
-    assert set(operation["responses"]) == {"200", "400", "401", "415", "422", "429"}
+    assert set(operation["responses"]) == {"200", "400", "401", "415", "422", "429", "503"}
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["required"]) == {"personal_id", "full_name", "date_of_birth"}
 
@@ -393,7 +397,7 @@ async def test_openapi_documents_the_contract(client: httpx.AsyncClient) -> None
 
 def test_bundled_seed_is_valid_and_has_families() -> None:
     raw = json.loads(
-        (REPO / "simulators/src/simulators/population/citizens.json").read_text(encoding="utf-8")
+        (REPO / "simulators/src/simulators/citizen_registry/citizens.json").read_text(encoding="utf-8")
     )
     citizens = load_citizens()  # validates every number against its date of birth and sex
     by_id = {c.personal_id: c for c in citizens}
@@ -439,7 +443,7 @@ def test_command_line_runs_uvicorn_without_its_access_log(monkeypatch: pytest.Mo
     monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
     monkeypatch.setattr("simulators.jsonlog.configure", lambda level: None)  # keep pytest's log capture
 
-    main(["population", "--host", "127.0.0.1", "--port", "8291", "--api-key", "k1"])
+    main(["citizen-registry", "--host", "127.0.0.1", "--port", "8291", "--api-key", "k1"])
 
     assert len(calls) == 1
     assert calls[0]["host"] == "127.0.0.1"

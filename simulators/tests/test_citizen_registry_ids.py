@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from simulators.population.ids import PROVINCES, PersonalIdInfo, describe, validate_personal_id
-from simulators.population.registry import Citizen, Registry, Result, load_citizens, name_key
+from simulators.citizen_registry.ids import PROVINCES, PersonalIdInfo, describe, validate_personal_id
+from simulators.citizen_registry.registry import Citizen, Registry, Result, load_citizens, name_key
 
 
 @pytest.mark.parametrize(

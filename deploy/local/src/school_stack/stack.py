@@ -237,12 +237,12 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
     # Stand-ins for the national systems (simulators/README.md).
     population = stack.launch(
         Child(
-            "population-registry",
+            "citizen-registry",
             [
                 python,
                 "-m",
                 "simulators",
-                "population",
+                "citizen-registry",
                 "--host",
                 HOST,
                 "--port",
@@ -540,7 +540,7 @@ async def status() -> int:
         rows.append((spec.name, f"grpc {HOST}:{spec.port}", ok))
     for name, url in (
         ("gateway", f"http://{HOST}:{GATEWAY_PORT}/readyz"),
-        ("population-registry", f"http://{HOST}:{POPULATION_PORT}/healthz"),
+        ("citizen-registry", f"http://{HOST}:{POPULATION_PORT}/healthz"),
         ("keycloak", f"http://{HOST}:{KC_MANAGEMENT_PORT}/health/ready"),
         ("nats", f"http://{HOST}:{NATS_MONITOR_PORT}/healthz?js-enabled-only=true"),
     ):

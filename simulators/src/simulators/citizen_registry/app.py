@@ -7,15 +7,16 @@ minimisation), and nothing personal is logged. The contract is documented in ``s
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -23,17 +24,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simulators.population import ids
-from simulators.population.ratelimit import RateLimiter
-from simulators.population.registry import Registry, Result, load_citizens, name_key
+from simulators.citizen_registry import ids
+from simulators.citizen_registry.faults import MAX_LATENCY_MS, Faults, FaultSwitches
+from simulators.citizen_registry.ratelimit import RateLimiter
+from simulators.citizen_registry.registry import Registry, Result, load_citizens, name_key
 
-access_log = logging.getLogger("simulators.population.access")
+access_log = logging.getLogger("simulators.citizen_registry.access")
+log = logging.getLogger("simulators.citizen_registry")
 
 VERIFY_PATH = "/api/v1/citizens/verify"
 HEALTH_PATH = "/healthz"
+FAULTS_PATH = "/_simulator/faults"
 API_KEY_HEADER = "X-Api-Key"
 REQUEST_ID_HEADER = "X-Request-Id"
+CONTROL_KEY_HEADER = "X-Simulator-Control-Key"
 DEFAULT_API_KEY = "dev-only-population-key"
+DEFAULT_CONTROL_KEY = "dev-only-simulator-control"
+DOWN_RETRY_AFTER_SECONDS = 30
 DEFAULT_RATE_LIMIT_PER_MINUTE = 120
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:population-sim:problem:"
@@ -60,6 +67,7 @@ TITLES: dict[int, str] = {
     422: _bilingual("Dữ liệu không hợp lệ", "Unprocessable content"),
     429: _bilingual("Quá nhiều yêu cầu", "Too many requests"),
     500: _bilingual("Lỗi hệ thống", "Internal error"),
+    503: _bilingual("Dịch vụ tạm thời không khả dụng", "Service unavailable"),
 }
 
 FIELD_MESSAGES: dict[str, str] = {
@@ -206,6 +214,20 @@ def _authenticate(presented: str | None, keys: tuple[str, ...]) -> str:
     return presented
 
 
+def _authenticate_control(presented: str | None, control_key: str) -> None:
+    """The control endpoint has its own key: a caller of the verify API cannot switch faults."""
+    if not presented:
+        raise ProblemError(
+            401,
+            "MISSING_CONTROL_KEY",
+            _bilingual("Thiếu khóa điều khiển", f"the {CONTROL_KEY_HEADER} header is required"),
+        )
+    if not hmac.compare_digest(presented.encode(), control_key.encode()):
+        raise ProblemError(
+            401, "INVALID_CONTROL_KEY", _bilingual("Khóa điều khiển không hợp lệ", "invalid control key")
+        )
+
+
 def _request_id(request: Request) -> str:
     value = request.headers.get(REQUEST_ID_HEADER, "")
     if not _REQUEST_ID.fullmatch(value):
@@ -220,7 +242,12 @@ def _request_id(request: Request) -> str:
     return value
 
 
-async def _read_body(request: Request) -> VerifyRequest:
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+async def _read_json(request: Request, model: type[_Model], expected: str) -> _Model:
+    """The body as ``model``: 415 when it is not JSON by media type, 400 when it does not parse, 422 with
+    every problem (``expected`` as the detail) when it does not fit. Input values are never echoed."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise ProblemError(
@@ -230,7 +257,7 @@ async def _read_body(request: Request) -> VerifyRequest:
         )
     raw = await request.body()
     try:
-        return VerifyRequest.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise ProblemError(
@@ -247,15 +274,54 @@ async def _read_body(request: Request) -> VerifyRequest:
             }
             for err in exc.errors()
         ]
+        raise ProblemError(422, "INVALID_REQUEST_BODY", expected, errors=errors) from None
+
+
+async def _read_body(request: Request) -> VerifyRequest:
+    return await _read_json(
+        request,
+        VerifyRequest,
+        _bilingual(
+            "Cần đúng các trường personal_id, full_name, date_of_birth dạng chuỗi",
+            "exactly the string fields personal_id, full_name and date_of_birth are expected",
+        ),
+    )
+
+
+async def _read_switches(request: Request) -> FaultSwitches:
+    return await _read_json(
+        request,
+        FaultSwitches,
+        _bilingual(
+            f"Chỉ nhận latency_ms (số nguyên 0..{MAX_LATENCY_MS}), error_rate (0..1), down (true/false)",
+            f"only latency_ms (integer 0..{MAX_LATENCY_MS}), error_rate (0..1) and down (boolean) "
+            "are accepted",
+        ),
+    )
+
+
+async def _apply_faults(faults: Faults, sleep: Callable[[float], Awaitable[None]]) -> None:
+    """The register step's switches, in order: latency, downtime, errors. Runs before the body is read, so
+    a faulted answer cannot carry anything the caller sent."""
+    switches = faults.switches
+    if switches.latency_ms:
+        await sleep(switches.latency_ms / 1000)
+    if switches.down:
         raise ProblemError(
-            422,
-            "INVALID_REQUEST_BODY",
+            503,
+            "REGISTRY_UNAVAILABLE",
             _bilingual(
-                "Cần đúng các trường personal_id, full_name, date_of_birth dạng chuỗi",
-                "exactly the string fields personal_id, full_name and date_of_birth are expected",
+                "Cơ sở dữ liệu dân cư đang tạm ngừng, vui lòng thử lại sau",
+                f"the register is unavailable, retry in {DOWN_RETRY_AFTER_SECONDS} s",
             ),
-            errors=errors,
-        ) from None
+            headers={"Retry-After": str(DOWN_RETRY_AFTER_SECONDS)},
+        )
+    if faults.next_call_fails():
+        raise ProblemError(
+            503,
+            "REGISTRY_ERROR",
+            _bilingual("Lỗi khi tra cứu cơ sở dữ liệu dân cư, vui lòng thử lại", "register error, retry"),
+        )
 
 
 def _parse_date(value: str) -> date | None:
@@ -342,7 +408,7 @@ class AccessLogMiddleware:
                         "request_id": state.get("request_id"),
                         "method": scope["method"],
                         # A path may carry anything a caller typed, so only known routes are logged.
-                        "route": path if path == VERIFY_PATH else "other",
+                        "route": path if path in (VERIFY_PATH, FAULTS_PATH) else "other",
                         "status": status,
                         "outcome": state.get("outcome"),
                         "latency_ms": round((time.perf_counter() - started) * 1000, 2),
@@ -359,14 +425,25 @@ def create_app(
     *,
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE,
     clock: Callable[[], float] = time.monotonic,
+    latency_ms: int = 0,
+    error_rate: float = 0.0,
+    down: bool = False,
+    control_key: str = DEFAULT_CONTROL_KEY,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> FastAPI:
     """The simulator. ``citizens_file`` defaults to the bundled seed, ``api_keys`` to the development key;
-    ``clock`` (monotonic seconds) drives the per-key rate limit."""
+    ``clock`` (monotonic seconds) drives the per-key rate limit. ``latency_ms``, ``error_rate`` and
+    ``down`` are the starting fault switches (``ValueError`` when out of range), ``control_key`` guards
+    ``/_simulator/faults``, ``sleep`` is how the latency is waited out."""
     registry = Registry(load_citizens(citizens_file))
     keys = tuple(api_keys) if api_keys is not None else (DEFAULT_API_KEY,)
     if not keys or not all(keys):
         raise ValueError("at least one non-empty API key is required")
+    if not control_key:
+        raise ValueError("a non-empty control key is required")
     limiter = RateLimiter(rate_limit_per_minute, clock)
+    # pydantic's ValidationError is a ValueError: a bad starting switch stops start-up.
+    faults = Faults(FaultSwitches(latency_ms=latency_ms, error_rate=error_rate, down=down))
 
     app = FastAPI(
         title="Cơ sở dữ liệu quốc gia về dân cư — xác thực thông tin công dân (MÔ PHỎNG)",
@@ -402,14 +479,55 @@ def create_app(
 
     @app.get(HEALTH_PATH, tags=["ops"])
     async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        # The process is up even when the register is switched down: liveness stays 200.
+        return {"status": "ok", "register": "down" if faults.switches.down else "up"}
+
+    control_responses = _problem_responses(401)
+    control_parameters = [
+        {"name": CONTROL_KEY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}}
+    ]
+
+    @app.get(
+        FAULTS_PATH,
+        tags=["simulator"],
+        response_model=FaultSwitches,
+        summary="Công tắc lỗi hiện tại / the current fault switches (simulator only)",
+        responses=control_responses,
+        openapi_extra={"parameters": control_parameters},
+    )
+    async def get_faults(request: Request) -> JSONResponse:
+        _authenticate_control(request.headers.get(CONTROL_KEY_HEADER), control_key)
+        request.scope.setdefault("state", {})["outcome"] = "FAULTS_READ"
+        return JSONResponse(faults.switches.model_dump(), headers={"Cache-Control": "no-store"})
+
+    @app.put(
+        FAULTS_PATH,
+        tags=["simulator"],
+        response_model=FaultSwitches,
+        summary="Thay công tắc lỗi / replace the fault switches (simulator only); a field left out is off",
+        responses={**control_responses, **_problem_responses(400, 415, 422)},
+        openapi_extra={
+            "parameters": control_parameters,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": FaultSwitches.model_json_schema()}},
+            },
+        },
+    )
+    async def put_faults(request: Request) -> JSONResponse:
+        _authenticate_control(request.headers.get(CONTROL_KEY_HEADER), control_key)
+        switches = await _read_switches(request)
+        faults.replace(switches)
+        request.scope.setdefault("state", {})["outcome"] = "FAULTS_REPLACED"
+        log.info("fault switches replaced", extra=switches.model_dump())
+        return JSONResponse(switches.model_dump(), headers={"Cache-Control": "no-store"})
 
     @app.post(
         VERIFY_PATH,
         tags=["citizens"],
         response_model=VerifyResponse,
         summary="Đối chiếu số định danh cá nhân với họ tên và ngày sinh / verify a citizen",
-        responses=_problem_responses(400, 401, 415, 422, 429),
+        responses=_problem_responses(400, 401, 415, 422, 429, 503),
         openapi_extra={
             "parameters": [
                 {"name": API_KEY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}},
@@ -427,8 +545,8 @@ def create_app(
         },
     )
     async def verify(request: Request) -> JSONResponse:
-        # Checked in this order on purpose: who is calling, then which transaction, then how often,
-        # and only then what was sent.
+        # Checked in this order on purpose: who is calling, then which transaction, then how often, then
+        # the fault switches (the register step), and only then what was sent.
         api_key = _authenticate(request.headers.get(API_KEY_HEADER), keys)
         request.scope.setdefault("state", {})["request_id"] = request_id = _request_id(request)
         wait = limiter.acquire(api_key)
@@ -441,6 +559,7 @@ def create_app(
                 ),
                 headers={"Retry-After": str(wait)},
             )
+        await _apply_faults(faults, sleep)
         body = await _read_body(request)
         dob = _check_fields(body)
         outcome = registry.verify(body.personal_id, body.full_name, dob)

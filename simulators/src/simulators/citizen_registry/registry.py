@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from simulators.population.ids import describe, validate_personal_id
+from simulators.citizen_registry.ids import describe, validate_personal_id
 
 
 class Result(StrEnum):
@@ -65,7 +65,7 @@ class Registry:
 
 
 def default_citizens_file() -> Path:
-    return Path(str(resources.files("simulators.population").joinpath("citizens.json")))
+    return Path(str(resources.files("simulators.citizen_registry").joinpath("citizens.json")))
 
 
 def load_citizens(path: Path | None = None) -> list[Citizen]:
