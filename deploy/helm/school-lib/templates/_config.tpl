@@ -28,6 +28,16 @@ which runs as a hook before the ConfigMap exists.
 {{- if not $v.nats.existingSecret -}}
 {{- $_ := set $data "NATS__URL" ($v.nats.url | required "nats.url is required (or nats.existingSecret)") -}}
 {{- end -}}
+{{- /* Every service asks identity for its callers' access scopes (school_common.access). */ -}}
+{{- $identity := include "school-lib.serviceValues" (dict "root" .root "name" "identity") | fromYaml -}}
+{{- if and $identity.enabled $identity.components.api.enabled -}}
+{{- $host := printf "%s-identity-api" .fullname | trunc 63 | trimSuffix "-" -}}
+{{- $_ := set $data "IDENTITY__TARGET" (printf "%s:%d" $host ($identity.service.port | int)) -}}
+{{- end -}}
+{{- if eq .name "identity" -}}
+{{- $_ := set $data "KEYCLOAK__SERVER_URL" (include "school-lib.keycloakInternalUrl" .root) -}}
+{{- $_ := set $data "KEYCLOAK__PUBLIC_URL" ($v.keycloak.publicUrl | trimSuffix "/") -}}
+{{- end -}}
 {{- else if eq .kind "gateway" -}}
 {{- $_ := set $data "GATEWAY__HTTP__HOST" "0.0.0.0" -}}
 {{- $_ := set $data "GATEWAY__HTTP__PORT" (include "school-lib.httpPort" .) -}}
