@@ -12,7 +12,9 @@ import pytest
 from attendance.service import DEFINITION as ATTENDANCE
 from nats.js.api import ConsumerConfig
 from school.events.student_record.v1 import events_pb2 as events
+from school.identity.v1 import identity_pb2 as idpb
 from school.student_record.v1 import student_record_pb2 as pb
+from school_common.access import Callers, ScopeResolver
 from school_common.app import start
 from school_common.context import Principal, set_principal
 from school_common.db import Database
@@ -49,10 +51,23 @@ async def stack(make_database, nats_server):
     await at.dispose()
 
 
+async def authority_scope(principal: Principal) -> idpb.GetAccessScopeResponse:
+    return idpb.GetAccessScopeResponse(subject=principal.subject, tenant_wide=True)
+
+
+class NoRegistrations:
+    """These enrolments declare no guardian: identity is never asked to register anyone."""
+
+    async def register_person(self, principal, person):
+        raise AssertionError("no guardian is declared here")
+
+
 async def enrol(stack, tenant: str, name: str = "Nguyễn Văn An"):
     set_principal(Principal(tenant=tenant, subject="admin", roles=frozenset({"authority_admin"})))
     outbox = Outbox("student_record")
-    schools, enrolments = SchoolService(stack["sr"], outbox), EnrolmentService(stack["sr"], outbox)
+    access = Callers(ScopeResolver(authority_scope))
+    schools = SchoolService(stack["sr"], outbox, access)
+    enrolments = EnrolmentService(stack["sr"], outbox, access, NoRegistrations())
     school = (
         await schools.create_school(
             pb.CreateSchoolRequest(name="Trường Tiểu học Nguyễn Trãi", levels=[pb.SCHOOL_LEVEL_PRIMARY])
@@ -114,7 +129,7 @@ async def test_event_committed_while_no_relay_runs_is_delivered_later(stack):
         pending = await uow.session.scalar(
             text("SELECT count(*) FROM outbox_events WHERE tenant_id = 't-late' AND published_at IS NULL")
         )
-    assert pending == 2
+    assert pending == 3  # school.created, class.created, student.enrolled
     relay = await start(STUDENT_RECORD, stack["sr_settings"], {"relay"})
     worker = await start(ATTENDANCE, stack["at_settings"], {"worker"})
     try:

@@ -69,6 +69,8 @@ def upgrade() -> None:
         sa.Column("date_of_birth", sa.Date(), nullable=False),
         sa.Column("sex", sa.String(16), nullable=False),
         sa.Column("student_code", sa.String(32), nullable=True),
+        # identity's pseudonymous person id; the personal identification number is never stored here.
+        sa.Column("person_id", postgresql.UUID(as_uuid=True), nullable=True),
         sa.UniqueConstraint("tenant_id", "student_code"),
     )
     op.create_table(
@@ -79,6 +81,15 @@ def upgrade() -> None:
         sa.Column("full_name", sa.String(200), nullable=False),
         sa.Column("relation", sa.String(32), nullable=False),
         sa.Column("phone", sa.String(20), nullable=True),
+        # identity's pseudonymous person id; the personal identification number is never stored here.
+        sa.Column("person_id", postgresql.UUID(as_uuid=True), nullable=True),
+    )
+    op.create_index(
+        "uq_guardians_student_id_person_id",
+        "guardians",
+        ["student_id", "person_id"],
+        unique=True,
+        postgresql_where=sa.text("person_id IS NOT NULL"),
     )
     op.create_table(
         "enrolments",

@@ -1,13 +1,32 @@
-"""Who may do what in student-record (role level; school-scoped roles arrive with the identity issue)."""
+"""Who may do what in student-record: the caller's scope from identity and the platform's one decision.
+
+Use cases load the resource they act on, describe it (``Resource.klass(id, school_id)``) and call
+``caller.authorize(action, resource)``; they never test roles. What a caller reaches is identity's answer
+to ``GetAccessScope`` (cached briefly by :class:`ScopeResolver`), so a school admin reaches their school,
+a teacher their classes and a guardian their children.
+"""
 
 from __future__ import annotations
 
-from school_common.context import Principal, require_role
+import uuid
+from collections.abc import Iterable
 
-MANAGE_SCHOOLS = frozenset({"authority_admin"})
-MANAGE_CLASSES = frozenset({"authority_admin", "school_admin"})
-READ_RECORDS = frozenset({"authority_admin", "school_admin", "teacher", "homeroom_teacher"})
+from school_common.access import HOMEROOM_TEACHER, Scope
+from school_common.ids import parse_uuid
 
 
-def require(roles: frozenset[str]) -> Principal:
-    return require_role(roles)
+def sees_guardian_contacts(scope: Scope, school_id: str, class_ids: Iterable[str]) -> bool:
+    """Minimal data: guardians' phones and person ids go to the school's staff (school admin, nurse,
+    accountant), the authority and the homeroom teachers of the student's class; everyone else who may
+    read the student (a subject teacher, a guardian) sees the guardians' names and relationships only."""
+    if scope.tenant_wide or scope.school_roles(school_id):
+        return True
+    grants = (scope.classes.get(class_id) for class_id in class_ids)
+    return any(g is not None and g.school_id == school_id and HOMEROOM_TEACHER in g.roles for g in grants)
+
+
+def as_uuids(ids: Iterable[str] | None) -> set[uuid.UUID] | None:
+    """Visible ids from a scope as UUIDs (``None``, i.e. everything, stays ``None``)."""
+    if ids is None:
+        return None
+    return {u for u in (parse_uuid(i) for i in ids) if u is not None}

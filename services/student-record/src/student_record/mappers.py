@@ -7,7 +7,7 @@ from datetime import datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 from school.student_record.v1 import student_record_pb2 as pb
 
-from student_record.models import Enrolment, School, SchoolClass, Student
+from student_record.models import Enrolment, Guardian, School, SchoolClass, Student
 
 LEVEL_TO_PB = {
     "primary": pb.SCHOOL_LEVEL_PRIMARY,
@@ -46,7 +46,20 @@ def school_class(row: SchoolClass) -> pb.Class:
     )
 
 
-def student(row: Student) -> pb.Student:
+def guardian(row: Guardian, contacts: bool = True) -> pb.Guardian:
+    """``contacts=False``: name and relationship only (see ``authz.sees_guardian_contacts``). The
+    personal identification number is never here: it was never stored."""
+    if not contacts:
+        return pb.Guardian(full_name=row.full_name, relationship=row.relation)
+    return pb.Guardian(
+        full_name=row.full_name,
+        relationship=row.relation,
+        phone=row.phone or "",
+        person_id=str(row.person_id) if row.person_id else "",
+    )
+
+
+def student(row: Student, contacts: bool = True) -> pb.Student:
     return pb.Student(
         id=str(row.id),
         school_id=str(row.school_id),
@@ -54,10 +67,8 @@ def student(row: Student) -> pb.Student:
         date_of_birth=row.date_of_birth.isoformat(),
         sex=SEX_TO_PB[row.sex],
         student_code=row.student_code or "",
-        guardians=[
-            pb.Guardian(full_name=g.full_name, relationship=g.relation, phone=g.phone or "")
-            for g in row.guardians
-        ],
+        guardians=[guardian(g, contacts) for g in row.guardians],
+        person_id=str(row.person_id) if contacts and row.person_id else "",
     )
 
 

@@ -6,7 +6,18 @@ import uuid
 from datetime import date, datetime
 
 from school_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
-from sqlalchemy import ARRAY, Date, DateTime, ForeignKeyConstraint, Integer, String, UniqueConstraint, func
+from sqlalchemy import (
+    ARRAY,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -52,6 +63,9 @@ class Student(IdMixin, TenantMixin, TimestampMixin, Base):
     sex: Mapped[str] = mapped_column(String(16))
     # Mã học sinh, assigned by the sector database after upload (Circular 42/2021); empty until then.
     student_code: Mapped[str | None] = mapped_column(String(32))
+    # identity's pseudonymous person id, when the school declared the student's personal identification
+    # number; the number itself is never stored here.
+    person_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
     guardians: Mapped[list[Guardian]] = relationship(
         back_populates="student", lazy="selectin", order_by="Guardian.id", cascade="all, delete-orphan"
@@ -62,12 +76,23 @@ class Guardian(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "guardians"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "student_id"], ["students.tenant_id", "students.id"]),
+        # A person is recorded once per student.
+        Index(
+            "uq_guardians_student_id_person_id",
+            "student_id",
+            "person_id",
+            unique=True,
+            postgresql_where=text("person_id IS NOT NULL"),
+        ),
     )
 
     student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     full_name: Mapped[str] = mapped_column(String(200))
     relation: Mapped[str] = mapped_column(String(32))  # mother, father, guardian, grandparent, other
     phone: Mapped[str | None] = mapped_column(String(20))
+    # Pseudonymous person id issued by identity when the school declared the guardian's personal
+    # identification number; the number itself is never stored here.
+    person_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
     student: Mapped[Student] = relationship(back_populates="guardians")
 

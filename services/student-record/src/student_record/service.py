@@ -6,19 +6,28 @@ from collections.abc import Callable
 from pathlib import Path
 
 import grpc
+from school.identity.v1.identity_pb2_grpc import IdentityServiceStub
 from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
+from school_common.access import Callers, ScopeResolver
 from school_common.app import Deps, ServiceDefinition
+from school_common.grpc.client import channel
 
+from student_record.adapters.identity import IdentityClient
 from student_record.enrolments.service import EnrolmentService
 from student_record.grpc.servicer import StudentRecordServicer
 from student_record.schools.service import SchoolService
-from student_record.settings import Settings
+from student_record.settings import IdentityClientSettings, Settings
 
 
 def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
+    settings = deps.settings.identity if isinstance(deps.settings, Settings) else IdentityClientSettings()
+    # The channel connects lazily and lives as long as the process.
+    identity = IdentityClient(IdentityServiceStub(channel(settings.target)), settings.timeout_s)
+    access = Callers(ScopeResolver(identity.access_scope))
     servicer = StudentRecordServicer(
-        SchoolService(deps.db, deps.outbox), EnrolmentService(deps.db, deps.outbox)
+        SchoolService(deps.db, deps.outbox, access),
+        EnrolmentService(deps.db, deps.outbox, access, identity),
     )
     return [lambda server: pb_grpc.add_StudentRecordServiceServicer_to_server(servicer, server)]
 

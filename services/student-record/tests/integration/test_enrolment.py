@@ -3,54 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 from school.student_record.v1 import student_record_pb2 as pb
-from school_common.context import Principal, set_principal
-from school_common.db import Database
 from school_common.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-from school_common.events import Outbox
 from sqlalchemy import text
-from student_record.enrolments.service import EnrolmentService
-from student_record.schools.service import SchoolService
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
-
-
-@pytest.fixture(scope="module")
-async def db(make_database):
-    settings = await make_database("student_record", ROOT)
-    database = Database(settings)
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
-def services(db):
-    outbox = Outbox("student_record")
-    return SchoolService(db, outbox), EnrolmentService(db, outbox)
-
-
-def act_as(tenant: str, *roles: str) -> None:
-    set_principal(Principal(tenant=tenant, subject=f"user-{tenant}", roles=frozenset(roles)))
-
-
-async def make_school_and_class(schools: SchoolService, tenant: str, name: str = "Trường THCS Lê Quý Đôn"):
-    act_as(tenant, "authority_admin")
-    school = (
-        await schools.create_school(
-            pb.CreateSchoolRequest(name=name, levels=[pb.SCHOOL_LEVEL_LOWER_SECONDARY])
-        )
-    ).school
-    klass = getattr(
-        await schools.create_class(
-            pb.CreateClassRequest(school_id=school.id, name="6A1", grade=6, school_year="2025-2026")
-        ),
-        "class",
-    )
-    return school, klass
 
 
 def new_student(name: str = "Nguyễn Văn An") -> pb.NewStudent:
@@ -62,14 +21,9 @@ def new_student(name: str = "Nguyễn Văn An") -> pb.NewStudent:
     )
 
 
-async def count(db: Database, tenant: str, table: str) -> int:
-    async with db.unit_of_work(tenant) as uow:
-        return int(await uow.session.scalar(text(f"SELECT count(*) FROM {table}")))
-
-
-async def test_enrol_writes_student_enrolment_and_outbox_event(services, db):
-    schools, enrolments = services
-    school, klass = await make_school_and_class(schools, "t-enrol")
+async def test_enrol_writes_student_enrolment_and_outbox_event(services):
+    enrolments = services.enrolments
+    school, klass = await services.school_with_class("t-enrol")
     response = await enrolments.enrol_student(
         pb.EnrolStudentRequest(class_id=klass.id, new_student=new_student())
     )
@@ -77,18 +31,23 @@ async def test_enrol_writes_student_enrolment_and_outbox_event(services, db):
     assert response.enrolment.class_id == klass.id
     listed = await enrolments.list_class_students(pb.ListClassStudentsRequest(class_id=klass.id))
     assert [s.full_name for s in listed.students] == ["Nguyễn Văn An"]
-    async with db.unit_of_work("t-enrol") as uow:
+    async with services.db.unit_of_work("t-enrol") as uow:
         subjects = (
             await uow.session.scalars(
                 text("SELECT subject FROM outbox_events WHERE tenant_id = 't-enrol' ORDER BY id")
             )
         ).all()
-    assert subjects == ["school.student_record.class.created.v1", "school.student_record.student.enrolled.v1"]
+    assert subjects == [
+        "school.student_record.school.created.v1",
+        "school.student_record.class.created.v1",
+        "school.student_record.student.enrolled.v1",
+        "school.student_record.personal_data.accessed.v1",  # the class list was read
+    ]
 
 
 async def test_decomposed_vietnamese_names_are_stored_nfc(services):
-    schools, enrolments = services
-    _, klass = await make_school_and_class(schools, "t-nfc")
+    enrolments = services.enrolments
+    _, klass = await services.school_with_class("t-nfc")
     nfd = unicodedata.normalize("NFD", "Phạm  Thị Hồng Nhung ")
     assert nfd != unicodedata.normalize("NFC", nfd)
     response = await enrolments.enrol_student(
@@ -98,9 +57,9 @@ async def test_decomposed_vietnamese_names_are_stored_nfc(services):
 
 
 async def test_other_tenant_sees_nothing_and_cannot_enrol(services):
-    schools, enrolments = services
-    _, klass = await make_school_and_class(schools, "t-a")
-    act_as("t-b", "authority_admin")
+    schools, enrolments = services.schools, services.enrolments
+    _, klass = await services.school_with_class("t-a")
+    services.as_authority("t-b")
     assert (await schools.list_schools(pb.ListSchoolsRequest())).schools == []
     with pytest.raises(NotFound):
         await enrolments.list_class_students(pb.ListClassStudentsRequest(class_id=klass.id))
@@ -108,17 +67,16 @@ async def test_other_tenant_sees_nothing_and_cannot_enrol(services):
         await enrolments.enrol_student(pb.EnrolStudentRequest(class_id=klass.id, new_student=new_student()))
 
 
-async def test_rls_holds_for_a_query_without_tenant_filter(services, db):
-    schools, _ = services
-    await make_school_and_class(schools, "t-rls-1", "Trường A")
-    await make_school_and_class(schools, "t-rls-2", "Trường B")
-    async with db.unit_of_work("t-rls-1") as uow:
+async def test_rls_holds_for_a_query_without_tenant_filter(services):
+    await services.school_with_class("t-rls-1", "Trường A")
+    await services.school_with_class("t-rls-2", "Trường B")
+    async with services.db.unit_of_work("t-rls-1") as uow:
         names = (await uow.session.scalars(text("SELECT name FROM schools"))).all()  # no WHERE tenant_id
     assert names == ["Trường A"]
-    async with db.unit_of_work(None) as uow:  # no tenant at all: nothing
+    async with services.db.unit_of_work(None) as uow:  # no tenant at all: nothing
         assert (await uow.session.scalar(text("SELECT count(*) FROM schools"))) == 0
         # and writing a row for another tenant is refused by the policy's WITH CHECK
-    async with db.unit_of_work("t-rls-1") as uow:
+    async with services.db.unit_of_work("t-rls-1") as uow:
         with pytest.raises(Exception, match="row-level security"):
             await uow.session.execute(
                 text(
@@ -128,21 +86,27 @@ async def test_rls_holds_for_a_query_without_tenant_filter(services, db):
             )
 
 
-async def test_enrolment_into_class_of_another_school_is_refused_and_changes_nothing(services, db):
-    schools, enrolments = services
-    _, class_a = await make_school_and_class(schools, "t-cross", "Trường Một")
-    _, class_b = await make_school_and_class(schools, "t-cross", "Trường Hai")
-    act_as("t-cross", "school_admin")
+async def test_enrolment_into_class_of_another_school_is_refused_and_changes_nothing(services):
+    enrolments = services.enrolments
+    school_a, class_a = await services.school_with_class("t-cross", "Trường Một")
+    school_b, class_b = await services.school_with_class("t-cross", "Trường Hai")
+    # An administrator of both schools: the refusal is about the student, not about access.
+    services.act_as(
+        "t-cross",
+        "both-admin",
+        "school_admin",
+        schools=[(school_a.id, "school_admin"), (school_b.id, "school_admin")],
+    )
     enrolled = await enrolments.enrol_student(
         pb.EnrolStudentRequest(class_id=class_a.id, new_student=new_student())
     )
-    before = await count(db, "t-cross", "enrolments")
+    before = await services.count("t-cross", "enrolments")
     with pytest.raises(FailedPrecondition) as caught:
         await enrolments.enrol_student(
             pb.EnrolStudentRequest(class_id=class_b.id, student_id=enrolled.student.id)
         )
     assert caught.value.reason == "STUDENT_IN_OTHER_SCHOOL"
-    assert await count(db, "t-cross", "enrolments") == before
+    assert await services.count("t-cross", "enrolments") == before
     with pytest.raises(AlreadyExists):
         await enrolments.enrol_student(
             pb.EnrolStudentRequest(class_id=class_a.id, student_id=enrolled.student.id)
@@ -161,26 +125,26 @@ async def test_enrolment_into_class_of_another_school_is_refused_and_changes_not
         (lambda s: setattr(s.guardians[0], "relationship", "neighbour"), "relationship"),
     ],
 )
-async def test_bad_student_is_refused_and_changes_nothing(services, db, mutate, field):
-    schools, enrolments = services
-    _, klass = await make_school_and_class(schools, f"t-bad-{field}")
+async def test_bad_student_is_refused_and_changes_nothing(services, mutate, field):
+    enrolments = services.enrolments
+    _, klass = await services.school_with_class(f"t-bad-{field}")
     student = new_student()
     mutate(student)
-    before = await count(db, f"t-bad-{field}", "students")
+    before = await services.count(f"t-bad-{field}", "students")
     with pytest.raises(InvalidArgument) as caught:
         await enrolments.enrol_student(pb.EnrolStudentRequest(class_id=klass.id, new_student=student))
     assert field in caught.value.metadata["field"]
-    assert await count(db, f"t-bad-{field}", "students") == before
+    assert await services.count(f"t-bad-{field}", "students") == before
 
 
-async def test_idempotent_enrolment_replays_refuses_reuse_and_blocks_concurrency(services, db):
-    schools, enrolments = services
-    _, klass = await make_school_and_class(schools, "t-idem")
+async def test_idempotent_enrolment_replays_refuses_reuse_and_blocks_concurrency(services):
+    enrolments = services.enrolments
+    _, klass = await services.school_with_class("t-idem")
     request = pb.EnrolStudentRequest(class_id=klass.id, new_student=new_student(), request_id="key-1")
     first = await enrolments.enrol_student(request)
     again = await enrolments.enrol_student(request)
     assert again == first
-    assert await count(db, "t-idem", "enrolments") == 1
+    assert await services.count("t-idem", "enrolments") == 1
     other = pb.EnrolStudentRequest(
         class_id=klass.id, new_student=new_student("Lê Văn Cường"), request_id="key-1"
     )
@@ -191,32 +155,32 @@ async def test_idempotent_enrolment_replays_refuses_reuse_and_blocks_concurrency
     racing = pb.EnrolStudentRequest(
         class_id=klass.id, new_student=new_student("Đỗ Minh Khoa"), request_id="key-2"
     )
-    async with db.unit_of_work("t-idem") as first_in_flight:
+    async with services.db.unit_of_work("t-idem") as first_in_flight:
         await first_in_flight.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": "t-idem:user-t-idem:key-2"}
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": "t-idem:admin:key-2"}
         )
         with pytest.raises(Aborted) as caught:
             await enrolments.enrol_student(racing)
         assert caught.value.reason == "REQUEST_IN_PROGRESS"
-    assert await count(db, "t-idem", "enrolments") == 1
+    assert await services.count("t-idem", "enrolments") == 1
     await enrolments.enrol_student(racing)
-    assert await count(db, "t-idem", "enrolments") == 2
+    assert await services.count("t-idem", "enrolments") == 2
 
 
-async def test_idempotency_keys_belong_to_their_user(services, db):
-    schools, enrolments = services
-    _, klass = await make_school_and_class(schools, "t-idem-users")
+async def test_idempotency_keys_belong_to_their_user(services):
+    enrolments = services.enrolments
+    school, klass = await services.school_with_class("t-idem-users")
     request = pb.EnrolStudentRequest(class_id=klass.id, new_student=new_student(), request_id="same-key")
-    set_principal(Principal(tenant="t-idem-users", subject="alice", roles=frozenset({"school_admin"})))
+    services.act_as("t-idem-users", "alice", "school_admin", schools=[(school.id, "school_admin")])
     first = await enrolments.enrol_student(request)
-    set_principal(Principal(tenant="t-idem-users", subject="bob", roles=frozenset({"school_admin"})))
+    services.act_as("t-idem-users", "bob", "school_admin", schools=[(school.id, "school_admin")])
     second = await enrolments.enrol_student(request)
     assert second.student.id != first.student.id  # Bob's key is his own: no replay of Alice's response
 
 
 async def test_lists_are_paged_with_cursors(services):
-    schools, enrolments = services
-    school, klass = await make_school_and_class(schools, "t-pages")
+    schools, enrolments = services.schools, services.enrolments
+    school, klass = await services.school_with_class("t-pages")
     for name in ("6A2", "6A3"):
         await schools.create_class(
             pb.CreateClassRequest(school_id=school.id, name=name, grade=6, school_year="2025-2026")
@@ -248,10 +212,9 @@ async def test_lists_are_paged_with_cursors(services):
         await schools.list_classes(pb.ListClassesRequest(school_id=school.id, page_size=-1))
 
 
-async def test_rows_cannot_point_into_another_tenant_even_by_id(services, db):
-    schools, _ = services
-    school_a, _ = await make_school_and_class(schools, "t-fk-a")
-    async with db.unit_of_work("t-fk-b") as uow:
+async def test_rows_cannot_point_into_another_tenant_even_by_id(services):
+    school_a, _ = await services.school_with_class("t-fk-a")
+    async with services.db.unit_of_work("t-fk-b") as uow:
         with pytest.raises(Exception, match="foreign key"):
             await uow.session.execute(
                 text(

@@ -91,3 +91,29 @@ def test_every_error_names_its_field():
         rules.class_name("")
     assert caught.value.metadata == {"field": "name"}
     assert " / " in caught.value.message  # Vietnamese first, then English
+
+
+def test_a_guardian_number_and_date_of_birth_come_together_and_are_left_to_identity():
+    assert rules.declared_identity("", " ", "guardian") is None
+    # Format and consistency are identity's to judge: passed on as declared, trimmed.
+    assert rules.declared_identity(" 079185001234 ", "1985-03-12", "guardian") == (
+        "079185001234",
+        "1985-03-12",
+    )
+    assert rules.declared_identity("12", "soon", "guardian") == ("12", "soon")
+    with pytest.raises(InvalidArgument) as caught:
+        rules.declared_identity("079185001234", "", "new_student.guardians[2]")
+    assert caught.value.metadata == {"field": "new_student.guardians[2].date_of_birth"}
+    assert "079185001234" not in caught.value.message
+    with pytest.raises(InvalidArgument) as caught:
+        rules.declared_identity("", "1985-03-12", "guardian")
+    assert caught.value.metadata == {"field": "guardian.personal_id"}
+
+
+def test_fields_can_be_named_by_their_path_in_the_request():
+    with pytest.raises(InvalidArgument) as caught:
+        rules.phone("123", "new_student.guardians[1].phone")
+    assert caught.value.metadata == {"field": "new_student.guardians[1].phone"}
+    with pytest.raises(InvalidArgument) as caught:
+        rules.relation("neighbour", "guardian.relationship")
+    assert caught.value.metadata == {"field": "guardian.relationship"}

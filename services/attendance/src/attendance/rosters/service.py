@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from school.attendance.v1 import attendance_pb2 as pb
-from school_common.context import require_role
+from school_common.access import Action, Callers, Resource
 from school_common.db import Database
 from school_common.errors import NotFound, bilingual
 from school_common.ids import parse_uuid
@@ -12,23 +12,23 @@ from sqlalchemy import select
 from attendance.mappers import timestamp
 from attendance.models import RosterClass, RosterEntry
 
-READ_ROSTERS = frozenset({"authority_admin", "school_admin", "teacher", "homeroom_teacher"})
-
 
 class RosterService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, access: Callers) -> None:
         self.db = db
+        self.access = access
 
     async def get_class_roster(self, request: pb.GetClassRosterRequest) -> pb.GetClassRosterResponse:
-        principal = require_role(READ_ROSTERS)
+        caller = await self.access.current()
         class_id = parse_uuid(request.class_id)
         not_found = NotFound("CLASS_NOT_FOUND", bilingual("Không tìm thấy lớp", "class not found"))
         if class_id is None:
             raise not_found
-        async with self.db.unit_of_work(principal.tenant) as uow:
+        async with self.db.unit_of_work(caller.tenant) as uow:
             roster_class = await uow.session.get(RosterClass, class_id)
             if roster_class is None:
                 raise not_found
+            caller.authorize(Action.READ, Resource.klass(str(roster_class.id), str(roster_class.school_id)))
             entries = (
                 await uow.session.scalars(
                     select(RosterEntry)

@@ -104,35 +104,52 @@ def grade_for_school(grade: int, levels: list[str]) -> int:
     return grade
 
 
-def date_of_birth(value: str, today: date) -> date:
+def date_of_birth(value: str, today: date, field: str = "date_of_birth") -> date:
     try:
         born = date.fromisoformat(value.strip())
     except ValueError as exc:
-        raise invalid(
-            "date_of_birth", "Ngày sinh có dạng YYYY-MM-DD", "date of birth must be YYYY-MM-DD"
-        ) from exc
+        raise invalid(field, "Ngày sinh có dạng YYYY-MM-DD", "date of birth must be YYYY-MM-DD") from exc
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if not 3 <= age <= 25:
         raise invalid(
-            "date_of_birth",
+            field,
             "Ngày sinh không phù hợp với học sinh phổ thông",
             "date of birth is not plausible for a K-12 student",
         )
     return born
 
 
-def phone(value: str) -> str | None:
+def phone(value: str, field: str = "phone") -> str | None:
     digits = re.sub(r"[\s.()-]", "", value)
     if not digits:
         return None
     if not _PHONE.match(digits):
-        raise invalid("phone", "Số điện thoại Việt Nam không hợp lệ", "not a valid Vietnamese phone number")
+        raise invalid(field, "Số điện thoại Việt Nam không hợp lệ", "not a valid Vietnamese phone number")
     return "0" + digits[3:] if digits.startswith("+84") else digits
 
 
-def relation(value: str) -> str:
+def relation(value: str, field: str = "relationship") -> str:
     if value not in RELATIONS:
-        raise invalid(
-            "relationship", "Quan hệ với học sinh không hợp lệ", "unknown relationship to the student"
-        )
+        raise invalid(field, "Quan hệ với học sinh không hợp lệ", "unknown relationship to the student")
     return value
+
+
+def declared_identity(personal_id: str, born: str, field: str) -> tuple[str, str] | None:
+    """A guardian's personal identification number and date of birth, declared together or not at all.
+    Their format and consistency are identity's to judge; ``field`` is the guardian's path."""
+    number, born = personal_id.strip(), born.strip()
+    if not number and not born:
+        return None
+    if not born:
+        raise invalid(
+            f"{field}.date_of_birth",
+            "Cần ngày sinh đi kèm số định danh cá nhân",
+            "date_of_birth is required with personal_id",
+        )
+    if not number:
+        raise invalid(
+            f"{field}.personal_id",
+            "Cần số định danh cá nhân đi kèm ngày sinh",
+            "personal_id is required with date_of_birth",
+        )
+    return number, born

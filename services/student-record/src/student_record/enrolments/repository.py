@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from student_record.models import Enrolment, Student
@@ -31,4 +31,16 @@ async def list_class_students(
     )
     if after:
         query = query.where(Student.id > after)
+    return list((await session.scalars(query)).all())
+
+
+async def current_class_ids(session: AsyncSession, student_id: uuid.UUID) -> list[uuid.UUID]:
+    """The classes of the student's latest school year (one, as a student has one class a year): the
+    teachers of an earlier year's class no longer reach the student through it."""
+    latest = (
+        select(func.max(Enrolment.school_year)).where(Enrolment.student_id == student_id).scalar_subquery()
+    )
+    query = select(Enrolment.class_id).where(
+        Enrolment.student_id == student_id, Enrolment.school_year == latest
+    )
     return list((await session.scalars(query)).all())

@@ -49,3 +49,13 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self, request: pb.ListClassStudentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListClassStudentsResponse:
         return await self.enrolments.list_class_students(request)
+
+    async def GetStudent(
+        self, request: pb.GetStudentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetStudentResponse:
+        return await self.enrolments.get_student(request)
+
+    async def AddGuardian(
+        self, request: pb.AddGuardianRequest, context: grpc.aio.ServicerContext
+    ) -> pb.AddGuardianResponse:
+        return await self.enrolments.add_guardian(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +15,15 @@ async def get_school(session: AsyncSession, school_id: uuid.UUID) -> School | No
     return await session.get(School, school_id)
 
 
-async def list_schools(session: AsyncSession, after: uuid.UUID | None, limit: int) -> list[School]:
+async def list_schools(
+    session: AsyncSession, after: uuid.UUID | None, limit: int, only: Collection[uuid.UUID] | None = None
+) -> list[School]:
+    """Schools by creation; ``only`` restricts them to those ids (``None``: every school)."""
     query = select(School).order_by(School.id).limit(limit)
     if after:
         query = query.where(School.id > after)
+    if only is not None:
+        query = query.where(School.id.in_(only))
     return list((await session.scalars(query)).all())
 
 
@@ -37,11 +43,18 @@ async def class_name_taken(session: AsyncSession, school_id: uuid.UUID, year: st
 
 
 async def list_classes(
-    session: AsyncSession, school_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    session: AsyncSession,
+    school_id: uuid.UUID,
+    after: uuid.UUID | None,
+    limit: int,
+    only: Collection[uuid.UUID] | None = None,
 ) -> list[SchoolClass]:
+    """A school's classes by creation; ``only`` restricts them to those ids (``None``: every class)."""
     query = (
         select(SchoolClass).where(SchoolClass.school_id == school_id).order_by(SchoolClass.id).limit(limit)
     )
     if after:
         query = query.where(SchoolClass.id > after)
+    if only is not None:
+        query = query.where(SchoolClass.id.in_(only))
     return list((await session.scalars(query)).all())

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from school.events.student_record.v1 import events_pb2 as events
 from school.student_record.v1 import student_record_pb2 as pb
 from school_common import idempotency
+from school_common.access import Action, Callers, Resource
 from school_common.db import Database
 from school_common.errors import AlreadyExists, NotFound, bilingual
 from school_common.events import Outbox
 from school_common.ids import parse_uuid
 
 from student_record import mappers
-from student_record.authz import MANAGE_CLASSES, MANAGE_SCHOOLS, READ_RECORDS, require
+from student_record.authz import as_uuids
 from student_record.domain import rules
+from student_record.events import publish
 from student_record.models import School, SchoolClass
 from student_record.pagination import decode_token, page, page_size
 from student_record.schools import repository
@@ -27,16 +28,18 @@ def class_not_found() -> NotFound:
 
 
 class SchoolService:
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    def __init__(self, db: Database, outbox: Outbox, access: Callers) -> None:
         self.db = db
         self.outbox = outbox
+        self.access = access
 
     async def create_school(self, request: pb.CreateSchoolRequest) -> pb.CreateSchoolResponse:
-        principal = require(MANAGE_SCHOOLS)
+        caller = await self.access.current()
+        caller.authorize(Action.ADMIN, Resource.tenant())
         name = rules.school_name(request.name)
         code = rules.school_code(request.code)
         levels = rules.school_levels([mappers.PB_TO_LEVEL.get(lv, "") for lv in request.levels])
-        async with self.db.unit_of_work(principal.tenant) as uow:
+        async with self.db.unit_of_work(caller.tenant) as uow:
             replayed = await idempotency.replay(
                 uow, request.request_id, "CreateSchool", request, pb.CreateSchoolResponse
             )
@@ -46,47 +49,53 @@ class SchoolService:
                 raise AlreadyExists(
                     "SCHOOL_CODE_TAKEN", bilingual("Mã trường đã được dùng", "school code already used")
                 )
-            school = School(tenant_id=principal.tenant, name=name, code=code, levels=levels)
+            school = School(tenant_id=caller.tenant, name=name, code=code, levels=levels)
             uow.session.add(school)
             await uow.session.flush()
             await uow.session.refresh(school)
+            await publish.school_created(self.outbox, uow, school)
             response = pb.CreateSchoolResponse(school=mappers.school(school))
             await idempotency.remember(uow, request.request_id, "CreateSchool", request, response)
             await uow.commit()
             return response
 
     async def list_schools(self, request: pb.ListSchoolsRequest) -> pb.ListSchoolsResponse:
-        principal = require(READ_RECORDS)
+        caller = await self.access.current()
         limit = page_size(request.page_size)
         after = decode_token(request.page_token)
-        async with self.db.unit_of_work(principal.tenant) as uow:
-            rows = await repository.list_schools(uow.session, after, limit + 1)
+        visible = as_uuids(caller.scope.visible_schools())
+        async with self.db.unit_of_work(caller.tenant) as uow:
+            rows = await repository.list_schools(uow.session, after, limit + 1, visible)
         items, token = page(rows, limit)
         return pb.ListSchoolsResponse(schools=[mappers.school(r) for r in items], next_page_token=token)
 
     async def get_school(self, request: pb.GetSchoolRequest) -> pb.GetSchoolResponse:
-        principal = require(READ_RECORDS)
+        caller = await self.access.current()
         school_id = parse_uuid(request.school_id)
         if school_id is None:
             raise school_not_found()
-        async with self.db.unit_of_work(principal.tenant) as uow:
+        caller.authorize(Action.READ, Resource.school(str(school_id)))
+        async with self.db.unit_of_work(caller.tenant) as uow:
             school = await repository.get_school(uow.session, school_id)
             if school is None:
                 raise school_not_found()
             return pb.GetSchoolResponse(school=mappers.school(school))
 
     async def create_class(self, request: pb.CreateClassRequest) -> pb.CreateClassResponse:
-        principal = require(MANAGE_CLASSES)
+        caller = await self.access.current()
         school_id = parse_uuid(request.school_id)
+        if school_id is None:
+            raise school_not_found()
+        caller.authorize(Action.ADMIN, Resource.school(str(school_id)))
         name = rules.class_name(request.name)
         year = rules.school_year(request.school_year)
-        async with self.db.unit_of_work(principal.tenant) as uow:
+        async with self.db.unit_of_work(caller.tenant) as uow:
             replayed = await idempotency.replay(
                 uow, request.request_id, "CreateClass", request, pb.CreateClassResponse
             )
             if replayed:
                 return replayed
-            school = await repository.get_school(uow.session, school_id) if school_id else None
+            school = await repository.get_school(uow.session, school_id)
             if school is None:
                 raise school_not_found()
             grade = rules.grade_for_school(request.grade, school.levels)
@@ -96,35 +105,29 @@ class SchoolService:
                     bilingual("Trường đã có lớp này trong năm học", "the school already has this class"),
                 )
             row = SchoolClass(
-                tenant_id=principal.tenant, school_id=school.id, name=name, grade=grade, school_year=year
+                tenant_id=caller.tenant, school_id=school.id, name=name, grade=grade, school_year=year
             )
             uow.session.add(row)
             await uow.session.flush()
             await uow.session.refresh(row)
-            await self.outbox.add(
-                uow,
-                "class.created",
-                events.ClassCreated(
-                    class_id=str(row.id),
-                    school_id=str(row.school_id),
-                    name=row.name,
-                    grade=row.grade,
-                    school_year=row.school_year,
-                ),
-            )
+            await publish.class_created(self.outbox, uow, row)
             response = pb.CreateClassResponse(**{"class": mappers.school_class(row)})
             await idempotency.remember(uow, request.request_id, "CreateClass", request, response)
             await uow.commit()
             return response
 
     async def list_classes(self, request: pb.ListClassesRequest) -> pb.ListClassesResponse:
-        principal = require(READ_RECORDS)
+        caller = await self.access.current()
         school_id = parse_uuid(request.school_id)
         limit = page_size(request.page_size)
         after = decode_token(request.page_token)
-        async with self.db.unit_of_work(principal.tenant) as uow:
-            if school_id is None or await repository.get_school(uow.session, school_id) is None:
+        if school_id is None:
+            raise school_not_found()
+        caller.authorize(Action.READ, Resource.school(str(school_id)))
+        visible = as_uuids(caller.scope.visible_classes(str(school_id)))
+        async with self.db.unit_of_work(caller.tenant) as uow:
+            if await repository.get_school(uow.session, school_id) is None:
                 raise school_not_found()
-            rows = await repository.list_classes(uow.session, school_id, after, limit + 1)
+            rows = await repository.list_classes(uow.session, school_id, after, limit + 1, visible)
         items, token = page(rows, limit)
         return pb.ListClassesResponse(classes=[mappers.school_class(r) for r in items], next_page_token=token)

@@ -1,0 +1,96 @@
+"""Which changes (and reads) emit which events. Each is an outbox row in the use case's own transaction.
+
+Payloads name people by id; the only personal data they carry is what roster consumers need (a student's
+display name and date of birth), and guardians travel as identity's pseudonymous person id.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from school.events.audit.v1 import events_pb2 as audit
+from school.events.student_record.v1 import events_pb2 as events
+from school_common.db import UnitOfWork
+from school_common.events import Outbox
+
+from student_record.mappers import timestamp
+from student_record.models import Enrolment, Guardian, School, SchoolClass, Student
+
+SCHOOL_CREATED = "school.created"
+CLASS_CREATED = "class.created"
+STUDENT_ENROLLED = "student.enrolled"
+GUARDIAN_ADDED = "guardian.added"
+PERSONAL_DATA_ACCESSED = "personal_data.accessed"
+
+
+def guardian_ref(row: Guardian) -> events.GuardianRef:
+    return events.GuardianRef(
+        person_id=str(row.person_id) if row.person_id else "", relationship=row.relation
+    )
+
+
+async def school_created(outbox: Outbox, uow: UnitOfWork, row: School) -> None:
+    await outbox.add(
+        uow, SCHOOL_CREATED, events.SchoolCreated(school_id=str(row.id), name=row.name, code=row.code or "")
+    )
+
+
+async def class_created(outbox: Outbox, uow: UnitOfWork, row: SchoolClass) -> None:
+    await outbox.add(
+        uow,
+        CLASS_CREATED,
+        events.ClassCreated(
+            class_id=str(row.id),
+            school_id=str(row.school_id),
+            name=row.name,
+            grade=row.grade,
+            school_year=row.school_year,
+        ),
+    )
+
+
+async def student_enrolled(
+    outbox: Outbox, uow: UnitOfWork, enrolment: Enrolment, school_class: SchoolClass, student: Student
+) -> None:
+    await outbox.add(
+        uow,
+        STUDENT_ENROLLED,
+        events.StudentEnrolled(
+            enrolment_id=str(enrolment.id),
+            class_id=str(school_class.id),
+            school_id=str(school_class.school_id),
+            student_id=str(student.id),
+            full_name=student.full_name,
+            enrol_time=timestamp(enrolment.enrolled_at),
+            date_of_birth=student.date_of_birth.isoformat(),
+            guardians=[guardian_ref(g) for g in student.guardians],
+            person_id=str(student.person_id) if student.person_id else "",
+        ),
+    )
+
+
+async def guardian_added(outbox: Outbox, uow: UnitOfWork, student: Student, guardian: Guardian) -> None:
+    await outbox.add(
+        uow,
+        GUARDIAN_ADDED,
+        events.GuardianAdded(
+            student_id=str(student.id), school_id=str(student.school_id), guardian=guardian_ref(guardian)
+        ),
+    )
+
+
+async def personal_data_accessed(
+    outbox: Outbox, uow: UnitOfWork, *, actor: str, target: str, subjects: int, operation: str
+) -> None:
+    """The audit record of a read of personal data, committed with the read: no record, no data."""
+    await outbox.add(
+        uow,
+        PERSONAL_DATA_ACCESSED,
+        audit.PersonalDataAccessed(
+            actor=actor,
+            target=target,
+            subjects=subjects,
+            operation=operation,
+            access_time=timestamp(datetime.now(UTC)),
+        ),
+    )
