@@ -21,12 +21,14 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 import pytest_asyncio  # noqa: E402
 from school.attendance.v1 import attendance_pb2_grpc as att_grpc  # noqa: E402
+from school.identity.v1 import identity_pb2_grpc as idn_grpc  # noqa: E402
 from school.student_record.v1 import student_record_pb2_grpc as sr_grpc  # noqa: E402
 
 from gateway.app import create_app  # noqa: E402
 from gateway.settings import GatewaySettings  # noqa: E402
 from gateway.tests.support import (  # noqa: E402
     FakeAttendance,
+    FakeIdentity,
     Fakes,
     FakeStudentRecord,
     GatewayClient,
@@ -65,17 +67,22 @@ async def fake_backends() -> AsyncIterator[Fakes]:
         "attendance.school",
         lambda s, r: att_grpc.add_AttendanceServiceServicer_to_server(FakeAttendance(r), s),
     )
+    idn_server, idn_backend = await serve_fake(
+        "identity.school",
+        lambda s, r: idn_grpc.add_IdentityServiceServicer_to_server(FakeIdentity(r), s),
+    )
     try:
-        yield Fakes(sr_backend, att_backend)
+        yield Fakes(sr_backend, att_backend, idn_backend)
     finally:
         await sr_server.stop(None)
         await att_server.stop(None)
+        await idn_server.stop(None)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def fakes(fake_backends: Fakes) -> AsyncIterator[Fakes]:
     """The session's fake backends, reset before each test."""
-    for backend in (fake_backends.student_record, fake_backends.attendance):
+    for backend in fake_backends.all():
         backend.recorder.reset()
         await backend.set_ready(True)
     yield fake_backends

@@ -1,7 +1,9 @@
 """Test support for the gateway: token helpers and fake backends implementing our own gRPC contracts.
 
 The backends are tiny in-process grpc.aio servers with canned answers (or a chosen status + ErrorInfo);
-tokens are real RS256 JWTs whose keys are served as a realm's JWKS through ``httpx.MockTransport``.
+tokens are real RS256 JWTs whose keys are served as a realm's JWKS (the tenant realm's and the platform
+realm's) through ``httpx.MockTransport``. The fake identity answers ``GetAccessScope`` by the token's
+subject (``Recorder.scopes``); a subject it does not know gets a tenant-wide scope (an authority admin).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from school.attendance.v1 import attendance_pb2 as att
 from school.attendance.v1 import attendance_pb2_grpc as att_grpc
+from school.identity.v1 import identity_pb2 as idn
+from school.identity.v1 import identity_pb2_grpc as idn_grpc
 from school.student_record.v1 import student_record_pb2 as sr
 from school.student_record.v1 import student_record_pb2_grpc as sr_grpc
 from school_common.auth import TokenVerifier
@@ -33,6 +37,7 @@ from gateway.settings import GatewaySettings, GrpcClientSettings, RateLimitSetti
 ISSUER_BASE = "https://id.school.test"
 TENANT = "demo"
 ISSUER = f"{ISSUER_BASE}/realms/tenant-{TENANT}"
+PLATFORM_ISSUER = f"{ISSUER_BASE}/realms/platform"
 AUDIENCE = "school-api"
 KID = "test-key-1"
 
@@ -40,6 +45,11 @@ SCHOOL_ID = "0193a4c2-1f00-7c4e-9a1b-2f0e4c3d5b6a"
 CLASS_ID = "0193a4c2-2e11-7d2a-8c3b-4a5e6f708192"
 STUDENT_ID = "0193a4c2-3d22-7e3b-9d4c-5b6f708192a3"
 ENROLMENT_ID = "0193a4c2-4c33-7f4c-8e5d-6c708192a3b4"
+OTHER_SCHOOL_ID = "0193a4c2-1f00-7c4e-9a1b-000000000099"
+LINK_REQUEST_ID = "0193a4c2-5b44-7a5d-9f6e-7d8192a3b4c5"
+PERSON_ID = "0193a4c2-6a55-7b6e-8a7f-8e92a3b4c5d6"
+IMPORT_ID = "0193a4c2-7966-7c7f-9b80-9fa3b4c5d6e7"
+ACCOUNT_ID = "0193a4c2-8877-7d80-8c91-a0b4c5d6e7f8"
 
 
 def ts(seconds: int = 1_764_000_000) -> Timestamp:
@@ -106,7 +116,10 @@ def verifier_for(keys: Keys) -> TokenVerifier:
     def handler(request: httpx.Request) -> httpx.Response:
         if keys.jwks_down:
             raise httpx.ConnectError("connection refused", request=request)
-        if request.url.path == f"/realms/tenant-{TENANT}/protocol/openid-connect/certs":
+        if request.url.path in (
+            f"/realms/tenant-{TENANT}/protocol/openid-connect/certs",
+            "/realms/platform/protocol/openid-connect/certs",
+        ):
             keys.jwks_requests += 1
             return httpx.Response(200, json=keys.jwks())
         return httpx.Response(404, json={"error": "Realm does not exist"})
@@ -140,11 +153,17 @@ class Recorder:
         self.calls: list[Call] = []
         self.failures: dict[str, Failure] = {}
         self.delay_s = 0.0
+        # identity only: GetAccessScope's answer per token subject (others: tenant-wide).
+        self.scopes: dict[str, idn.GetAccessScopeResponse] = {}
 
     def reset(self) -> None:
         self.calls.clear()
         self.failures.clear()
         self.delay_s = 0.0
+        self.scopes.clear()
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.calls]
 
     async def handle(
         self, method: str, request: Any, context: grpc.aio.ServicerContext, response: Any
@@ -187,7 +206,11 @@ def student_pb(full_name: str = "Nguyễn Văn An") -> sr.Student:
         full_name=full_name,
         date_of_birth="2014-09-05",
         sex=sr.SEX_MALE,
-        guardians=[sr.Guardian(full_name="Trần Thị Mai", relationship="mother", phone="0912345678")],
+        guardians=[
+            sr.Guardian(
+                full_name="Trần Thị Mai", relationship="mother", phone="0912345678", person_id=PERSON_ID
+            )
+        ],
     )
 
 
@@ -239,6 +262,21 @@ class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
             "ListClassStudents", request, context, sr.ListClassStudentsResponse(students=[student_pb()])
         )
 
+    async def GetStudent(self, request: sr.GetStudentRequest, context: Any) -> sr.GetStudentResponse:
+        return await self.r.handle(
+            "GetStudent", request, context, sr.GetStudentResponse(student=student_pb())
+        )
+
+    async def AddGuardian(self, request: sr.AddGuardianRequest, context: Any) -> sr.AddGuardianResponse:
+        student = student_pb()
+        added = sr.Guardian()
+        added.CopyFrom(request.guardian)
+        # A careless service echoing personal_id and date_of_birth back: the gateway must drop them.
+        if request.guardian.personal_id:
+            added.person_id = PERSON_ID
+        student.guardians.append(added)
+        return await self.r.handle("AddGuardian", request, context, sr.AddGuardianResponse(student=student))
+
 
 class FakeAttendance(att_grpc.AttendanceServiceServicer):
     def __init__(self, recorder: Recorder) -> None:
@@ -254,6 +292,293 @@ class FakeAttendance(att_grpc.AttendanceServiceServicer):
             entries=[att.RosterEntry(student_id=STUDENT_ID, full_name="Nguyễn Văn An", enrol_time=ts())],
         )
         return await self.r.handle("GetClassRoster", request, context, response)
+
+
+def subject_of(context: grpc.aio.ServicerContext) -> str:
+    """The caller's subject, from the bearer token in the call metadata (the fake trusts the gateway)."""
+    for key, value in context.invocation_metadata() or ():
+        if key == "authorization" and isinstance(value, str):
+            claims = jwt.decode(value.removeprefix("Bearer "), options={"verify_signature": False})
+            return str(claims["sub"])
+    return ""
+
+
+def teacher_scope(subject: str, school_id: str = SCHOOL_ID) -> idn.GetAccessScopeResponse:
+    return idn.GetAccessScopeResponse(
+        subject=subject,
+        classes=[idn.ScopedClass(class_id=CLASS_ID, school_id=school_id, role="teacher", subject="Toán")],
+    )
+
+
+def tenant_pb(slug: str, display_name: str = "Sở GD-ĐT Demo") -> idn.Tenant:
+    return idn.Tenant(
+        slug=slug,
+        display_name=display_name,
+        realm=f"tenant-{slug}",
+        state=idn.TENANT_STATE_ACTIVE,
+        completed_steps=["realm", "clients", "roles", "citizen-id-broker"],
+        create_time=ts(),
+        update_time=ts(1_764_000_060),
+    )
+
+
+def verification_pb() -> idn.Verification:
+    return idn.Verification(
+        status=idn.VERIFICATION_STATUS_MISMATCH,
+        checks=[
+            idn.FieldCheck(field="full_name", matches=True),
+            idn.FieldCheck(field="date_of_birth", matches=False),
+        ],
+        verify_time=ts(),
+        identification_level=0,
+        source="POPULATION_REGISTRY",
+    )
+
+
+def link_request_pb(state: int = idn.LINK_REQUEST_STATE_PENDING) -> idn.LinkRequest:
+    return idn.LinkRequest(
+        id=LINK_REQUEST_ID,
+        school_id=SCHOOL_ID,
+        child_full_name="Nguyễn Văn An",
+        child_date_of_birth="2014-09-05",
+        relationship="mother",
+        note="Con học lớp 6A1",
+        state=state,  # type: ignore[arg-type]
+        create_time=ts(),
+        requester_name="Trần Thị Mai",
+    )
+
+
+def consent_pb(purpose: str, state: int = idn.CONSENT_STATE_GRANTED) -> idn.Consent:
+    consent = idn.Consent(
+        id=ENROLMENT_ID,
+        student_id=STUDENT_ID,
+        purpose=purpose,
+        given_by="guardian",
+        state=state,  # type: ignore[arg-type]
+        grant_time=ts(),
+    )
+    if state == idn.CONSENT_STATE_WITHDRAWN:
+        consent.withdraw_time.CopyFrom(ts(1_764_000_600))
+    return consent
+
+
+def audit_event_pb(n: int, **fields: Any) -> idn.AuditEvent:
+    values: dict[str, Any] = {
+        "id": f"0193a4c2-9988-7e91-8da2-{n:012d}",
+        "occur_time": ts(1_764_000_000 + n),
+        "source": "keycloak",
+        "action": "LOGIN",
+        "actor": "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+        "target": f"user:{n}",
+        "outcome": "SUCCESS",
+    }
+    values.update(fields)
+    return idn.AuditEvent(**values)
+
+
+# ListAuditEvents' pages, by page token: four events over three pages.
+AUDIT_PAGES: dict[str, tuple[list[idn.AuditEvent], str]] = {
+    "": (
+        [
+            audit_event_pb(1, details={"client_id": "school-console", "ghi_chú": "Đăng nhập từ Hà Nội"}),
+            audit_event_pb(2, action="LOGIN_ERROR", actor="", outcome="FAILURE", details={"error": "bad"}),
+        ],
+        "page-2",
+    ),
+    "page-2": ([audit_event_pb(3, source="identity", action="STAFF_IMPORTED", target="import:1")], "page-3"),
+    "page-3": ([audit_event_pb(4, action="ADMIN_UPDATE", target='=HYPERLINK("http://x")')], ""),
+}
+
+
+class FakeIdentity(idn_grpc.IdentityServiceServicer):
+    def __init__(self, recorder: Recorder) -> None:
+        self.r = recorder
+
+    async def CreateTenant(self, request: idn.CreateTenantRequest, context: Any) -> idn.CreateTenantResponse:
+        response = idn.CreateTenantResponse(tenant=tenant_pb(request.slug, request.display_name))
+        return await self.r.handle("CreateTenant", request, context, response)
+
+    async def GetTenant(self, request: idn.GetTenantRequest, context: Any) -> idn.GetTenantResponse:
+        tenant = tenant_pb(request.slug)
+        tenant.state = idn.TENANT_STATE_PROVISIONING
+        tenant.last_error = "KEYCLOAK_UNAVAILABLE"
+        del tenant.completed_steps[2:]
+        return await self.r.handle("GetTenant", request, context, idn.GetTenantResponse(tenant=tenant))
+
+    async def GetMe(self, request: idn.GetMeRequest, context: Any) -> idn.GetMeResponse:
+        response = idn.GetMeResponse(
+            subject=subject_of(context),
+            tenant=TENANT,
+            display_name="Trần Thị Mai",
+            roles=["guardian", "teacher"],
+            person_id=PERSON_ID,
+            verification=idn.Verification(
+                status=idn.VERIFICATION_STATUS_VERIFIED,
+                checks=[idn.FieldCheck(field="full_name", matches=True)],
+                verify_time=ts(),
+                identification_level=2,
+                source="VNEID",
+            ),
+            schools=[idn.SchoolAccess(school_id=SCHOOL_ID, school_name="Trường THCS Nguyễn Du", roles=[])],
+            classes=[
+                idn.ClassAccess(
+                    class_id=CLASS_ID, school_id=SCHOOL_ID, class_name="6A1", role="teacher", subject="Toán"
+                )
+            ],
+            children=[
+                idn.Child(
+                    student_id=STUDENT_ID,
+                    full_name="Nguyễn Văn An",
+                    school_id=SCHOOL_ID,
+                    school_name="Trường THCS Nguyễn Du",
+                    class_id=CLASS_ID,
+                    class_name="6A1",
+                    relationship="mother",
+                    link_time=ts(),
+                )
+            ],
+            link_state=idn.LINK_STATE_LINKED,
+            pending_link_requests=1,
+        )
+        return await self.r.handle("GetMe", request, context, response)
+
+    async def GetAccessScope(
+        self, request: idn.GetAccessScopeRequest, context: Any
+    ) -> idn.GetAccessScopeResponse:
+        subject = subject_of(context)
+        response = self.r.scopes.get(subject) or idn.GetAccessScopeResponse(subject=subject, tenant_wide=True)
+        return await self.r.handle("GetAccessScope", request, context, response)
+
+    async def ImportStaff(self, request: idn.ImportStaffRequest, context: Any) -> idn.ImportStaffResponse:
+        response = idn.ImportStaffResponse(
+            import_id=IMPORT_ID,
+            columns={"full_name": "Họ và tên", "date_of_birth": "Ngày sinh"},
+            rows=[
+                idn.ImportRow(
+                    row=2,
+                    outcome=idn.ROW_OUTCOME_CREATED,
+                    account_id=ACCOUNT_ID,
+                    verification_status=idn.VERIFICATION_STATUS_PENDING,
+                ),
+                idn.ImportRow(
+                    row=3,
+                    outcome=idn.ROW_OUTCOME_REFUSED,
+                    problems=[
+                        idn.RowProblem(
+                            column="Ngày sinh",
+                            reason="INVALID_DATE",
+                            message="Ngày sinh không hợp lệ / invalid date of birth",
+                        )
+                    ],
+                ),
+            ],
+            created=1,
+            refused=1,
+        )
+        return await self.r.handle("ImportStaff", request, context, response)
+
+    async def ListStaff(self, request: idn.ListStaffRequest, context: Any) -> idn.ListStaffResponse:
+        response = idn.ListStaffResponse(
+            staff=[
+                idn.StaffMember(
+                    account_id=ACCOUNT_ID,
+                    subject="6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+                    username="lan.nguyen",
+                    full_name="Nguyễn Thị Lan",
+                    assignments=[
+                        idn.Assignment(role="teacher", school_id=SCHOOL_ID, class_id=CLASS_ID, subject="Toán")
+                    ],
+                )
+            ],
+            next_page_token="staff-2",
+        )
+        return await self.r.handle("ListStaff", request, context, response)
+
+    async def VerifyCitizen(
+        self, request: idn.VerifyCitizenRequest, context: Any
+    ) -> idn.VerifyCitizenResponse:
+        response = idn.VerifyCitizenResponse(person_id=PERSON_ID, verification=verification_pb())
+        return await self.r.handle("VerifyCitizen", request, context, response)
+
+    async def CreateLinkRequest(
+        self, request: idn.CreateLinkRequestRequest, context: Any
+    ) -> idn.CreateLinkRequestResponse:
+        response = idn.CreateLinkRequestResponse(link_request=link_request_pb())
+        return await self.r.handle("CreateLinkRequest", request, context, response)
+
+    async def ListLinkRequests(
+        self, request: idn.ListLinkRequestsRequest, context: Any
+    ) -> idn.ListLinkRequestsResponse:
+        response = idn.ListLinkRequestsResponse(link_requests=[link_request_pb()])
+        return await self.r.handle("ListLinkRequests", request, context, response)
+
+    async def DecideLinkRequest(
+        self, request: idn.DecideLinkRequestRequest, context: Any
+    ) -> idn.DecideLinkRequestResponse:
+        decided = link_request_pb(
+            idn.LINK_REQUEST_STATE_APPROVED if request.approve else idn.LINK_REQUEST_STATE_REFUSED
+        )
+        decided.student_id = request.student_id
+        decided.decision_reason = request.reason
+        decided.decide_time.CopyFrom(ts(1_764_000_300))
+        response = idn.DecideLinkRequestResponse(link_request=decided)
+        return await self.r.handle("DecideLinkRequest", request, context, response)
+
+    async def ListPurposes(self, request: idn.ListPurposesRequest, context: Any) -> idn.ListPurposesResponse:
+        response = idn.ListPurposesResponse(
+            purposes=[
+                idn.Purpose(
+                    code="student_records",
+                    title="Hồ sơ học sinh / Student records",
+                    legal_basis=idn.LEGAL_BASIS_LAW,
+                    legal_reference="Luật Giáo dục 2019",
+                ),
+                idn.Purpose(
+                    code="photos_in_school_media",
+                    title="Đăng ảnh học sinh / Photos in school media",
+                    legal_basis=idn.LEGAL_BASIS_CONSENT,
+                    child_consent_from_age_7=True,
+                ),
+            ]
+        )
+        return await self.r.handle("ListPurposes", request, context, response)
+
+    async def ListConsents(self, request: idn.ListConsentsRequest, context: Any) -> idn.ListConsentsResponse:
+        response = idn.ListConsentsResponse(
+            consents=[consent_pb("photos_in_school_media")],
+            purposes=[
+                idn.PurposeStatus(
+                    purpose="photos_in_school_media",
+                    legal_basis=idn.LEGAL_BASIS_CONSENT,
+                    permitted=False,
+                    missing=["child"],
+                )
+            ],
+        )
+        return await self.r.handle("ListConsents", request, context, response)
+
+    async def GrantConsent(self, request: idn.GrantConsentRequest, context: Any) -> idn.GrantConsentResponse:
+        response = idn.GrantConsentResponse(consent=consent_pb(request.purpose))
+        return await self.r.handle("GrantConsent", request, context, response)
+
+    async def WithdrawConsent(
+        self, request: idn.WithdrawConsentRequest, context: Any
+    ) -> idn.WithdrawConsentResponse:
+        response = idn.WithdrawConsentResponse(
+            consent=consent_pb(request.purpose, idn.CONSENT_STATE_WITHDRAWN)
+        )
+        return await self.r.handle("WithdrawConsent", request, context, response)
+
+    async def ListAuditEvents(
+        self, request: idn.ListAuditEventsRequest, context: Any
+    ) -> idn.ListAuditEventsResponse:
+        events, next_token = AUDIT_PAGES.get(request.page_token, ([], ""))
+        response = idn.ListAuditEventsResponse(events=events, next_page_token=next_token)
+        # A failure for one page only: failures["ListAuditEvents@<page token>"].
+        paged = f"ListAuditEvents@{request.page_token}"
+        method = paged if paged in self.r.failures else "ListAuditEvents"
+        return await self.r.handle(method, request, context, response)
 
 
 @dataclass
@@ -272,7 +597,8 @@ class Backend:
 async def serve_fake(
     domain: str, add: Callable[[grpc.aio.Server, Recorder], None]
 ) -> tuple[grpc.aio.Server, Backend]:
-    server = grpc.aio.server()
+    # As the services must be configured: a 5 MiB spreadsheet fits in one ImportStaff message.
+    server = grpc.aio.server(options=[("grpc.max_receive_message_length", 8 * 1024 * 1024)])
     recorder = Recorder(domain)
     add(server, recorder)
     health_servicer = health.aio.HealthServicer()
@@ -288,6 +614,10 @@ async def serve_fake(
 class Fakes:
     student_record: Backend
     attendance: Backend
+    identity: Backend
+
+    def all(self) -> tuple[Backend, ...]:
+        return (self.student_record, self.attendance, self.identity)
 
 
 def gateway_settings(fakes: Fakes, **overrides: Any) -> GatewaySettings:
@@ -296,7 +626,7 @@ def gateway_settings(fakes: Fakes, **overrides: Any) -> GatewaySettings:
         "services": ServicesSettings(
             student_record=fakes.student_record.target,
             attendance=fakes.attendance.target,
-            identity="",
+            identity=fakes.identity.target,
             payments="",
             messaging="",
             health="",
@@ -310,6 +640,10 @@ def gateway_settings(fakes: Fakes, **overrides: Any) -> GatewaySettings:
 
 class GatewayClient(httpx.AsyncClient):
     app: FastAPI
+
+
+def platform_token(make_token: MakeToken, subject: str = "operator-1") -> str:
+    return make_token(subject=subject, issuer=PLATFORM_ISSUER, roles=("platform_operator",))
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -127,13 +127,17 @@ def test_unauthenticated_from_a_service_challenges() -> None:
 def test_invalid_field_becomes_an_error_entry_with_the_rest_name() -> None:
     problem = from_rpc_error(
         rpc_error(
-            grpc.StatusCode.INVALID_ARGUMENT, "Họ tên… / name…", "INVALID_ARGUMENT", {"field": "full_name"}
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "Họ tên… / name…",
+            "INVALID_ARGUMENT",
+            {"field": "new_student.full_name"},
         ),
         "m",
         enrolment_field,
     )
     assert problem.errors == [{"field": "student.full_name", "message": "Họ tên… / name…"}]
-    assert enrolment_field("guardians[1].full_name") == "student.guardians[1].full_name"
+    assert enrolment_field("new_student.guardians[1].personal_id") == "student.guardians[1].personal_id"
+    assert enrolment_field("new_student.personal_id") == "student.personal_id"
     assert enrolment_field("student_id") == "student_id"
 
 

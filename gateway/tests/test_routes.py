@@ -17,6 +17,7 @@ from gateway import mappers
 from gateway.tests.conftest import MakeClient
 from gateway.tests.support import (
     CLASS_ID,
+    PERSON_ID,
     SCHOOL_ID,
     STUDENT_ID,
     Failure,
@@ -258,7 +259,10 @@ async def test_malformed_path_ids_look_like_missing_ones(
         assert_problem(missing, 404, "SCHOOL_NOT_FOUND"),
         assert_problem(malformed, 404, "SCHOOL_NOT_FOUND"),
     )
-    assert {k: v for k, v in a.items() if k != "instance"} == {k: v for k, v in b.items() if k != "instance"}
+    per_request = ("instance", "trace_id")
+    assert {k: v for k, v in a.items() if k not in per_request} == {
+        k: v for k, v in b.items() if k not in per_request
+    }
     assert len(fakes.student_record.recorder.calls) == 1  # the malformed one never reached the service
 
 
@@ -314,7 +318,7 @@ async def test_enrol_existing_student(client: GatewayClient, fakes: Fakes, token
     body = response.json()
     assert body["enrolment"]["class_id"] == CLASS_ID
     assert body["student"]["guardians"] == [
-        {"full_name": "Trần Thị Mai", "relationship": "mother", "phone": "0912345678"}
+        {"full_name": "Trần Thị Mai", "relationship": "mother", "phone": "0912345678", "person_id": PERSON_ID}
     ]
     request = fakes.student_record.recorder.calls[0].request
     assert request.WhichOneof("student") == "student_id"
@@ -359,7 +363,7 @@ async def test_service_field_errors_point_into_the_body(
         grpc.StatusCode.INVALID_ARGUMENT,
         "Ngày sinh không phù hợp với học sinh phổ thông / date of birth is not plausible for a K-12 student",
         "INVALID_ARGUMENT",
-        {"field": "date_of_birth"},
+        {"field": "new_student.date_of_birth"},
     )
     response = await client.post(
         f"/v1/classes/{CLASS_ID}/students",
@@ -398,6 +402,140 @@ async def test_list_class_students(client: GatewayClient, fakes: Fakes, token: s
     assert student["student_code"] is None
 
 
+# Students and guardians
+
+GUARDIAN = {
+    "full_name": "Lê Văn Bình",
+    "relationship": "father",
+    "phone": "0987654321",
+    "personal_id": "001085000456",
+    "date_of_birth": "1985-06-01",
+}
+
+
+async def test_get_student(client: GatewayClient, fakes: Fakes, token: str) -> None:
+    response = await client.get(f"/v1/students/{STUDENT_ID.upper()}", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "id": STUDENT_ID,
+        "school_id": SCHOOL_ID,
+        "full_name": "Nguyễn Văn An",
+        "date_of_birth": "2014-09-05",
+        "sex": "male",
+        "student_code": None,
+        "guardians": [
+            {
+                "full_name": "Trần Thị Mai",
+                "relationship": "mother",
+                "phone": "0912345678",
+                "person_id": PERSON_ID,
+            }
+        ],
+        "person_id": None,
+    }
+    assert fakes.student_record.recorder.calls[0].request == sr.GetStudentRequest(student_id=STUDENT_ID)
+    assert_problem(await client.get("/v1/students/an", headers=bearer(token)), 404, "STUDENT_NOT_FOUND")
+    assert len(fakes.student_record.recorder.calls) == 1
+
+
+async def test_add_guardian_never_returns_the_personal_id(
+    client: GatewayClient, fakes: Fakes, token: str
+) -> None:
+    response = await client.post(
+        f"/v1/students/{STUDENT_ID}/guardians",
+        headers={**bearer(token), "Idempotency-Key": "g1"},
+        json=GUARDIAN,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["guardians"][-1] == {
+        "full_name": "Lê Văn Bình",
+        "relationship": "father",
+        "phone": "0987654321",
+        "person_id": PERSON_ID,
+    }
+    # The (careless) fake echoed the number and the date of birth back; neither leaves the gateway.
+    assert "001085000456" not in response.text
+    assert "1985-06-01" not in response.text
+    assert fakes.student_record.recorder.calls[0].request == sr.AddGuardianRequest(
+        student_id=STUDENT_ID,
+        guardian=sr.Guardian(
+            full_name="Lê Văn Bình",
+            relationship="father",
+            phone="0987654321",
+            personal_id="001085000456",
+            date_of_birth="1985-06-01",
+        ),
+        request_id="g1",
+    )
+
+
+async def test_add_guardian_without_personal_id(client: GatewayClient, fakes: Fakes, token: str) -> None:
+    body = {"full_name": "Lê Văn Bình", "relationship": "grandparent"}
+    response = await client.post(f"/v1/students/{STUDENT_ID}/guardians", headers=bearer(token), json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["guardians"][-1]["person_id"] is None
+    request = fakes.student_record.recorder.calls[0].request
+    assert (request.guardian.personal_id, request.guardian.date_of_birth) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"personal_id": "00108500045"}, "personal_id"),
+        ({"personal_id": "00108500045x"}, "personal_id"),
+        ({"personal_id": 1085000456}, "personal_id"),
+        ({"date_of_birth": "1985-06-31"}, "date_of_birth"),
+        ({"date_of_birth": "01/06/1985"}, "date_of_birth"),
+        ({"relationship": "uncle"}, "relationship"),
+        ({"full_name": None}, "full_name"),
+        ({"person_id": PERSON_ID}, "person_id"),  # output only
+    ],
+)
+async def test_add_guardian_bad_inputs(
+    client: GatewayClient, fakes: Fakes, token: str, change: dict[str, Any], field: str
+) -> None:
+    response = await client.post(
+        f"/v1/students/{STUDENT_ID}/guardians", headers=bearer(token), json={**GUARDIAN, **change}
+    )
+    body = assert_problem(response, 422, "INVALID_ARGUMENT")
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert "00108500045" not in response.text
+    assert fakes.student_record.recorder.calls == []
+
+
+async def test_add_guardian_service_errors_name_the_body_field(
+    client: GatewayClient, fakes: Fakes, token: str
+) -> None:
+    fakes.student_record.recorder.failures["AddGuardian"] = Failure(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "Số định danh không hợp lệ / invalid personal identification number",
+        "INVALID_PERSONAL_ID",
+        {"field": "guardian.personal_id"},
+    )
+    response = await client.post(f"/v1/students/{STUDENT_ID}/guardians", headers=bearer(token), json=GUARDIAN)
+    body = assert_problem(response, 422, "INVALID_PERSONAL_ID")
+    assert body["errors"] == [{"field": "personal_id", "message": body["detail"]}]
+
+
+async def test_enrol_passes_guardian_personal_ids_to_the_service(
+    client: GatewayClient, fakes: Fakes, token: str
+) -> None:
+    student = {**NEW_STUDENT, "guardians": [GUARDIAN]}
+    response = await client.post(
+        f"/v1/classes/{CLASS_ID}/students", headers=bearer(token), json={"student": student}
+    )
+    assert response.status_code == 201, response.text
+    guardian = fakes.student_record.recorder.calls[0].request.new_student.guardians[0]
+    assert (guardian.personal_id, guardian.date_of_birth) == ("001085000456", "1985-06-01")
+    bad = {**NEW_STUDENT, "guardians": [GUARDIAN, {**GUARDIAN, "personal_id": "1234"}]}
+    response = await client.post(
+        f"/v1/classes/{CLASS_ID}/students", headers=bearer(token), json={"student": bad}
+    )
+    body = assert_problem(response, 422, "INVALID_ARGUMENT")
+    assert [e["field"] for e in body["errors"]] == ["student.guardians[1].personal_id"]
+    assert len(fakes.student_record.recorder.calls) == 1
+
+
 # Attendance
 
 
@@ -434,7 +572,7 @@ async def test_backend_down_is_503(make_client: MakeClient, fakes: Fakes, token:
         assert ready.status_code == 503
         assert ready.json() == {
             "status": "not_ready",
-            "checks": {"student_record": "serving", "attendance": "failing"},
+            "checks": {"identity": "serving", "student_record": "serving", "attendance": "failing"},
         }
 
 
@@ -490,7 +628,7 @@ async def test_readiness_follows_backend_health(client: GatewayClient, fakes: Fa
     response = await client.get("/readyz")
     assert response.json() == {
         "status": "ready",
-        "checks": {"student_record": "serving", "attendance": "serving"},
+        "checks": {"identity": "serving", "student_record": "serving", "attendance": "serving"},
     }
     await fakes.attendance.set_ready(False)
     response = await client.get("/readyz")

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from gateway import mappers
 from gateway.problems import validation_errors
-from gateway.schemas import ClassCreate, EnrolmentCreate, SchoolCreate
+from gateway.schemas import CitizenVerificationCreate, ClassCreate, EnrolmentCreate, GuardianIn, SchoolCreate
 
 NEW_STUDENT: dict[str, Any] = {
     "full_name": "Nguyễn Văn An",
@@ -113,3 +113,41 @@ def test_validation_messages_never_echo_the_input() -> None:
     errors = errors_of(EnrolmentCreate, {"student": {**NEW_STUDENT, "sex": secret}})
     assert secret not in str(errors)
     assert errors[0]["message"].startswith("Giá trị không hợp lệ, chỉ nhận")
+
+
+def test_personal_ids_stay_out_of_reprs() -> None:
+    secret = "001085000456"
+    guardian = GuardianIn.model_validate(
+        {"full_name": "A", "relationship": "father", "personal_id": secret, "date_of_birth": "1985-06-01"}
+    )
+    citizen = CitizenVerificationCreate.model_validate(
+        {"personal_id": secret, "full_name": "A", "date_of_birth": "1985-06-01"}
+    )
+    for model in (guardian, citizen):
+        assert model.personal_id == secret
+        assert secret not in repr(model)
+        assert secret not in str(model)
+
+
+@pytest.mark.parametrize(
+    "value", ["00108500045", "0010850004567", "00108500045a", "００１０８５０００４５６", ""]
+)
+def test_personal_id_shape(value: str) -> None:
+    errors = errors_of(
+        CitizenVerificationCreate, {"personal_id": value, "full_name": "A", "date_of_birth": "1985-06-01"}
+    )
+    assert errors == [
+        {
+            "field": "personal_id",
+            "message": "Số định danh cá nhân gồm đúng 12 chữ số / a personal identification number is "
+            "12 digits",
+        }
+    ]
+
+
+@pytest.mark.parametrize("value", ["２０１４-09-05", "2014-09-05\n", "2014-9-5", "14-09-05"])
+def test_dates_are_ascii_yyyy_mm_dd(value: str) -> None:
+    errors = errors_of(EnrolmentCreate, {"student": {**NEW_STUDENT, "date_of_birth": value}})
+    assert errors == [
+        {"field": "student.date_of_birth", "message": "Ngày có dạng YYYY-MM-DD / a date is YYYY-MM-DD"}
+    ]

@@ -16,6 +16,8 @@ def test_gateway_settings_use_the_gateway_prefix_and_platform_settings_do_not(
     monkeypatch.setenv("GATEWAY__RATE_LIMIT__REQUESTS_PER_SECOND", "2.5")
     monkeypatch.setenv("GATEWAY__RATE_LIMIT__BURST", "7")
     monkeypatch.setenv("GATEWAY__GRPC__DEADLINE_S", "3")
+    monkeypatch.setenv("GATEWAY__SERVICES__IDENTITY", "school-identity-api:50051")
+    monkeypatch.setenv("GATEWAY__ACCESS__SCOPE_CACHE_S", "5")
     monkeypatch.setenv("AUTH__AUDIENCE", "school-api-test")
     monkeypatch.setenv("AUTH__ISSUER_BASE_URL", "https://id.example")
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
@@ -36,6 +38,8 @@ def test_gateway_settings_use_the_gateway_prefix_and_platform_settings_do_not(
     assert settings.rate_limit.requests_per_second == 2.5
     assert settings.rate_limit.burst == 7
     assert settings.grpc.deadline_s == 3
+    assert settings.services.identity == "school-identity-api:50051"
+    assert settings.access.scope_cache_s == 5
     assert settings.auth.audience == "school-api-test"
     assert settings.auth.issuer_base_url == "https://id.example"
     assert settings.log_level == "DEBUG"
@@ -56,3 +60,4 @@ def test_defaults_are_for_one_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     }
     assert settings.http.max_body_bytes == 1024 * 1024
     assert settings.grpc.deadline_s == 5.0
+    assert settings.access.scope_cache_s == 30.0

@@ -17,10 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from gateway import openapi
+from gateway.access import EdgeAccess
 from gateway.clients import Backends
 from gateway.middleware import (
     AccessLogMiddleware,
     BodyGuardMiddleware,
+    ContentTooLarge,
     IpRateLimitMiddleware,
     SecurityHeadersMiddleware,
     add_security_headers,
@@ -34,7 +36,7 @@ from gateway.problems import (
     validation_errors,
 )
 from gateway.ratelimit import TokenBucketLimiter
-from gateway.routers import attendance, health, schools
+from gateway.routers import accounts, attendance, audit, consents, health, links, schools, tenants
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
         own_verifier = verifier is None
         app.state.verifier = verifier if verifier is not None else TokenVerifier(settings.auth)
         app.state.backends = Backends(settings)
+        app.state.access = EdgeAccess(app.state.backends, settings.access)
         log.info("gateway started", extra={"backends": sorted(app.state.backends.channels)})
         try:
             yield
@@ -83,14 +86,21 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
 
     _add_exception_handlers(app)
     # Added innermost first: AccessLog → SecurityHeaders → IpRateLimit → BodyGuard → routes.
-    app.add_middleware(BodyGuardMiddleware, max_bytes=settings.http.max_body_bytes)
+    app.add_middleware(
+        BodyGuardMiddleware, max_bytes=settings.http.max_body_bytes, uploads=accounts.UPLOAD_ROUTES
+    )
     app.add_middleware(IpRateLimitMiddleware, limiter=ip_limiter)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware)
 
     app.include_router(health.router)
+    app.include_router(tenants.router)
+    app.include_router(accounts.router)
     app.include_router(schools.router)
     app.include_router(attendance.router)
+    app.include_router(links.router)
+    app.include_router(consents.router)
+    app.include_router(audit.router)
 
     def custom_openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -132,6 +142,8 @@ def _add_exception_handlers(app: FastAPI) -> None:
 
     async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc, ContentTooLarge) and exc.problem is not None:
+            return from_problem_error(request.scope, exc.problem)
         status = exc.status_code if exc.status_code in GENERIC else (500 if exc.status_code >= 500 else 400)
         headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in ("allow", "retry-after")}
         if status == 405:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from school.attendance.v1 import attendance_pb2_grpc
+from school.identity.v1 import identity_pb2_grpc
 from school.student_record.v1 import student_record_pb2_grpc
 from school_common.context import Principal
 from school_common.grpc.client import auth_metadata, channel
@@ -30,7 +31,7 @@ R = TypeVar("R")
 READINESS = "readiness"
 
 # The services the gateway's routes call today; /readyz checks these.
-ROUTED_SERVICES = ("student_record", "attendance")
+ROUTED_SERVICES = ("identity", "student_record", "attendance")
 
 
 class Backends:
@@ -51,6 +52,10 @@ class Backends:
                 503, "SERVICE_NOT_CONFIGURED", "Dịch vụ chưa được cấu hình / service not configured"
             )
         return found
+
+    @property
+    def identity(self) -> identity_pb2_grpc.IdentityServiceStub:
+        return identity_pb2_grpc.IdentityServiceStub(self._channel("identity"))
 
     @property
     def student_record(self) -> student_record_pb2_grpc.StudentRecordServiceStub:

@@ -6,23 +6,32 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from school_common.auth import TokenVerifier
 from school_common.context import Principal
 from school_common.errors import DomainError, bilingual
 
+from gateway.access import EdgeAccess
 from gateway.clients import Backends
 from gateway.problems import ProblemError, from_domain_error
 from gateway.ratelimit import TokenBucketLimiter, retry_after
-from gateway.schemas import EXAMPLE_CLASS_ID, EXAMPLE_SCHOOL_ID, UUID_RE
+from gateway.schemas import (
+    EXAMPLE_CLASS_ID,
+    EXAMPLE_LINK_REQUEST_ID,
+    EXAMPLE_SCHOOL_ID,
+    EXAMPLE_STUDENT_ID,
+    PURPOSE_RE,
+    UUID_RE,
+)
 
 BEARER_DESCRIPTION = (
     "Mã truy cập OpenID Connect (JWT) do realm Keycloak của đơn vị cấp: "
     "`<issuer>/realms/tenant-<đơn vị>`; đơn vị (tenant) của yêu cầu là realm đã cấp mã. / "
     "OpenID Connect access token (JWT) issued by the tenant's Keycloak realm "
     "`<issuer>/realms/tenant-<tenant>`, audience `school-api`; the tenant of a request is the realm "
-    "that issued its token."
+    "that issued its token. Mã của quản trị nền tảng (realm `platform`) chỉ dùng được cho `/v1/tenants`. / "
+    "Platform operators' tokens (realm `platform`) reach `/v1/tenants` only."
 )
 
 bearer_scheme = HTTPBearer(
@@ -30,10 +39,11 @@ bearer_scheme = HTTPBearer(
 )
 
 
-async def authenticate(
+async def _verified_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
+    """Any valid token: a tenant realm's, or the platform realm's (``principal.is_platform``)."""
     verifier: TokenVerifier = request.app.state.verifier
     try:
         principal = await verifier.verify(credentials.credentials if credentials else "")
@@ -52,7 +62,24 @@ async def authenticate(
     return principal
 
 
+async def authenticate(principal: Annotated[Principal, Depends(_verified_caller)]) -> Principal:
+    """A tenant's caller. A platform operator's token has no tenant: it reaches ``/v1/tenants`` only."""
+    if principal.is_platform:
+        raise ProblemError(
+            403,
+            "TENANT_TOKEN_REQUIRED",
+            bilingual(
+                "Thao tác này cần mã truy cập của một đơn vị, không phải của quản trị nền tảng",
+                "this operation needs a tenant's access token, not a platform operator's",
+            ),
+        )
+    return principal
+
+
+#: A caller with a tenant token (every route but /v1/tenants).
 Caller = Annotated[Principal, Depends(authenticate)]
+#: A caller with a tenant token or a platform operator's token (/v1/tenants).
+AnyCaller = Annotated[Principal, Depends(_verified_caller)]
 
 
 def _backends(request: Request) -> Backends:
@@ -63,9 +90,17 @@ def _backends(request: Request) -> Backends:
 BackendsDep = Annotated[Backends, Depends(_backends)]
 
 
+def _access(request: Request) -> EdgeAccess:
+    access: EdgeAccess = request.app.state.access
+    return access
+
+
+AccessDep = Annotated[EdgeAccess, Depends(_access)]
+
+
 def _path_id(value: str, reason: str, vi: str, en: str) -> str:
     # A malformed id answers exactly like an id that does not exist, so probing learns nothing.
-    if not UUID_RE.match(value):
+    if not UUID_RE.fullmatch(value):
         raise ProblemError(404, reason, bilingual(vi, en))
     return value.lower()
 
@@ -96,8 +131,67 @@ def _class_id(
     return _path_id(class_id, "CLASS_NOT_FOUND", "Không tìm thấy lớp", "class not found")
 
 
+def _student_id(
+    student_id: Annotated[
+        str,
+        Path(
+            description="Mã học sinh (UUID) / student id",
+            examples=[EXAMPLE_STUDENT_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    return _path_id(student_id, "STUDENT_NOT_FOUND", "Không tìm thấy học sinh", "student not found")
+
+
+def _link_request_id(
+    link_request_id: Annotated[
+        str,
+        Path(
+            description="Mã đề nghị liên kết (UUID) / link request id",
+            examples=[EXAMPLE_LINK_REQUEST_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    return _path_id(
+        link_request_id, "LINK_REQUEST_NOT_FOUND", "Không tìm thấy đề nghị liên kết", "link request not found"
+    )
+
+
+def _purpose(
+    purpose: Annotated[
+        str, Path(description="Mã mục đích / purpose code", examples=["photos_in_school_media"])
+    ],
+) -> str:
+    if not PURPOSE_RE.fullmatch(purpose):
+        raise ProblemError(
+            404, "PURPOSE_NOT_FOUND", bilingual("Không tìm thấy mục đích xử lý", "purpose not found")
+        )
+    return purpose
+
+
 SchoolId = Annotated[str, Depends(_school_id)]
 ClassId = Annotated[str, Depends(_class_id)]
+StudentId = Annotated[str, Depends(_student_id)]
+LinkRequestId = Annotated[str, Depends(_link_request_id)]
+PurposeCode = Annotated[str, Depends(_purpose)]
+
+PageSize = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=200,
+        description="Số mục mỗi trang (mặc định 50, tối đa 200) / items per page (default 50, at most 200)",
+    ),
+]
+PageToken = Annotated[
+    str | None,
+    Query(
+        max_length=512,
+        description="`next_page_token` của trang trước / the previous page's `next_page_token`",
+    ),
+]
 
 # As school_common.idempotency (not imported: it pulls in the database stack); services check again.
 IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")

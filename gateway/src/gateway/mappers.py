@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from school.attendance.v1 import attendance_pb2 as att
+from school.identity.v1 import identity_pb2 as idn
 from school.student_record.v1 import student_record_pb2 as sr
 
 from gateway import schemas
@@ -19,13 +22,64 @@ PB_TO_LEVEL = {v: k for k, v in LEVEL_TO_PB.items()}
 SEX_TO_PB = {"male": sr.SEX_MALE, "female": sr.SEX_FEMALE}
 PB_TO_SEX = {v: k for k, v in SEX_TO_PB.items()}
 
+# identity's enums as the lower-case strings of the REST API; UNSPECIFIED (and values this gateway does not
+# know yet) become null.
+PB_TO_TENANT_STATE: dict[int, schemas.TenantState] = {
+    idn.TENANT_STATE_PROVISIONING: "provisioning",
+    idn.TENANT_STATE_ACTIVE: "active",
+}
+PB_TO_VERIFICATION: dict[int, schemas.VerificationState] = {
+    idn.VERIFICATION_STATUS_PENDING: "pending",
+    idn.VERIFICATION_STATUS_VERIFIED: "verified",
+    idn.VERIFICATION_STATUS_MISMATCH: "mismatch",
+    idn.VERIFICATION_STATUS_NOT_FOUND: "not_found",
+}
+PB_TO_LINK_STATE: dict[int, schemas.LinkState] = {
+    idn.LINK_STATE_NOT_A_GUARDIAN: "not_a_guardian",
+    idn.LINK_STATE_NO_CHILD_LINKED: "no_child_linked",
+    idn.LINK_STATE_LINKED: "linked",
+}
+PB_TO_ROW_OUTCOME: dict[int, schemas.RowOutcome] = {
+    idn.ROW_OUTCOME_CREATED: "created",
+    idn.ROW_OUTCOME_UPDATED: "updated",
+    idn.ROW_OUTCOME_UNCHANGED: "unchanged",
+    idn.ROW_OUTCOME_REFUSED: "refused",
+}
+LINK_REQUEST_STATE_TO_PB: dict[schemas.LinkRequestState, idn.LinkRequestState.ValueType] = {
+    "pending": idn.LINK_REQUEST_STATE_PENDING,
+    "approved": idn.LINK_REQUEST_STATE_APPROVED,
+    "refused": idn.LINK_REQUEST_STATE_REFUSED,
+}
+PB_TO_LINK_REQUEST_STATE = {v: k for k, v in LINK_REQUEST_STATE_TO_PB.items()}
+PB_TO_LEGAL_BASIS: dict[int, schemas.LegalBasis] = {
+    idn.LEGAL_BASIS_LAW: "law",
+    idn.LEGAL_BASIS_CONSENT: "consent",
+}
+PB_TO_CONSENT_STATE: dict[int, schemas.ConsentState] = {
+    idn.CONSENT_STATE_GRANTED: "granted",
+    idn.CONSENT_STATE_WITHDRAWN: "withdrawn",
+}
+
 
 def _time(ts: Timestamp) -> datetime:
     return ts.ToDatetime(tzinfo=UTC)
 
 
+def _optional_time(msg: Message, name: str) -> datetime | None:
+    """A timestamp field that may be unset (``verify_time`` while pending, ``decide_time``…)."""
+    if not msg.HasField(name):
+        return None
+    return _time(getattr(msg, name))
+
+
 def _optional(value: str) -> str | None:
     return value or None
+
+
+def timestamp(value: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value.astimezone(UTC))
+    return ts
 
 
 # Requests
@@ -62,13 +116,76 @@ def enrol_student(class_id: str, body: schemas.EnrolmentCreate, request_id: str)
             full_name=new.full_name,
             date_of_birth=new.date_of_birth,
             sex=SEX_TO_PB[new.sex],
-            guardians=[
-                sr.Guardian(full_name=g.full_name, relationship=g.relationship, phone=g.phone or "")
-                for g in new.guardians
-            ],
+            guardians=[guardian_pb(g) for g in new.guardians],
+            personal_id=new.personal_id or "",
         ),
         request_id=request_id,
     )
+
+
+def guardian_pb(body: schemas.GuardianIn) -> sr.Guardian:
+    """personal_id and date_of_birth only travel to student-record, which passes them to identity."""
+    return sr.Guardian(
+        full_name=body.full_name,
+        relationship=body.relationship,
+        phone=body.phone or "",
+        personal_id=body.personal_id or "",
+        date_of_birth=body.date_of_birth or "",
+    )
+
+
+def add_guardian(student_id: str, body: schemas.GuardianCreate, request_id: str) -> sr.AddGuardianRequest:
+    return sr.AddGuardianRequest(student_id=student_id, guardian=guardian_pb(body), request_id=request_id)
+
+
+def create_tenant(body: schemas.TenantCreate, request_id: str) -> idn.CreateTenantRequest:
+    return idn.CreateTenantRequest(slug=body.slug, display_name=body.display_name, request_id=request_id)
+
+
+def verify_citizen(body: schemas.CitizenVerificationCreate) -> idn.VerifyCitizenRequest:
+    return idn.VerifyCitizenRequest(
+        personal_id=body.personal_id, full_name=body.full_name, date_of_birth=body.date_of_birth
+    )
+
+
+def create_link_request(body: schemas.LinkRequestCreate, request_id: str) -> idn.CreateLinkRequestRequest:
+    return idn.CreateLinkRequestRequest(
+        school_id=body.school_id.lower(),
+        child_full_name=body.child_full_name,
+        child_date_of_birth=body.child_date_of_birth,
+        relationship=body.relationship,
+        note=body.note or "",
+        request_id=request_id,
+    )
+
+
+def decide_link_request(
+    link_request_id: str, body: schemas.LinkRequestDecision
+) -> idn.DecideLinkRequestRequest:
+    return idn.DecideLinkRequestRequest(
+        link_request_id=link_request_id,
+        approve=body.approve,
+        student_id=(body.student_id or "").lower(),
+        reason=body.reason or "",
+    )
+
+
+def list_audit_events(
+    actions: list[str] | None,
+    actor: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    page_size: int | None = None,
+    page_token: str | None = None,
+) -> idn.ListAuditEventsRequest:
+    request = idn.ListAuditEventsRequest(
+        actions=actions or [], actor=actor or "", page_size=page_size or 0, page_token=page_token or ""
+    )
+    if since is not None:
+        request.since.CopyFrom(timestamp(since))
+    if until is not None:
+        request.until.CopyFrom(timestamp(until))
+    return request
 
 
 # Responses
@@ -104,9 +221,16 @@ def student(msg: sr.Student) -> schemas.Student:
         sex=PB_TO_SEX.get(msg.sex),
         student_code=_optional(msg.student_code),
         guardians=[
-            schemas.Guardian(full_name=g.full_name, relationship=g.relationship, phone=_optional(g.phone))
+            # Never personal_id or date_of_birth: input only, even if a service ever echoed them.
+            schemas.Guardian(
+                full_name=g.full_name,
+                relationship=g.relationship,
+                phone=_optional(g.phone),
+                person_id=_optional(g.person_id),
+            )
             for g in msg.guardians
         ],
+        person_id=_optional(msg.person_id),
     )
 
 
@@ -127,4 +251,201 @@ def roster(msg: att.GetClassRosterResponse) -> schemas.ClassRoster:
             )
             for e in msg.entries
         ],
+    )
+
+
+# identity
+
+
+def tenant(msg: idn.Tenant) -> schemas.Tenant:
+    return schemas.Tenant(
+        slug=msg.slug,
+        display_name=msg.display_name,
+        realm=msg.realm,
+        state=PB_TO_TENANT_STATE.get(msg.state),
+        completed_steps=list(msg.completed_steps),
+        last_error=_optional(msg.last_error),
+        created_at=_optional_time(msg, "create_time"),
+        updated_at=_optional_time(msg, "update_time"),
+    )
+
+
+def verification(msg: idn.Verification) -> schemas.Verification | None:
+    status = PB_TO_VERIFICATION.get(msg.status)
+    if status is None:
+        return None
+    return schemas.Verification(
+        status=status,
+        checks={c.field: c.matches for c in msg.checks},
+        verified_at=_optional_time(msg, "verify_time"),
+        identification_level=msg.identification_level,
+        source=_optional(msg.source),
+    )
+
+
+def _verification_of(msg: Any) -> schemas.Verification | None:
+    return verification(msg.verification) if msg.HasField("verification") else None
+
+
+def me(msg: idn.GetMeResponse) -> schemas.Me:
+    return schemas.Me(
+        subject=msg.subject,
+        tenant=msg.tenant,
+        display_name=msg.display_name,
+        roles=list(msg.roles),
+        person_id=_optional(msg.person_id),
+        verification=_verification_of(msg),
+        schools=[
+            schemas.SchoolAccess(school_id=s.school_id, school_name=s.school_name, roles=list(s.roles))
+            for s in msg.schools
+        ],
+        classes=[
+            schemas.ClassAccess(
+                class_id=c.class_id,
+                school_id=c.school_id,
+                class_name=c.class_name,
+                role=c.role,
+                subject=_optional(c.subject),
+            )
+            for c in msg.classes
+        ],
+        children=[
+            schemas.Child(
+                student_id=c.student_id,
+                full_name=c.full_name,
+                school_id=c.school_id,
+                school_name=c.school_name,
+                class_id=_optional(c.class_id),
+                class_name=_optional(c.class_name),
+                relationship=c.relationship,
+                linked_at=_optional_time(c, "link_time"),
+            )
+            for c in msg.children
+        ],
+        link_state=PB_TO_LINK_STATE.get(msg.link_state),
+        pending_link_requests=msg.pending_link_requests,
+        tenant_wide=msg.tenant_wide,
+    )
+
+
+def staff_member(msg: idn.StaffMember) -> schemas.StaffMember:
+    return schemas.StaffMember(
+        account_id=msg.account_id,
+        subject=msg.subject,
+        username=msg.username,
+        full_name=msg.full_name,
+        staff_code=_optional(msg.staff_code),
+        assignments=[
+            schemas.Assignment(
+                role=a.role,
+                school_id=_optional(a.school_id),
+                class_id=_optional(a.class_id),
+                subject=_optional(a.subject),
+            )
+            for a in msg.assignments
+        ],
+        verification=_verification_of(msg),
+    )
+
+
+def import_report(msg: idn.ImportStaffResponse) -> schemas.StaffImportReport:
+    return schemas.StaffImportReport(
+        import_id=msg.import_id,
+        columns=dict(msg.columns),
+        rows=[
+            schemas.ImportRow(
+                row=r.row,
+                outcome=PB_TO_ROW_OUTCOME.get(r.outcome),
+                problems=[
+                    schemas.RowProblem(column=p.column, reason=p.reason, message=p.message)
+                    for p in r.problems
+                ],
+                account_id=_optional(r.account_id),
+                verification_status=PB_TO_VERIFICATION.get(r.verification_status),
+            )
+            for r in msg.rows
+        ],
+        created=msg.created,
+        updated=msg.updated,
+        unchanged=msg.unchanged,
+        refused=msg.refused,
+    )
+
+
+def citizen_verification(msg: idn.VerifyCitizenResponse) -> schemas.CitizenVerification:
+    v = msg.verification
+    return schemas.CitizenVerification(
+        person_id=_optional(msg.person_id),
+        status=PB_TO_VERIFICATION.get(v.status),
+        checks={c.field: c.matches for c in v.checks},
+        verified_at=_optional_time(v, "verify_time"),
+        identification_level=v.identification_level,
+        source=_optional(v.source),
+    )
+
+
+def link_request(msg: idn.LinkRequest) -> schemas.LinkRequest:
+    return schemas.LinkRequest(
+        id=msg.id,
+        school_id=msg.school_id,
+        student_id=_optional(msg.student_id),
+        child_full_name=msg.child_full_name,
+        child_date_of_birth=msg.child_date_of_birth,
+        relationship=msg.relationship,
+        note=_optional(msg.note),
+        state=PB_TO_LINK_REQUEST_STATE.get(msg.state),
+        decision_reason=_optional(msg.decision_reason),
+        requester_name=_optional(msg.requester_name),
+        created_at=_time(msg.create_time),
+        decided_at=_optional_time(msg, "decide_time"),
+    )
+
+
+def purpose(msg: idn.Purpose) -> schemas.Purpose:
+    return schemas.Purpose(
+        code=msg.code,
+        title=msg.title,
+        legal_basis=PB_TO_LEGAL_BASIS.get(msg.legal_basis),
+        legal_reference=_optional(msg.legal_reference),
+        child_consent_from_age_7=msg.child_consent_from_age_7,
+    )
+
+
+def consent(msg: idn.Consent) -> schemas.Consent:
+    return schemas.Consent(
+        id=msg.id,
+        student_id=msg.student_id,
+        purpose=msg.purpose,
+        given_by=msg.given_by,
+        state=PB_TO_CONSENT_STATE.get(msg.state),
+        granted_at=_optional_time(msg, "grant_time"),
+        withdrawn_at=_optional_time(msg, "withdraw_time"),
+    )
+
+
+def student_consents(msg: idn.ListConsentsResponse) -> schemas.StudentConsents:
+    return schemas.StudentConsents(
+        consents=[consent(c) for c in msg.consents],
+        purposes=[
+            schemas.PurposeStatus(
+                purpose=p.purpose,
+                legal_basis=PB_TO_LEGAL_BASIS.get(p.legal_basis),
+                permitted=p.permitted,
+                missing=list(p.missing),
+            )
+            for p in msg.purposes
+        ],
+    )
+
+
+def audit_event(msg: idn.AuditEvent) -> schemas.AuditEvent:
+    return schemas.AuditEvent(
+        id=msg.id,
+        occurred_at=_time(msg.occur_time),
+        source=msg.source,
+        action=msg.action,
+        actor=_optional(msg.actor),
+        target=_optional(msg.target),
+        outcome=msg.outcome,
+        details=dict(msg.details),
     )

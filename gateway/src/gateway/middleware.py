@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
+from school_common.errors import bilingual
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.problems import problem_response
+from gateway.problems import ProblemError, from_problem_error, problem_response
 from gateway.ratelimit import TokenBucketLimiter, retry_after
+from gateway.uploads import MULTIPART_OVERHEAD_BYTES, file_too_large, is_multipart
 
 log = logging.getLogger("gateway.access")
 
@@ -114,8 +117,12 @@ class IpRateLimitMiddleware:
 
 
 class ContentTooLarge(HTTPException):
-    def __init__(self) -> None:
+    """Raised while the body is read (an HTTPException, so FastAPI's body parsing lets it through);
+    ``problem`` is the answer when it is not the generic 413."""
+
+    def __init__(self, problem: ProblemError | None = None) -> None:
         super().__init__(status_code=413)
+        self.problem = problem
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -128,16 +135,29 @@ def _is_json(content_type: str) -> bool:
 
 class BodyGuardMiddleware:
     """Refuses bodies over ``max_bytes`` (413, counted as they arrive, whatever Content-Length says) and
-    API bodies that are not JSON (415)."""
+    API bodies that are not JSON (415).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    ``uploads`` maps the exact paths of upload routes to the largest file they take: there the body must
+    be ``multipart/form-data`` and may be as large as the file plus the multipart framing; a larger one
+    is 413 ``FILE_TOO_LARGE``.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = dict(uploads or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        upload_limit = self.uploads.get(path)
+        too_large: ProblemError | None = None
+        max_bytes = self.max_bytes
+        if upload_limit is not None:
+            too_large = file_too_large(upload_limit)
+            max_bytes = upload_limit + MULTIPART_OVERHEAD_BYTES
         headers = Headers(scope=scope)
         declared = headers.get("content-length")
         if declared is not None:
@@ -151,17 +171,25 @@ class BodyGuardMiddleware:
                     "Content-Length không hợp lệ / invalid Content-Length",
                 )(scope, receive, send)
                 return
-            if length > self.max_bytes:
-                await problem_response(scope, 413)(scope, receive, send)
+            if length > max_bytes:
+                response = from_problem_error(scope, too_large) if too_large else problem_response(scope, 413)
+                await response(scope, receive, send)
                 return
         has_body = (declared is not None and declared != "0") or "transfer-encoding" in headers
-        if (
-            has_body
-            and str(scope.get("path", "")).startswith("/v1/")
-            and not _is_json(headers.get("content-type", ""))
-        ):
-            await problem_response(scope, 415)(scope, receive, send)
-            return
+        content_type = headers.get("content-type", "")
+        if has_body and path.startswith("/v1/"):
+            if upload_limit is not None and not is_multipart(content_type):
+                await problem_response(
+                    scope,
+                    415,
+                    detail=bilingual(
+                        "Nội dung phải là multipart/form-data", "the request body must be multipart/form-data"
+                    ),
+                )(scope, receive, send)
+                return
+            if upload_limit is None and not _is_json(content_type):
+                await problem_response(scope, 415)(scope, receive, send)
+                return
         received = 0
 
         async def limited_receive() -> Message:
@@ -169,8 +197,8 @@ class BodyGuardMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise ContentTooLarge
+                if received > max_bytes:
+                    raise ContentTooLarge(too_large)
             return message
 
         await self.app(scope, limited_receive, send)

@@ -24,23 +24,37 @@ if TYPE_CHECKING:
 API_VERSION = "1.0.0"
 TITLE = "Nền tảng trường học số — API / Digital school platform — API"
 DESCRIPTION = """\
-API công khai của nền tảng trường học số cho các Sở GD-ĐT và nhà trường: hồ sơ trường, lớp, học sinh và \
-điểm danh.
-/ The public API of the digital-school platform for education authorities and their schools: schools, \
+API công khai của nền tảng trường học số cho các Sở GD-ĐT và nhà trường: đơn vị, tài khoản và cán bộ, \
+xác thực danh tính, liên kết phụ huynh với con, sự đồng ý xử lý dữ liệu, nhật ký, hồ sơ trường, lớp, học \
+sinh và điểm danh.
+/ The public API of the digital-school platform for education authorities and their schools: tenants, \
+accounts and staff, identity verification, guardian–child links, consent, the audit trail, schools, \
 classes, students and attendance.
 
 **Xác thực / Authentication.** Mọi thao tác cần mã truy cập OpenID Connect (`Authorization: Bearer <token>`) \
 do realm Keycloak của đơn vị cấp; đơn vị của yêu cầu là realm đã cấp mã, không bao giờ lấy từ header hay \
 nội dung. / Every operation needs an OpenID Connect access token issued by the tenant's Keycloak realm; the \
-tenant of a request is the realm that issued the token, never a header or a body field.
+tenant of a request is the realm that issued the token, never a header or a body field. Mã của quản trị \
+nền tảng (realm `platform`) chỉ dùng được cho `/v1/tenants`; mọi thao tác khác trả 403 \
+`TENANT_TOKEN_REQUIRED`. / A platform operator's token (realm `platform`) reaches `/v1/tenants` only; \
+everything else answers 403 `TENANT_TOKEN_REQUIRED`.
+
+**Quyền truy cập / Access.** Quyền theo phân công (giáo viên → lớp, quản trị viên trường → trường, quản trị \
+viên Sở/Phòng → cả đơn vị, phụ huynh → con đã liên kết). Bị từ chối: 403 với `reason` như `NOT_YOUR_SCHOOL`. \
+/ Access follows assignments (teacher → class, school admin → school, authority admin → the tenant, \
+guardian → linked children). A refusal is a 403 with a `reason` such as `NOT_YOUR_SCHOOL`.
 
 **Lỗi / Errors.** Mọi lỗi trả về `application/problem+json` (RFC 9457) với `type`, `title`, `status`, \
 `detail` (tiếng Việt / English), `instance`, `reason` (mã ổn định cho máy đọc), `trace_id` và `errors` \
 (các trường không hợp lệ). / Every error is `application/problem+json` (RFC 9457) with a stable \
 machine-readable `reason` and, for invalid input, `errors: [{field, message}]`.
 
-**Ghi an toàn khi thử lại / Safe retries.** Các thao tác POST nhận header `Idempotency-Key`. / POST \
-operations accept an `Idempotency-Key` header.
+**Ghi an toàn khi thử lại / Safe retries.** Các thao tác POST tạo dữ liệu nhận header `Idempotency-Key`. / \
+POST operations that create something accept an `Idempotency-Key` header.
+
+**Dữ liệu cá nhân / Personal data.** Số định danh cá nhân chỉ được gửi đi, không bao giờ được trả lại; các \
+dịch vụ khác chỉ biết mã cá nhân ẩn danh `person_id`. / A personal identification number is only ever sent, \
+never returned; everything else knows a person by the pseudonymous `person_id`.
 
 **Giới hạn tần suất / Rate limits.** Vượt giới hạn nhận 429 kèm `Retry-After`. / Over the limit: 429 with \
 `Retry-After`.
@@ -50,6 +64,19 @@ sau. / Lists return `{items, next_page_token}`; pass it back as `page_token` for
 """
 
 TAGS: list[dict[str, Any]] = [
+    {
+        "name": "tenants",
+        "description": "Đơn vị (Sở/Phòng GD-ĐT) và realm của đơn vị / Tenants and their realms",
+    },
+    {"name": "me", "description": "Người đang đăng nhập / The caller"},
+    {"name": "staff", "description": "Tài khoản và phân công cán bộ / Staff accounts and assignments"},
+    {
+        "name": "verification",
+        "description": "Xác thực số định danh với CSDL quốc gia về dân cư / Citizen-ID verification",
+    },
+    {"name": "link-requests", "description": "Liên kết phụ huynh với con / Guardian–child links"},
+    {"name": "consents", "description": "Sự đồng ý xử lý dữ liệu của học sinh / Consent to processing"},
+    {"name": "audit", "description": "Nhật ký của đơn vị / The tenant's audit trail"},
     {"name": "schools", "description": "Trường học của đơn vị / The tenant's schools"},
     {"name": "classes", "description": "Lớp học theo năm học / Classes per school year"},
     {"name": "students", "description": "Học sinh và việc xếp lớp / Students and enrolments"},

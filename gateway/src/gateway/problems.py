@@ -291,6 +291,14 @@ _VALIDATION_MESSAGES: dict[str, tuple[str, str]] = {
     "greater_than_equal": ("Phải lớn hơn hoặc bằng {ge}", "must be greater than or equal to {ge}"),
     "less_than_equal": ("Phải nhỏ hơn hoặc bằng {le}", "must be less than or equal to {le}"),
     "string_pattern_mismatch": ("Sai định dạng", "wrong format"),
+    "bool_parsing": ("Phải là true hoặc false", "must be a boolean"),
+    "timezone_aware": (
+        "Thời điểm cần có múi giờ, ví dụ 2025-11-24T00:00:00+07:00",
+        "must include a time zone, e.g. 2025-11-24T00:00:00+07:00",
+    ),
+    "datetime_parsing": ("Thời điểm theo RFC 3339", "must be an RFC 3339 date-time"),
+    "datetime_from_date_parsing": ("Thời điểm theo RFC 3339", "must be an RFC 3339 date-time"),
+    "datetime_type": ("Thời điểm theo RFC 3339", "must be an RFC 3339 date-time"),
     "json_invalid": ("JSON không hợp lệ", "malformed JSON"),
     "json_type": ("JSON không hợp lệ", "malformed JSON"),
 }

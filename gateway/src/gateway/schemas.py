@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from school_common.auth import valid_tenant
 
 Level = Literal["primary", "lower_secondary", "upper_secondary"]
 Sex = Literal["male", "female"]
@@ -23,6 +24,63 @@ UUID_RE = re.compile(UUID_PATTERN)
 EXAMPLE_SCHOOL_ID = "0193a4c2-1f00-7c4e-9a1b-2f0e4c3d5b6a"
 EXAMPLE_CLASS_ID = "0193a4c2-2e11-7d2a-8c3b-4a5e6f708192"
 EXAMPLE_STUDENT_ID = "0193a4c2-3d22-7e3b-9d4c-5b6f708192a3"
+EXAMPLE_LINK_REQUEST_ID = "0193a4c2-5b44-7a5d-9f6e-7d8192a3b4c5"
+EXAMPLE_PERSON_ID = "0193a4c2-6a55-7b6e-8a7f-8e92a3b4c5d6"
+EXAMPLE_SUBJECT = "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f"
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+PERSONAL_ID_PATTERN = r"^[0-9]{12}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+PURPOSE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+PURPOSE_RE = re.compile(PURPOSE_PATTERN)
+_PERSONAL_ID_RE = re.compile(PERSONAL_ID_PATTERN)
+_DATE_RE = re.compile(DATE_PATTERN)
+
+
+def _calendar_date(value: str) -> str:
+    # ASCII digits only (a regex \d would take other scripts' digits), and a day that exists.
+    if not _DATE_RE.fullmatch(value):
+        raise ValueError("Ngày có dạng YYYY-MM-DD / a date is YYYY-MM-DD")
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError("Ngày không tồn tại / not a calendar date") from exc
+    return value
+
+
+def _personal_id(value: str) -> str:
+    # Shape only; identity owns the rules (province and century codes, the national register).
+    if not _PERSONAL_ID_RE.fullmatch(value):
+        raise ValueError(
+            "Số định danh cá nhân gồm đúng 12 chữ số / a personal identification number is 12 digits"
+        )
+    return value
+
+
+def _slug(value: str) -> str:
+    if not valid_tenant(value):
+        raise ValueError(
+            "Mã đơn vị gồm chữ thường, chữ số và dấu gạch nối ở giữa, tối đa 63 ký tự / a slug is lower-case "
+            "letters, digits and inner hyphens, at most 63 characters"
+        )
+    return value
+
+
+#: YYYY-MM-DD, a real calendar day.
+CalendarDate = Annotated[
+    str,
+    AfterValidator(_calendar_date),
+    Field(json_schema_extra={"format": "date", "pattern": DATE_PATTERN}),
+]
+#: Số định danh cá nhân: 12 ASCII digits. Declare the field with ``repr=False`` so the number never shows in a
+#: model's repr; validation messages never echo it (``problems.validation_errors``).
+PersonalId = Annotated[
+    str,
+    AfterValidator(_personal_id),
+    Field(json_schema_extra={"pattern": PERSONAL_ID_PATTERN, "writeOnly": True}, examples=["001099000123"]),
+]
+#: Mã đơn vị: the tenant's slug, as realm names carry it (``tenant-<slug>``).
+Slug = Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"pattern": SLUG_PATTERN})]
 
 
 class _Request(BaseModel):
@@ -79,6 +137,19 @@ class GuardianIn(_Request):
     phone: str | None = Field(
         default=None, max_length=32, description="Số điện thoại / phone number", examples=["0912345678"]
     )
+    personal_id: PersonalId | None = Field(
+        default=None,
+        repr=False,
+        description="Số định danh cá nhân (12 chữ số) để liên kết tài khoản phụ huynh; chỉ gửi tới dịch vụ "
+        "định danh, không lưu ở hồ sơ học sinh và không bao giờ được trả lại / personal identification "
+        "number (12 digits), to link the guardian's account; passed to identity only, never returned",
+    )
+    date_of_birth: CalendarDate | None = Field(
+        default=None,
+        description="Ngày sinh của người giám hộ (YYYY-MM-DD), để xác thực cùng số định danh / the "
+        "guardian's date of birth, verified with the personal identification number",
+        examples=["1985-03-12"],
+    )
 
 
 class NewStudent(_Request):
@@ -87,25 +158,20 @@ class NewStudent(_Request):
     full_name: str = Field(
         min_length=1, max_length=255, description="Họ tên / full name", examples=["Nguyễn Văn An"]
     )
-    date_of_birth: str = Field(
-        pattern=r"^\d{4}-\d{2}-\d{2}$",
-        description="Ngày sinh / date of birth (YYYY-MM-DD)",
-        examples=["2014-09-05"],
-        json_schema_extra={"format": "date"},
+    date_of_birth: CalendarDate = Field(
+        description="Ngày sinh / date of birth (YYYY-MM-DD)", examples=["2014-09-05"]
     )
     sex: Sex = Field(description="Giới tính / sex")
     guardians: list[GuardianIn] = Field(
         default_factory=list, max_length=4, description="Người giám hộ (tối đa 4) / guardians (at most 4)"
     )
-
-    @field_validator("date_of_birth")
-    @classmethod
-    def _real_date(cls, value: str) -> str:
-        try:
-            date.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError("Ngày không tồn tại / not a calendar date") from exc
-        return value
+    personal_id: PersonalId | None = Field(
+        default=None,
+        repr=False,
+        description="Số định danh cá nhân của học sinh (12 chữ số), nếu có: chỉ gửi tới dịch vụ định danh, "
+        "không lưu ở hồ sơ học sinh và không bao giờ được trả lại / the student's personal identification "
+        "number (12 digits), if known: passed to identity only, never stored here or returned",
+    )
 
 
 class EnrolmentCreate(_Request):
@@ -131,6 +197,99 @@ class EnrolmentCreate(_Request):
                 "Cần đúng một trong student_id hoặc student / give exactly one of student_id or student"
             )
         return self
+
+
+class TenantCreate(_Request):
+    """Đơn vị mới (Sở/Phòng GD-ĐT) / A new tenant (an education authority)."""
+
+    slug: Slug = Field(
+        description="Mã đơn vị: chữ thường, chữ số, dấu gạch nối ở giữa; realm là `tenant-<mã>` / the "
+        "tenant's slug: lower-case letters, digits, inner hyphens; its realm is `tenant-<slug>`",
+        examples=["hcm"],
+    )
+    display_name: str = Field(
+        min_length=1,
+        max_length=255,
+        description="Tên hiển thị / display name",
+        examples=["Sở Giáo dục và Đào tạo TP. Hồ Chí Minh"],
+    )
+
+
+class GuardianCreate(GuardianIn):
+    """Thêm một người giám hộ cho học sinh / One more guardian of a student."""
+
+
+class CitizenVerificationCreate(_Request):
+    """Kiểm tra số định danh cá nhân với CSDL quốc gia về dân cư / Check a personal identification number
+    against the national population database."""
+
+    personal_id: PersonalId = Field(
+        repr=False,
+        description="Số định danh cá nhân (12 chữ số); không bao giờ được trả lại hay ghi log / personal "
+        "identification number (12 digits); never returned or logged",
+    )
+    full_name: str = Field(
+        min_length=1, max_length=255, description="Họ tên / full name", examples=["Trần Thị Mai"]
+    )
+    date_of_birth: CalendarDate = Field(
+        description="Ngày sinh / date of birth (YYYY-MM-DD)", examples=["1985-03-12"]
+    )
+
+
+class LinkRequestCreate(_Request):
+    """Phụ huynh đề nghị nhà trường liên kết với con / A guardian asks the school to link them to a
+    child."""
+
+    school_id: str = Field(
+        pattern=UUID_PATTERN, description="Trường của con / the child's school", examples=[EXAMPLE_SCHOOL_ID]
+    )
+    child_full_name: str = Field(
+        min_length=1,
+        max_length=255,
+        description="Họ tên của con / the child's full name",
+        examples=["Nguyễn Văn An"],
+    )
+    child_date_of_birth: CalendarDate = Field(
+        description="Ngày sinh của con / the child's date of birth (YYYY-MM-DD)", examples=["2014-09-05"]
+    )
+    relationship: Relationship = Field(description="Quan hệ với con / relationship to the child")
+    note: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Ghi chú cho nhà trường / a note for the school",
+        examples=["Con học lớp 6A1, cô chủ nhiệm là cô Lan"],
+    )
+
+
+class LinkRequestDecision(_Request):
+    """Quyết định của nhà trường / The school's decision. Duyệt cần `student_id`; từ chối cần `reason` /
+    approving needs `student_id`; refusing needs `reason`."""
+
+    approve: bool = Field(description="true: duyệt; false: từ chối / true approves, false refuses")
+    student_id: str | None = Field(
+        default=None,
+        pattern=UUID_PATTERN,
+        description="Học sinh được liên kết (bắt buộc khi duyệt) / the student linked (required to approve)",
+        examples=[EXAMPLE_STUDENT_ID],
+    )
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="Lý do từ chối, phụ huynh sẽ thấy (bắt buộc khi từ chối) / why it is refused, shown to "
+        "the guardian (required to refuse)",
+        examples=["Không tìm thấy học sinh có ngày sinh này / no student with this date of birth"],
+    )
+
+
+class ConsentCreate(_Request):
+    """Đồng ý cho một mục đích xử lý dữ liệu / Consent to one purpose of processing."""
+
+    purpose: str = Field(
+        pattern=PURPOSE_PATTERN,
+        description="Mã mục đích (xem `GET /v1/consent-purposes`) / purpose code",
+        examples=["photos_in_school_media"],
+    )
 
 
 # Responses
@@ -168,9 +327,17 @@ class ClassPage(_Response):
 
 
 class Guardian(_Response):
+    """Người giám hộ; số định danh không bao giờ được trả lại / A guardian; the personal identification
+    number is never returned."""
+
     full_name: str
     relationship: str
     phone: str | None
+    person_id: str | None = Field(
+        description="Mã cá nhân ẩn danh do dịch vụ định danh cấp; null khi chưa khai số định danh / "
+        "pseudonymous person id issued by identity; null when no personal identification number was given",
+        examples=[EXAMPLE_PERSON_ID],
+    )
 
 
 class Student(_Response):
@@ -185,6 +352,11 @@ class Student(_Response):
         description="Mã học sinh trên CSDL ngành, khi đã có / sector student code"
     )
     guardians: list[Guardian]
+    person_id: str | None = Field(
+        default=None,
+        description="Mã định danh ẩn danh của học sinh do dịch vụ định danh cấp / the student's pseudonymous "
+        "person id issued by identity, when their number was recorded",
+    )
 
 
 class StudentPage(_Response):
@@ -227,3 +399,292 @@ CheckState = Literal["serving", "failing", "not_configured"]
 class Readiness(_Response):
     status: Literal["ready", "not_ready"]
     checks: dict[str, CheckState]
+
+
+class Page(_Response):
+    next_page_token: str | None = Field(description="Mã trang sau; null khi hết / next page, null at the end")
+
+
+# Tenants
+
+TenantState = Literal["provisioning", "active"]
+
+
+class Tenant(_Response):
+    """Đơn vị (Sở/Phòng GD-ĐT) và tình trạng khởi tạo / A tenant and where its provisioning stands."""
+
+    slug: str = Field(examples=["hcm"])
+    display_name: str = Field(examples=["Sở Giáo dục và Đào tạo TP. Hồ Chí Minh"])
+    realm: str = Field(examples=["tenant-hcm"])
+    state: TenantState | None = Field(
+        description="`provisioning`: đang khởi tạo hoặc dừng giữa chừng (xem `last_error`; gửi lại yêu cầu "
+        "tạo để tiếp tục); `active`: sẵn sàng / `provisioning`: in progress or stopped half-way (see "
+        "`last_error`; create again to resume); `active`: ready"
+    )
+    completed_steps: list[str] = Field(description="Các bước đã xong / provisioning steps done, in order")
+    last_error: str | None = Field(description="Lý do lần khởi tạo gần nhất dừng lại / why it last stopped")
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+# The caller
+
+VerificationState = Literal["pending", "verified", "mismatch", "not_found"]
+LinkState = Literal["not_a_guardian", "no_child_linked", "linked"]
+
+
+class Verification(_Response):
+    """Kết quả xác thực danh tính với CSDL quốc gia về dân cư hoặc VNeID / Identity verification against the
+    national population database or VNeID."""
+
+    status: VerificationState = Field(
+        description="`pending`: chờ CSDL dân cư (tự thử lại); `verified`: khớp; `mismatch`: số có thật nhưng "
+        "họ tên hoặc ngày sinh khác (xem `checks`); `not_found`: không có công dân mang số này / `pending`: "
+        "waiting for the register (retried); `verified`; `mismatch`: see `checks`; `not_found`: no citizen "
+        "holds the number"
+    )
+    checks: dict[str, bool] = Field(
+        description="Từng trường có khớp không / whether each field matches",
+        examples=[{"full_name": True, "date_of_birth": False}],
+    )
+    verified_at: datetime | None = Field(description="Thời điểm CSDL trả lời / when the register answered")
+    identification_level: int = Field(
+        description="Mức định danh điện tử (Nghị định 69/2024): 0, 1 hoặc 2 / electronic identification "
+        "level",
+        examples=[2],
+    )
+    source: str | None = Field(examples=["POPULATION_REGISTRY"])
+
+
+class SchoolAccess(_Response):
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    school_name: str = Field(examples=["Trường THCS Nguyễn Du"])
+    roles: list[str] = Field(examples=[["school_admin"]])
+
+
+class ClassAccess(_Response):
+    class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    class_name: str = Field(examples=["6A1"])
+    role: str = Field(examples=["homeroom_teacher"])
+    subject: str | None = Field(examples=["Toán"])
+
+
+class Child(_Response):
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    full_name: str = Field(examples=["Nguyễn Văn An"])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    school_name: str = Field(examples=["Trường THCS Nguyễn Du"])
+    class_id: str | None = Field(examples=[EXAMPLE_CLASS_ID])
+    class_name: str | None = Field(examples=["6A1"])
+    relationship: str = Field(examples=["mother"])
+    linked_at: datetime | None
+
+
+class Me(_Response):
+    """Người đang đăng nhập: vai trò, trường, lớp, con em, xác thực / The caller: roles, schools, classes,
+    children, verification."""
+
+    subject: str = Field(examples=[EXAMPLE_SUBJECT])
+    tenant: str = Field(examples=["hcm"])
+    display_name: str = Field(examples=["Trần Thị Mai"])
+    roles: list[str] = Field(examples=[["guardian"]])
+    person_id: str | None = Field(
+        description="Mã cá nhân ẩn danh; null khi chưa xác thực danh tính / pseudonymous person id; null "
+        "until the identity is verified",
+        examples=[EXAMPLE_PERSON_ID],
+    )
+    verification: Verification | None
+    schools: list[SchoolAccess]
+    classes: list[ClassAccess]
+    children: list[Child]
+    link_state: LinkState | None = Field(
+        description="`not_a_guardian`; `no_child_linked`: chưa liên kết được con, hãy gửi đề nghị liên kết; "
+        "`linked` / `no_child_linked`: send a link request"
+    )
+    pending_link_requests: int
+    tenant_wide: bool = Field(
+        description="true với quản trị viên Sở/Phòng: mọi trường của đơn vị / true for an authority admin"
+    )
+
+
+# Staff
+
+RowOutcome = Literal["created", "updated", "unchanged", "refused"]
+
+
+class Assignment(_Response):
+    role: str = Field(examples=["teacher"])
+    school_id: str | None = Field(examples=[EXAMPLE_SCHOOL_ID])
+    class_id: str | None = Field(examples=[EXAMPLE_CLASS_ID])
+    subject: str | None = Field(examples=["Toán"])
+
+
+class StaffMember(_Response):
+    """Tài khoản cán bộ / A staff account."""
+
+    account_id: str
+    subject: str = Field(examples=[EXAMPLE_SUBJECT])
+    username: str = Field(examples=["lan.nguyen"])
+    full_name: str = Field(examples=["Nguyễn Thị Lan"])
+    staff_code: str | None = Field(description="Mã định danh cán bộ trên CSDL ngành / sector staff code")
+    assignments: list[Assignment]
+    verification: Verification | None
+
+
+class StaffPage(Page):
+    items: list[StaffMember]
+
+
+class RowProblem(_Response):
+    column: str = Field(examples=["Ngày sinh"])
+    reason: str = Field(examples=["INVALID_DATE"])
+    message: str = Field(examples=["Ngày sinh không hợp lệ / invalid date of birth"])
+
+
+class ImportRow(_Response):
+    row: int = Field(description="Số dòng trong trang tính (từ 1) / 1-based row number", examples=[2])
+    outcome: RowOutcome | None
+    problems: list[RowProblem]
+    account_id: str | None
+    verification_status: VerificationState | None
+
+
+class StaffImportReport(_Response):
+    """Kết quả nhập danh sách cán bộ; nhập lại cùng tệp không thay đổi gì / The staff import report;
+    importing the same file again changes nothing."""
+
+    import_id: str
+    columns: dict[str, str] = Field(
+        description="Cột nhận ra → tiêu đề đã khớp / each recognised column and the header it matched",
+        examples=[{"full_name": "Họ và tên", "date_of_birth": "Ngày sinh"}],
+    )
+    rows: list[ImportRow]
+    created: int
+    updated: int
+    unchanged: int
+    refused: int
+
+
+class CitizenVerification(_Response):
+    """Kết quả kiểm tra; không bao giờ chứa số định danh / The result; it never contains the number."""
+
+    person_id: str | None = Field(
+        description="Mã cá nhân ẩn danh: cùng một số luôn cho cùng một mã / pseudonymous person id: the same "
+        "number always yields the same id",
+        examples=[EXAMPLE_PERSON_ID],
+    )
+    status: VerificationState | None = Field(
+        description="`pending`: CSDL dân cư chưa trả lời (tự thử lại); `verified`: khớp; `mismatch`: họ tên "
+        "hoặc ngày sinh khác (xem `checks`); `not_found`: không có công dân mang số này / `pending`: the "
+        "register did not answer yet (retried); `verified`; `mismatch` (see `checks`); `not_found`"
+    )
+    checks: dict[str, bool] = Field(
+        description="Từng trường có khớp không / whether each field matches",
+        examples=[{"full_name": True, "date_of_birth": False}],
+    )
+    verified_at: datetime | None
+    identification_level: int = Field(examples=[0])
+    source: str | None = Field(examples=["POPULATION_REGISTRY"])
+
+
+# Link requests
+
+LinkRequestState = Literal["pending", "approved", "refused"]
+
+
+class LinkRequest(_Response):
+    """Đề nghị liên kết phụ huynh với con / A guardian's request to be linked to a child."""
+
+    id: str = Field(examples=[EXAMPLE_LINK_REQUEST_ID])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    student_id: str | None = Field(
+        description="Học sinh nhà trường xác định, khi đã duyệt / the student matched, once approved",
+        examples=[EXAMPLE_STUDENT_ID],
+    )
+    child_full_name: str = Field(examples=["Nguyễn Văn An"])
+    child_date_of_birth: str = Field(examples=["2014-09-05"])
+    relationship: str = Field(examples=["mother"])
+    note: str | None
+    state: LinkRequestState | None
+    decision_reason: str | None
+    requester_name: str | None = Field(examples=["Trần Thị Mai"])
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class LinkRequestPage(Page):
+    items: list[LinkRequest]
+
+
+# Consent
+
+LegalBasis = Literal["law", "consent"]
+ConsentState = Literal["granted", "withdrawn"]
+
+
+class Purpose(_Response):
+    """Mục đích xử lý dữ liệu và cơ sở pháp lý (Luật 91/2025/QH15) / A purpose of processing and its legal
+    basis."""
+
+    code: str = Field(examples=["photos_in_school_media"])
+    title: str = Field(examples=["Đăng ảnh học sinh trên trang của trường / Photos in school media"])
+    legal_basis: LegalBasis | None = Field(
+        description="`law`: theo luật, không cần đồng ý; `consent`: cần đồng ý, rút lại được / `law`: "
+        "required by law; `consent`: rests on consent, withdrawable"
+    )
+    legal_reference: str | None
+    child_consent_from_age_7: bool = Field(
+        description="Cần cả sự đồng ý của trẻ từ đủ 7 tuổi / the child's own consent is needed from age 7"
+    )
+
+
+class PurposeList(_Response):
+    items: list[Purpose]
+
+
+class Consent(_Response):
+    id: str
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    purpose: str = Field(examples=["photos_in_school_media"])
+    given_by: str = Field(description="`guardian` hoặc `child`", examples=["guardian"])
+    state: ConsentState | None
+    granted_at: datetime | None
+    withdrawn_at: datetime | None
+
+
+class PurposeStatus(_Response):
+    purpose: str = Field(examples=["photos_in_school_media"])
+    legal_basis: LegalBasis | None
+    permitted: bool = Field(
+        description="Được xử lý cho mục đích này không / whether processing for the purpose may go ahead"
+    )
+    missing: list[str] = Field(
+        description="Còn thiếu sự đồng ý của ai / whose consent is missing", examples=[["child"]]
+    )
+
+
+class StudentConsents(_Response):
+    consents: list[Consent]
+    purposes: list[PurposeStatus]
+
+
+# Audit
+
+
+class AuditEvent(_Response):
+    """Một sự kiện nhật ký; chỉ nêu mã tài khoản/mã đối tượng, không có dữ liệu cá nhân / One audit entry;
+    people are named by account or person id, never by personal data."""
+
+    id: str
+    occurred_at: datetime
+    source: str = Field(examples=["keycloak"])
+    action: str = Field(examples=["LOGIN"])
+    actor: str | None = Field(examples=[EXAMPLE_SUBJECT])
+    target: str | None = Field(examples=[f"student:{EXAMPLE_STUDENT_ID}"])
+    outcome: str = Field(examples=["SUCCESS"])
+    details: dict[str, str]
+
+
+class AuditEventPage(Page):
+    items: list[AuditEvent]

@@ -56,6 +56,14 @@ class GrpcClientSettings(BaseModel):
     readiness_cache_s: float = Field(default=1.0, ge=0, le=60)
 
 
+class AccessSettings(BaseModel):
+    """The edge's share of the access decision: callers' scopes fetched from identity, cached briefly."""
+
+    # A changed assignment reaches the gateway within this time.
+    scope_cache_s: float = Field(default=30.0, ge=0, le=300)
+    scope_cache_max_entries: int = Field(default=10_000, ge=100)
+
+
 class RateLimitSettings(BaseModel):
     """Token buckets, in this process (each replica counts on its own)."""
 
@@ -91,9 +99,10 @@ class GatewaySettings(CommonSettings):
     services: ServicesSettings = ServicesSettings()
     grpc: GrpcClientSettings = GrpcClientSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    access: AccessSettings = AccessSettings()
 
     # The fields read from GATEWAY__<FIELD>__…; every other field keeps its unprefixed name.
-    gateway_fields: ClassVar[frozenset[str]] = frozenset({"http", "services", "grpc", "rate_limit"})
+    gateway_fields: ClassVar[frozenset[str]] = frozenset({"http", "services", "grpc", "rate_limit", "access"})
 
     @classmethod
     def settings_customise_sources(

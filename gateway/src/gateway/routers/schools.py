@@ -1,33 +1,30 @@
-"""Schools, their classes, and the students of a class (student-record service)."""
+"""Schools, their classes, and students (student-record service).
+
+Routes on a school (or creating one) check access at the edge first (``EdgeAccess``): the school is in the
+path. Routes on a class or a student forward, and student-record decides: it knows their school.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from school.student_record.v1 import student_record_pb2 as sr
+from school_common.access import Action, Resource
 
 from gateway import mappers, schemas
-from gateway.deps import BackendsDep, Caller, ClassId, IdempotencyKey, SchoolId
+from gateway.deps import (
+    AccessDep,
+    BackendsDep,
+    Caller,
+    ClassId,
+    IdempotencyKey,
+    PageSize,
+    PageToken,
+    SchoolId,
+    StudentId,
+)
 from gateway.problems import problem_docs
 
 router = APIRouter(prefix="/v1")
-
-PageSize = Annotated[
-    int | None,
-    Query(
-        ge=1,
-        le=200,
-        description="Số mục mỗi trang (mặc định 50, tối đa 200) / items per page (default 50, at most 200)",
-    ),
-]
-PageToken = Annotated[
-    str | None,
-    Query(
-        max_length=512,
-        description="`next_page_token` của trang trước / the previous page's `next_page_token`",
-    ),
-]
 
 WRITE_ERRORS = (403, 409, 413, 415, 422)
 
@@ -53,8 +50,14 @@ WRITE_ERRORS = (403, 409, 413, 415, 422)
     },
 )
 async def create_school(
-    caller: Caller, key: IdempotencyKey, body: schemas.SchoolCreate, backends: BackendsDep, response: Response
+    caller: Caller,
+    key: IdempotencyKey,
+    body: schemas.SchoolCreate,
+    access: AccessDep,
+    backends: BackendsDep,
+    response: Response,
 ) -> schemas.School:
+    await access.authorize(caller, Action.ADMIN, Resource.tenant())
     result: sr.CreateSchoolResponse = await backends.call(
         backends.student_record.CreateSchool, mappers.create_school(body, key), caller
     )
@@ -90,7 +93,10 @@ async def list_schools(
     summary="Xem một trường / Get a school",
     responses=problem_docs(403, 404),
 )
-async def get_school(caller: Caller, school_id: SchoolId, backends: BackendsDep) -> schemas.School:
+async def get_school(
+    caller: Caller, school_id: SchoolId, access: AccessDep, backends: BackendsDep
+) -> schemas.School:
+    await access.authorize(caller, Action.READ, Resource.school(school_id))
     result: sr.GetSchoolResponse = await backends.call(
         backends.student_record.GetSchool, sr.GetSchoolRequest(school_id=school_id), caller
     )
@@ -108,8 +114,14 @@ async def get_school(caller: Caller, school_id: SchoolId, backends: BackendsDep)
     responses=problem_docs(404, *WRITE_ERRORS),
 )
 async def create_class(
-    caller: Caller, school_id: SchoolId, key: IdempotencyKey, body: schemas.ClassCreate, backends: BackendsDep
+    caller: Caller,
+    school_id: SchoolId,
+    key: IdempotencyKey,
+    body: schemas.ClassCreate,
+    access: AccessDep,
+    backends: BackendsDep,
 ) -> schemas.SchoolClass:
+    await access.authorize(caller, Action.ADMIN, Resource.school(school_id))
     result: sr.CreateClassResponse = await backends.call(
         backends.student_record.CreateClass, mappers.create_class(school_id, body, key), caller
     )
@@ -126,10 +138,12 @@ async def create_class(
 async def list_classes(
     caller: Caller,
     school_id: SchoolId,
+    access: AccessDep,
     backends: BackendsDep,
     page_size: PageSize = None,
     page_token: PageToken = None,
 ) -> schemas.ClassPage:
+    await access.authorize(caller, Action.READ, Resource.school(school_id))
     result: sr.ListClassesResponse = await backends.call(
         backends.student_record.ListClasses,
         sr.ListClassesRequest(school_id=school_id, page_size=page_size or 0, page_token=page_token or ""),
@@ -142,12 +156,18 @@ async def list_classes(
 
 
 def enrolment_field(name: str) -> str:
-    """The service names NewStudent's fields; the REST body nests them under ``student``."""
-    if name in ("student_id", "student"):
-        return name
-    if name in ("phone", "relationship"):  # the service does not say which guardian
-        return f"student.guardians[*].{name}"
-    return f"student.{name}"
+    """The service names fields of the request (``new_student.guardians[1].phone``); the REST body nests
+    the new student under ``student``."""
+    if name.startswith("new_student."):
+        return "student." + name.removeprefix("new_student.")
+    if name == "new_student":
+        return "student"
+    return name
+
+
+def guardian_field(name: str) -> str:
+    """AddGuardian names the guardian's fields (``guardian.phone``); the REST body is the guardian."""
+    return name.removeprefix("guardian.")
 
 
 @router.post(
@@ -157,9 +177,11 @@ def enrolment_field(name: str) -> str:
     operation_id="enrolStudent",
     summary="Xếp học sinh vào lớp / Enrol a student in a class",
     description="Xếp một học sinh đã có của trường (`student_id`) hoặc tiếp nhận một học sinh mới "
-    "(`student`) vào lớp. Họ tên được chuẩn hóa Unicode NFC. / Enrols an existing student of the school "
-    "(`student_id`) or admits a new one (`student`) into the class. Names are normalised to "
-    "Unicode NFC.",
+    "(`student`) vào lớp. Họ tên được chuẩn hóa Unicode NFC. Số định danh cá nhân của người giám hộ (nếu có, "
+    "kèm ngày sinh) chỉ được chuyển tới dịch vụ định danh và không bao giờ được trả lại. / Enrols an "
+    "existing student of the school (`student_id`) or admits a new one (`student`) into the class. Names "
+    "are normalised to Unicode NFC. A guardian's personal identification number (optional, with their date "
+    "of birth) only goes to identity and is never returned.",
     responses=problem_docs(404, *WRITE_ERRORS),
 )
 async def enrol_student(
@@ -202,3 +224,51 @@ async def list_class_students(
     return schemas.StudentPage(
         items=[mappers.student(s) for s in result.students], next_page_token=result.next_page_token or None
     )
+
+
+@router.get(
+    "/students/{student_id}",
+    tags=["students"],
+    operation_id="getStudent",
+    summary="Xem một học sinh / Get a student",
+    description="Hồ sơ học sinh và người giám hộ (không bao giờ có số định danh cá nhân). Dịch vụ hồ sơ học "
+    "sinh quyết định ai được xem: phụ huynh đã liên kết, cán bộ của trường có quyền, quản trị viên Sở/Phòng. "
+    "/ The student and their guardians (never a personal identification number). student-record decides "
+    "who may see it: linked guardians, the school's staff with access, the authority.",
+    responses=problem_docs(403, 404),
+)
+async def get_student(caller: Caller, student_id: StudentId, backends: BackendsDep) -> schemas.Student:
+    result: sr.GetStudentResponse = await backends.call(
+        backends.student_record.GetStudent, sr.GetStudentRequest(student_id=student_id), caller
+    )
+    return mappers.student(result.student)
+
+
+@router.post(
+    "/students/{student_id}/guardians",
+    status_code=201,
+    tags=["students"],
+    operation_id="addGuardian",
+    summary="Thêm người giám hộ / Add a guardian",
+    description="Ghi nhận thêm một người giám hộ cho học sinh. Nếu có số định danh cá nhân (kèm ngày sinh), "
+    "số này chỉ được chuyển tới dịch vụ định danh để cấp mã cá nhân ẩn danh (`person_id`) và liên kết tài "
+    "khoản phụ huynh; nó không được lưu ở hồ sơ học sinh và không bao giờ được trả lại. / Records one more "
+    "guardian of the student. A personal identification number (with the date of birth) only goes to "
+    "identity, which issues the pseudonymous `person_id` and links the guardian's account; it is never "
+    "stored with the student record nor returned.",
+    responses=problem_docs(404, *WRITE_ERRORS),
+)
+async def add_guardian(
+    caller: Caller,
+    student_id: StudentId,
+    key: IdempotencyKey,
+    body: schemas.GuardianCreate,
+    backends: BackendsDep,
+) -> schemas.Student:
+    result: sr.AddGuardianResponse = await backends.call(
+        backends.student_record.AddGuardian,
+        mappers.add_guardian(student_id, body, key),
+        caller,
+        field_names=guardian_field,
+    )
+    return mappers.student(result.student)

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from school_common.context import Principal
-from school_common.errors import PermissionDenied, bilingual
+from school_common.errors import DomainError, PermissionDenied, Unauthenticated, Unavailable, bilingual
 
 AUTHORITY_ADMIN = "authority_admin"
 SCHOOL_ADMIN = "school_admin"
@@ -289,15 +289,98 @@ class ScopeResolver:
         self._entries.pop((principal.tenant, principal.subject, principal.roles), None)
 
 
+IDENTITY_UNAVAILABLE = "IDENTITY_UNAVAILABLE"
+
+
+def tenant_token_required() -> PermissionDenied:
+    """A platform operator's token reaches no tenant data."""
+    return PermissionDenied(
+        "TENANT_TOKEN_REQUIRED",
+        bilingual(
+            "Thao tác này cần tài khoản của một đơn vị (Sở/Phòng GD&ĐT)",
+            "this needs an account of a tenant, not a platform operator",
+        ),
+    )
+
+
+def identity_unavailable() -> Unavailable:
+    return Unavailable(
+        IDENTITY_UNAVAILABLE,
+        bilingual(
+            "Dịch vụ định danh tạm thời không phản hồi, vui lòng thử lại",
+            "the identity service is not answering, please retry",
+        ),
+    )
+
+
+def caller_refusal(code: Any, reason: str, message: str) -> DomainError | None:
+    """identity's refusal of the caller themselves (a bad token, no access), to be passed on as it is."""
+    import grpc
+
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        return PermissionDenied(reason or "ACCESS_DENIED", message)
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return Unauthenticated(reason or "INVALID_TOKEN", message)
+    return None
+
+
+def scope_error(error: Any) -> DomainError:
+    """What a failed ``GetAccessScope`` means to the caller: identity's refusal, or identity unavailable."""
+    from school_common.grpc.status import parse_rpc_error
+
+    parsed = parse_rpc_error(error)
+    return caller_refusal(parsed.code, parsed.reason, parsed.message) or identity_unavailable()
+
+
 def identity_scope_fetcher(stub: Any, timeout_s: float = 5.0) -> Callable[[Principal], Awaitable[Any]]:
-    """A ``fetch`` for :class:`ScopeResolver` calling ``IdentityService.GetAccessScope`` on ``stub``."""
+    """A ``fetch`` for :class:`ScopeResolver`: ``IdentityService.GetAccessScope`` on ``stub`` with the
+    caller's token; failures become domain errors (:func:`scope_error`)."""
+    import grpc
     from school.identity.v1 import identity_pb2
 
     from school_common.grpc.client import auth_metadata
 
     async def fetch(principal: Principal) -> Any:
-        return await stub.GetAccessScope(
-            identity_pb2.GetAccessScopeRequest(), metadata=auth_metadata(principal.token), timeout=timeout_s
-        )
+        try:
+            return await stub.GetAccessScope(
+                identity_pb2.GetAccessScopeRequest(),
+                metadata=auth_metadata(principal.token),
+                timeout=timeout_s,
+            )
+        except grpc.RpcError as exc:
+            raise scope_error(exc) from None
 
     return fetch
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified caller of this request and what they reach."""
+
+    principal: Principal
+    scope: Scope
+
+    @property
+    def tenant(self) -> str:
+        return self.principal.tenant
+
+    def authorize(self, action: Action, resource: Resource) -> None:
+        authorize(self.scope, action, resource)
+
+
+class Callers:
+    """The current caller and their scope, for a service's use cases (``await callers.current()``)."""
+
+    def __init__(self, resolver: ScopeResolver) -> None:
+        self.resolver = resolver
+
+    async def current(self) -> Caller:
+        from school_common.context import current_principal
+        from school_common.errors import missing_token
+
+        principal = current_principal()
+        if principal is None:
+            raise missing_token()
+        if principal.is_platform:
+            raise tenant_token_required()
+        return Caller(principal, await self.resolver.scope(principal))

@@ -74,6 +74,8 @@ class GrpcSettings(BaseModel):
     max_deadline_s: float = Field(default=60.0, gt=0)
     shutdown_grace_s: float = Field(default=10.0, ge=0)
     readiness_interval_s: float = Field(default=2.0, gt=0)
+    # The largest request message accepted (an uploaded spreadsheet travels in one message).
+    max_receive_message_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
 
 class CommonSettings(BaseSettings):

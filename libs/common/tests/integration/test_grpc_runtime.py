@@ -133,11 +133,11 @@ async def test_a_service_process_stops_gracefully_on_sigterm(make_database):
 
 
 async def test_a_port_in_use_fails_the_start_instead_of_hanging(make_database):
-    from identity.service import DEFINITION
+    from health.service import DEFINITION
     from school_common.app import start
     from school_common.settings import GrpcSettings, ServiceSettings
 
-    db = await make_database("identity", DEFINITION.root)
+    db = await make_database("health", DEFINITION.root)
     first = await start(DEFINITION, ServiceSettings(database=db, grpc=GrpcSettings(port=0)), {"serve"})
     try:
         taken = ServiceSettings(database=db, grpc=GrpcSettings(port=first.port))
@@ -150,7 +150,7 @@ async def test_a_port_in_use_fails_the_start_instead_of_hanging(make_database):
 @pytest.mark.parametrize(("environment", "served"), [("development", True), ("production", False)])
 async def test_reflection_is_served_outside_production_only(start_service, environment, served):
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-    from identity.service import DEFINITION
+    from health.service import DEFINITION
 
     running = await start_service(DEFINITION, {"serve"}, environment=environment)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
@@ -160,7 +160,7 @@ async def test_reflection_is_served_outside_production_only(start_service, envir
         )
         if served:
             names = [s.name async for r in call for s in r.list_services_response.service]
-            assert "school.identity.v1.IdentityService" in names
+            assert "school.health.v1.HealthService" in names
         else:
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 async for _ in call:

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SERVICES = ["identity", "student_record", "attendance", "payments", "messaging", "health"]
 WITHOUT_RLS = {"alembic_version"}
+# Platform-owned tables, holding no tenant's data (docs/decisions/0007): identity's list of tenants.
+PLATFORM_TABLES = {"identity": {"tenants"}}
 
 
 @pytest.mark.parametrize("module", SERVICES)
@@ -31,7 +33,7 @@ async def test_tenant_tables_are_under_forced_row_level_security(make_database, 
         )
         assert {"outbox_events", "inbox_events", "idempotency_keys"} <= {t["relname"] for t in tables}
         for table in tables:
-            if table["relname"] in WITHOUT_RLS:
+            if table["relname"] in WITHOUT_RLS | PLATFORM_TABLES.get(module, set()):
                 continue
             assert table["tenant_owned"], f"{module}.{table['relname']} has no tenant_id"
             assert table["relrowsecurity"], f"{module}.{table['relname']} has RLS off"

@@ -62,9 +62,16 @@ class CryptoSettings(BaseModel):
     lookup_key: SecretStr = SecretStr("dev-only-personal-id-lookup-key-0000000000")
 
 
+class IdentityGrpcSettings(GrpcSettings):
+    # Defaults as a class (not an instance) so that GRPC__PORT from the environment keeps the others.
+    port: int = Field(default=50061, ge=0, le=65535)
+    # Staff spreadsheets of up to 5 MiB arrive in one ImportStaff message.
+    max_receive_message_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+
+
 class Settings(ServiceSettings):
     service_name: str = "identity"
-    grpc: GrpcSettings = GrpcSettings(port=50061)
+    grpc: IdentityGrpcSettings = IdentityGrpcSettings()
     keycloak: KeycloakAdminSettings = KeycloakAdminSettings()
     registry: RegistrySettings = RegistrySettings()
     crypto: CryptoSettings = CryptoSettings()

@@ -39,7 +39,10 @@ def build_server(
             aio_server_interceptor(),
             ServerInterceptor(verifier, domain, settings.default_deadline_s, settings.max_deadline_s),
         ],
-        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
+        options=[
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
+        ],
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -18,7 +18,7 @@ import pytest_asyncio
 
 from school_common.app import Running, ServiceDefinition, start
 from school_common.migrations import upgrade
-from school_common.settings import DatabaseSettings, GrpcSettings, NatsSettings
+from school_common.settings import DatabaseSettings, Environment, NatsSettings
 from school_common.testing.provision import provision_database
 from school_common.testing.servers import (
     Process,
@@ -139,7 +139,11 @@ async def start_service(make_database: MakeDatabase, nats_server: NatsHandle) ->
         values: dict[str, Any] = {
             "database": database,
             "nats": NatsSettings(url=nats_server.url),
-            "grpc": GrpcSettings(port=0, readiness_interval_s=0.2),
+            # A dict, so that a service's own GrpcSettings subclass keeps its defaults.
+            "grpc": {"port": 0, "readiness_interval_s": 0.2},
+            # Tests run with development defaults (keys, the local registry); a test may still ask for
+            # production explicitly.
+            "environment": Environment.TEST,
         } | overrides
         running = await start(definition, definition.settings_type.model_validate(values), components)
         started.append(running)

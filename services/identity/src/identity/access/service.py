@@ -245,7 +245,8 @@ class AccessService:
                             subject=a.subject,
                         )
                     )
-                elif a.school_id is not None:
+                elif a.school_id is not None and a.role in access.SCHOOL_ROLES:
+                    # A teacher with no class yet reaches no class: only school roles reach a school.
                     response.schools.append(pb.ScopedSchool(school_id=str(a.school_id), role=a.role))
             if access.GUARDIAN in principal.roles:
                 for student_id, school_id in (

@@ -86,8 +86,12 @@ class Keycloak:
         links: list[dict[str, Any]] = await self.admin(realm).a_get_user_social_logins(user_id)
         return links
 
-    async def find_user(self, realm: str, username: str) -> dict[str, Any] | None:
-        users = await self.admin(realm).a_get_users({"username": username, "exact": True})
+    async def find_user(self, realm: str, username: str, email: str | None = None) -> dict[str, Any] | None:
+        """The user with this username, or else with this e-mail address (both exact)."""
+        admin = self.admin(realm)
+        users = await admin.a_get_users({"username": username, "exact": True})
+        if not users and email:
+            users = await admin.a_get_users({"email": email, "exact": True})
         return users[0] if users else None
 
     async def create_user(self, realm: str, payload: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ import uuid
 import zipfile
 from typing import Any
 
+from keycloak.exceptions import KeycloakError
 from school.identity.v1 import identity_pb2 as pb
 from school_common import access
 from school_common.access import Action, Resource, authorize
@@ -218,10 +219,43 @@ class StaffService:
         if created_person:
             await self.people.verify_now(tenant, person.id, claim)
 
+        try:
+            subject, user_created, missing_roles = await self._keycloak_user(
+                tenant, row, claim.full_name, wanted
+            )
+        except KeycloakError as exc:
+            log.warning("staff account not provisioned in keycloak", extra={"error": type(exc).__name__})
+            return _refused(
+                row.row,
+                "email",
+                "ACCOUNT_NOT_PROVISIONED",
+                "Không tạo được tài khoản đăng nhập lúc này, hãy nhập lại tệp sau",
+                "the sign-in account could not be created now; import the file again later",
+            )
+        return await self._save(
+            tenant,
+            row,
+            claim.full_name,
+            person.id,
+            school.id,
+            wanted,
+            existing,
+            subject,
+            user_created or bool(missing_roles),
+        )
+
+    async def _keycloak_user(
+        self,
+        tenant: str,
+        row: staff_sheet.StaffRow,
+        full_name: str,
+        wanted: set[tuple[str, uuid.UUID | None, str]],
+    ) -> tuple[str, bool, list[str]]:
+        """The staff member's Keycloak user (by username or e-mail, else created) with the row's roles."""
         realm = f"tenant-{tenant}"
         roles = sorted({a[0] for a in wanted})
-        user = await self.keycloak.find_user(realm, row.email)
-        family, given = staff_sheet.split_name(claim.full_name)
+        user = await self.keycloak.find_user(realm, row.email, row.email)
+        family, given = staff_sheet.split_name(full_name)
         user_created = False
         if user is None:
             required = ["UPDATE_PASSWORD"] + (["CONFIGURE_TOTP"] if set(roles) & ADMIN_ROLES else [])
@@ -244,18 +278,31 @@ class StaffService:
         missing_roles = [r for r in roles if r not in have]
         if missing_roles:
             await self.keycloak.assign_realm_roles(realm, subject, missing_roles)
+        return subject, user_created, missing_roles
 
+    async def _save(
+        self,
+        tenant: str,
+        row: staff_sheet.StaffRow,
+        full_name: str,
+        person_id: uuid.UUID,
+        school_id: uuid.UUID,
+        wanted: set[tuple[str, uuid.UUID | None, str]],
+        existing: Account | None,
+        subject: str,
+        changed: bool,
+    ) -> pb.ImportRow:
+        """The account and its assignments at the school, as the row says."""
         async with self.db.unit_of_work(tenant) as uow:
             account = existing or await uow.session.scalar(select(Account).where(Account.subject == subject))
-            changed = user_created or bool(missing_roles)
             if account is None:
                 account = Account(
                     tenant_id=tenant,
                     subject=subject,
                     username=row.email,
-                    display_name=claim.full_name,
+                    display_name=full_name,
                     kind="staff",
-                    person_id=person.id,
+                    person_id=person_id,
                     staff_code=row.staff_code or None,
                     email=row.email,
                 )
@@ -265,8 +312,8 @@ class StaffService:
             else:
                 account = await uow.session.merge(account)
                 for name, value in (
-                    ("display_name", claim.full_name),
-                    ("person_id", person.id),
+                    ("display_name", full_name),
+                    ("person_id", person_id),
                     ("staff_code", row.staff_code or None),
                     ("email", row.email),
                     ("kind", "staff"),
@@ -277,7 +324,7 @@ class StaffService:
             current = (
                 await uow.session.scalars(
                     select(Assignment).where(
-                        Assignment.account_id == account.id, Assignment.school_id == school.id
+                        Assignment.account_id == account.id, Assignment.school_id == school_id
                     )
                 )
             ).all()
@@ -292,13 +339,13 @@ class StaffService:
                         tenant_id=tenant,
                         account_id=account.id,
                         role=role,
-                        school_id=school.id,
+                        school_id=school_id,
                         class_id=class_id,
                         subject=subject_name,
                     )
                 )
                 changed = True
-            fresh = await uow.session.get(Person, person.id, populate_existing=True)
+            fresh = await uow.session.get(Person, person_id, populate_existing=True)
             if changed:
                 record(
                     uow,
