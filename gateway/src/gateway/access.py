@@ -13,9 +13,17 @@ import logging
 
 import grpc
 from school.identity.v1 import identity_pb2_grpc
-from school_common.access import Action, Resource, Scope, ScopeResolver, authorize, identity_scope_fetcher
+from school_common.access import (
+    Action,
+    Resource,
+    Scope,
+    ScopeResolver,
+    decide,
+    denial,
+    identity_scope_fetcher,
+)
 from school_common.context import Principal
-from school_common.errors import DomainError, PermissionDenied, Unavailable, bilingual
+from school_common.errors import DomainError, Unavailable, bilingual
 
 from gateway.clients import Backends
 from gateway.problems import ProblemError, from_domain_error, from_rpc_error
@@ -55,6 +63,9 @@ class EdgeAccess:
         )
 
     async def scope(self, principal: Principal) -> Scope:
+        return await self._fetch(principal, fresh=False)
+
+    async def _fetch(self, principal: Principal, *, fresh: bool) -> Scope:
         if self._resolver is None:
             raise ProblemError(
                 503,
@@ -62,6 +73,9 @@ class EdgeAccess:
                 bilingual("Dịch vụ chưa được cấu hình", "service not configured"),
             )
         try:
+            if fresh:
+                refreshed = await self._resolver.refreshed(principal)
+                return refreshed if refreshed is not None else await self._resolver.scope(principal)
             return await self._resolver.scope(principal)
         except Unavailable:  # identity_scope_fetcher's reading of an outage or a timeout
             log.warning("access scope unavailable")
@@ -75,9 +89,10 @@ class EdgeAccess:
             raise from_rpc_error(error, GET_ACCESS_SCOPE) from None
 
     async def authorize(self, principal: Principal, action: Action, resource: Resource) -> None:
-        """403 problem with the decision's reason (``NOT_YOUR_SCHOOL``…) unless the caller may."""
-        scope = await self.scope(principal)
-        try:
-            authorize(scope, action, resource)
-        except PermissionDenied as denied:
-            raise from_domain_error(denied) from None
+        """403 problem with the decision's reason (``NOT_YOUR_SCHOOL``…) unless the caller may. A refusal
+        by a cached scope is checked once more against a fresh one (an assignment made seconds ago)."""
+        decision = decide(await self.scope(principal), action, resource)
+        if not decision:
+            decision = decide(await self._fetch(principal, fresh=True), action, resource)
+        if not decision:
+            raise from_domain_error(denial(decision))

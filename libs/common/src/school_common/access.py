@@ -288,6 +288,16 @@ class ScopeResolver:
     def forget(self, principal: Principal) -> None:
         self._entries.pop((principal.tenant, principal.subject, principal.roles), None)
 
+    async def refreshed(self, principal: Principal, older_than_s: float = 1.0) -> Scope | None:
+        """A fresh scope, unless the cached one is younger than ``older_than_s`` (then ``None``: asking
+        again would tell nothing new). Used when a cached scope refuses: a link or an assignment made
+        seconds ago must not wait for the cache to expire."""
+        hit = self._entries.get((principal.tenant, principal.subject, principal.roles))
+        if hit is not None and self._clock() - hit[0] < older_than_s:
+            return None
+        self.forget(principal)
+        return await self.scope(principal)
+
 
 IDENTITY_UNAVAILABLE = "IDENTITY_UNAVAILABLE"
 
@@ -353,19 +363,29 @@ def identity_scope_fetcher(stub: Any, timeout_s: float = 5.0) -> Callable[[Princ
     return fetch
 
 
-@dataclass(frozen=True)
+@dataclass
 class Caller:
     """The verified caller of this request and what they reach."""
 
     principal: Principal
     scope: Scope
+    resolver: ScopeResolver | None = None
 
     @property
     def tenant(self) -> str:
         return self.principal.tenant
 
-    def authorize(self, action: Action, resource: Resource) -> None:
-        authorize(self.scope, action, resource)
+    async def authorize(self, action: Action, resource: Resource) -> None:
+        """PERMISSION_DENIED unless the caller may. A refusal by a cached scope is checked once more
+        against a fresh one, so access granted seconds ago (a link approved) works at once."""
+        decision = decide(self.scope, action, resource)
+        if not decision and self.resolver is not None:
+            fresh = await self.resolver.refreshed(self.principal)
+            if fresh is not None:
+                self.scope = fresh
+                decision = decide(fresh, action, resource)
+        if not decision:
+            raise denial(decision)
 
 
 class Callers:
@@ -383,4 +403,4 @@ class Callers:
             raise missing_token()
         if principal.is_platform:
             raise tenant_token_required()
-        return Caller(principal, await self.resolver.scope(principal))
+        return Caller(principal, await self.resolver.scope(principal), self.resolver)

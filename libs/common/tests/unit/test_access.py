@@ -164,3 +164,33 @@ async def test_resolver_does_not_cache_failures() -> None:
         await resolver.scope(p)
     assert (await resolver.scope(p)).subject == "s"
     assert attempts == 2
+
+
+async def test_a_refusal_by_a_cached_scope_is_checked_against_a_fresh_one() -> None:
+    from school_common.access import Callers
+    from school_common.context import set_principal
+
+    now = [0.0]
+    linked: list[str] = []
+
+    async def fetch(principal: Principal) -> pb.GetAccessScopeResponse:
+        return pb.GetAccessScopeResponse(
+            subject=principal.subject,
+            children=[pb.ScopedChild(student_id=s, school_id=SCHOOL_A) for s in linked],
+        )
+
+    callers = Callers(ScopeResolver(fetch, ttl_s=30, clock=lambda: now[0]))
+    set_principal(Principal(tenant="t", subject="parent", roles=frozenset({"guardian"})))
+    try:
+        caller = await callers.current()
+        child = Resource.student(CHILD, SCHOOL_A, [CLASS_A1])
+        with pytest.raises(PermissionDenied):
+            await caller.authorize(Action.READ, child)
+        linked.append(CHILD)  # the school approves the link
+        with pytest.raises(PermissionDenied):  # the refusal was checked a moment ago: not asked again
+            await caller.authorize(Action.READ, child)
+        now[0] = 2.0  # well within the cache's 30 s, yet the new link counts
+        await caller.authorize(Action.READ, child)
+        await (await callers.current()).authorize(Action.READ, child)  # and the cache holds it now
+    finally:
+        set_principal(None)

@@ -28,7 +28,9 @@ class RosterService:
             roster_class = await uow.session.get(RosterClass, class_id)
             if roster_class is None:
                 raise not_found
-            caller.authorize(Action.READ, Resource.klass(str(roster_class.id), str(roster_class.school_id)))
+            await caller.authorize(
+                Action.READ, Resource.klass(str(roster_class.id), str(roster_class.school_id))
+            )
             entries = (
                 await uow.session.scalars(
                     select(RosterEntry)

@@ -140,7 +140,7 @@ async def _class_for(
     school_class = await get_class(session, class_id)
     if school_class is None:
         raise class_not_found()
-    caller.authorize(action, Resource.klass(str(school_class.id), str(school_class.school_id)))
+    await caller.authorize(action, Resource.klass(str(school_class.id), str(school_class.school_id)))
     return school_class
 
 
@@ -152,7 +152,7 @@ async def _student_for(
     if student is None:
         raise student_not_found()
     class_ids = [str(c) for c in await repository.current_class_ids(session, student.id)]
-    caller.authorize(action, Resource.student(str(student.id), str(student.school_id), class_ids))
+    await caller.authorize(action, Resource.student(str(student.id), str(student.school_id), class_ids))
     return student, class_ids
 
 

@@ -35,7 +35,7 @@ class SchoolService:
 
     async def create_school(self, request: pb.CreateSchoolRequest) -> pb.CreateSchoolResponse:
         caller = await self.access.current()
-        caller.authorize(Action.ADMIN, Resource.tenant())
+        await caller.authorize(Action.ADMIN, Resource.tenant())
         name = rules.school_name(request.name)
         code = rules.school_code(request.code)
         levels = rules.school_levels([mappers.PB_TO_LEVEL.get(lv, "") for lv in request.levels])
@@ -74,7 +74,7 @@ class SchoolService:
         school_id = parse_uuid(request.school_id)
         if school_id is None:
             raise school_not_found()
-        caller.authorize(Action.READ, Resource.school(str(school_id)))
+        await caller.authorize(Action.READ, Resource.school(str(school_id)))
         async with self.db.unit_of_work(caller.tenant) as uow:
             school = await repository.get_school(uow.session, school_id)
             if school is None:
@@ -86,7 +86,7 @@ class SchoolService:
         school_id = parse_uuid(request.school_id)
         if school_id is None:
             raise school_not_found()
-        caller.authorize(Action.ADMIN, Resource.school(str(school_id)))
+        await caller.authorize(Action.ADMIN, Resource.school(str(school_id)))
         name = rules.class_name(request.name)
         year = rules.school_year(request.school_year)
         async with self.db.unit_of_work(caller.tenant) as uow:
@@ -123,7 +123,7 @@ class SchoolService:
         after = decode_token(request.page_token)
         if school_id is None:
             raise school_not_found()
-        caller.authorize(Action.READ, Resource.school(str(school_id)))
+        await caller.authorize(Action.READ, Resource.school(str(school_id)))
         visible = as_uuids(caller.scope.visible_classes(str(school_id)))
         async with self.db.unit_of_work(caller.tenant) as uow:
             if await repository.get_school(uow.session, school_id) is None:
