@@ -211,3 +211,16 @@ def test_numbers_are_encrypted_and_looked_up_by_a_keyed_hash() -> None:
 def test_weak_key_settings_are_refused(keys: str) -> None:
     with pytest.raises(ValueError, match="personal_id_keys"):
         PersonalIdCipher(keys, "l" * 40)
+
+
+def test_the_number_rules_are_the_registers_own() -> None:
+    """identity keeps a copy of the rules the citizen-registry simulator applies (services never import
+    simulators); this keeps the two from drifting apart."""
+    from identity.domain import citizen_id
+    from simulators.citizen_registry import ids as register
+
+    assert citizen_id.PROVINCES == register.PROVINCES
+    samples = ["079185001234", "07918500123", "003185001234", "079285001234", "079186001234", "079685001234"]
+    for number in samples:
+        for born in (None, date(1985, 3, 12), date(2012, 8, 15)):
+            assert citizen_id.validate_personal_id(number, born) == register.validate_personal_id(number, born)

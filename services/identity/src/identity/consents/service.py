@@ -131,6 +131,14 @@ class ConsentService:
             consents = (
                 await uow.session.scalars(select(Consent).where(Consent.student_id == student.id))
             ).all()
+            if not own and str(student.id) not in scope.children:  # staff reading a child's consents
+                record(
+                    uow,
+                    "PERSONAL_DATA_READ",
+                    f"student:{student.id}/consents",
+                    details={"operation": "ListConsents", "subjects": 1},
+                )
+                await uow.commit()
         today = datetime.now(UTC).date()
         statuses = []
         for p in rules.PURPOSES:

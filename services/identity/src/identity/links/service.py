@@ -159,6 +159,15 @@ class LinkService:
             query = query.where(LinkRequest.id > after)
         async with self.db.unit_of_work(principal.tenant) as uow:
             rows = (await uow.session.execute(query.order_by(LinkRequest.id).limit(page_size + 1))).all()
+            others = sum(1 for r, _ in rows if r.requester_account_id != account.id)
+            if others:  # requests of other people (names, children's details): a read to audit
+                record(
+                    uow,
+                    "PERSONAL_DATA_READ",
+                    "link_requests",
+                    details={"operation": "ListLinkRequests", "subjects": others},
+                )
+                await uow.commit()
         more = len(rows) > page_size
         rows = rows[:page_size]
         return pb.ListLinkRequestsResponse(

@@ -37,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from identity.adapters.keycloak import Keycloak, status_of
+from identity.audit.record import record
 from identity.models import Tenant
 from identity.settings import KeycloakAdminSettings
 
@@ -236,6 +237,9 @@ class TenantService:
                 return
             await self._mark(slug, step=name)
         await self._mark(slug, state=ACTIVE)
+        async with self.db.unit_of_work(slug) as uow:  # the first entry of the tenant's own audit trail
+            record(uow, "TENANT_PROVISIONED", f"tenant:{slug}", details={"steps": len(self.steps())})
+            await uow.commit()
         log.info("tenant provisioned", extra={"tenant": slug})
 
     async def _mark(
