@@ -9,12 +9,14 @@ database, temp files) are real directories, and whose large read-only parts (``l
 ``themes``) are symbolic links into the cache. Deleting ``run_dir`` (``make clean``) resets Keycloak.
 
 Realms are provisioned through the admin REST API from the realm-as-code files in ``deploy/keycloak``
-(see ``docs/keycloak.md``): a missing realm is created whole; an existing one only gets what it lacks
-(roles, clients, identity-provider mappers, users), so data persists between runs.
+(see ``docs/keycloak.md``): ``vneid`` (the VNeID stand-in), one ``tenant-<slug>`` per tenant and
+``platform`` (the platform operator's). A missing realm is created whole; an existing one only gets what
+it lacks (roles, clients, identity-provider mappers, users, authentication flows), so data persists
+between runs.
 
 Run it alone::
 
-    .venv/bin/python -m school_stack.keycloak --out /tmp/kc.json  # start, provision demo+other, print
+    .venv/bin/python -m school_stack.keycloak --out /tmp/kc.json  # start, provision, print
     .venv/bin/python -m school_stack.keycloak --stop              # same, then stop (timing, CI)
     .venv/bin/python -m school_stack.keycloak --render            # print the rendered realms only
 
@@ -48,12 +50,14 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 __all__ = [
     "DEFAULT_TENANTS",
     "DEV_PASSWORD",
+    "PLATFORM_REALM",
     "KeycloakConfig",
     "KeycloakError",
     "TenantSpec",
@@ -61,6 +65,7 @@ __all__ = [
     "ensure_distribution",
     "main",
     "provision",
+    "render_platform_realm",
     "render_realms",
     "wait_ready",
 ]
@@ -72,7 +77,10 @@ VNEID_ALIAS = "vneid"
 API_AUDIENCE = "school-api"
 MOBILE_CLIENT = "school-mobile"
 CONSOLE_CLIENT = "school-console"
+PARTNERS_CLIENT = "school-partners"
 DEV_CLI_CLIENT = "school-dev-cli"
+#: The platform operator's realm (who creates tenants); its tokens carry no tenant.
+PLATFORM_REALM = "platform"
 #: Password of every demo user and demo citizen (also written in the deploy/keycloak/dev/ files, which
 #: win). DEVELOPMENT ONLY: nothing but the one-machine stack reads deploy/keycloak/dev/.
 DEV_PASSWORD = "Demo@2026"
@@ -459,6 +467,7 @@ def tenant_placeholders(
     *,
     console_base_url: str,
     console_secret: str,
+    partners_secret: str,
     vneid_secret: str,
     vneid_issuer: str | None = None,
 ) -> dict[str, str]:
@@ -473,6 +482,7 @@ def tenant_placeholders(
         "KEYCLOAK_BASE": base,
         "CONSOLE_BASE_URL": console_base_url.rstrip("/"),
         "CONSOLE_CLIENT_SECRET": console_secret,
+        "PARTNERS_CLIENT_SECRET": partners_secret,
         "VNEID_ISSUER": issuer,
         "VNEID_AUTHORIZATION_URL": f"{oidc}/auth",
         "VNEID_TOKEN_URL": f"{oidc}/token",
@@ -497,8 +507,10 @@ def _with_password(user: dict[str, Any], password: str, realm: str) -> dict[str,
     return user
 
 
-def _apply_tenant_overlay(realm: dict[str, Any], overlay: dict[str, Any], values: dict[str, str]) -> None:
-    overlay = _substitute(overlay, values, "dev/tenant-overlay.json")
+def _apply_overlay(
+    realm: dict[str, Any], overlay: dict[str, Any], values: dict[str, str], source: str
+) -> None:
+    overlay = _substitute(overlay, values, source)
     clients = realm.setdefault("clients", [])
     clients.extend(overlay.get("addClients", []))
     for client_id, uris in overlay.get("addRedirectUris", {}).items():
@@ -514,13 +526,15 @@ def render_realms(
     *,
     console_base_url: str = "http://127.0.0.1:8300",
     secrets: dict[str, dict[str, str]] | None = None,
+    platform: bool = False,
 ) -> list[dict[str, Any]]:
     """Realm representations for the ``vneid`` stand-in realm (first) and one ``tenant-<slug>`` realm
     per tenant, from deploy/keycloak; with ``dev`` also the dev overlay (``school-dev-cli``, loopback
     redirect URIs, demo users with their password, demo citizens).
 
-    ``secrets[slug]`` may give ``CONSOLE_CLIENT_SECRET`` and ``VNEID_CLIENT_SECRET``; by default they
-    are fixed ``dev-only-…`` strings with ``dev`` and random otherwise.
+    ``secrets[slug]`` may give ``CONSOLE_CLIENT_SECRET``, ``PARTNERS_CLIENT_SECRET`` and
+    ``VNEID_CLIENT_SECRET``; by default they are fixed ``dev-only-…`` strings with ``dev`` and random
+    otherwise. With ``platform`` the ``platform`` realm (:func:`render_platform_realm`) comes last.
     """
     directory = realm_dir()
     template = _load(directory / "realm-template.json")
@@ -537,6 +551,9 @@ def render_realms(
         console_secret = given.get("CONSOLE_CLIENT_SECRET") or (
             _dev_secret(tenant.slug, "console") if dev else _random_secret()
         )
+        partners_secret = given.get("PARTNERS_CLIENT_SECRET") or (
+            _dev_secret(tenant.slug, "partners") if dev else _random_secret()
+        )
         vneid_secret = given.get("VNEID_CLIENT_SECRET") or (
             _dev_secret(tenant.slug, "vneid-broker") if dev else _random_secret()
         )
@@ -545,6 +562,7 @@ def render_realms(
             base_url,
             console_base_url=console_base_url,
             console_secret=console_secret,
+            partners_secret=partners_secret,
             vneid_secret=vneid_secret,
         )
         realm = _substitute(copy.deepcopy(template), values, "realm-template.json")
@@ -552,14 +570,14 @@ def render_realms(
             _substitute(copy.deepcopy(broker_template), values, "vneid-broker-client.json")
         )
         if overlay is not None:
-            _apply_tenant_overlay(realm, overlay, values)
+            _apply_overlay(realm, overlay, values, "dev/tenant-overlay.json")
             demo = _dev_users(tenant.slug)
             if demo is not None:
                 password = demo.get("password", DEV_PASSWORD)
-                realm["users"] = [
+                realm.setdefault("users", []).extend(
                     _with_password(user, password, tenant.realm)
                     for user in _substitute(demo["users"], values, "dev users")
-                ]
+                )
         realms.append(realm)
     if dev:
         citizens = _load(directory / "dev" / "vneid-citizens.json")
@@ -568,7 +586,26 @@ def render_realms(
             _with_password(user, password, VNEID_REALM)
             for user in _substitute(citizens["citizens"], {}, "dev/vneid-citizens.json")
         ]
-    return [vneid, *realms]
+    return [vneid, *realms, *([render_platform_realm(dev)] if platform else [])]
+
+
+def _dev_platform() -> dict[str, Any]:
+    return dict(_load(realm_dir() / "dev" / "platform.json"))
+
+
+def render_platform_realm(dev: bool) -> dict[str, Any]:
+    """The ``platform`` realm (``platform-realm.json``); with ``dev`` also ``dev/platform.json``: the
+    password-grant client ``school-dev-cli`` and the demo operator with the published password."""
+    realm: dict[str, Any] = _substitute(_load(realm_dir() / "platform-realm.json"), {}, "platform-realm.json")
+    if dev:
+        overlay = _dev_platform()
+        _apply_overlay(realm, overlay, {}, "dev/platform.json")
+        password = overlay.get("password", DEV_PASSWORD)
+        realm.setdefault("users", []).extend(
+            _with_password(user, password, PLATFORM_REALM)
+            for user in _substitute(overlay.get("users", []), {}, "dev/platform.json")
+        )
+    return realm
 
 
 def _random_secret() -> str:
@@ -670,7 +707,97 @@ async def _ensure_realm(admin: _Admin, rep: dict[str, Any]) -> str:
         if rep.get(key):
             payload[key] = rep[key]
     result = (await admin.ok("POST", f"/{name}/partialImport", json=payload)).json()
-    return "updated" if result.get("added", 0) else "unchanged"
+    flows_added = await _ensure_flows(admin, rep)
+    return "updated" if result.get("added", 0) or flows_added else "unchanged"
+
+
+# Keycloak's own flow bindings: a realm still bound to one of these has not been customised by hand.
+_DEFAULT_FLOW_BINDINGS = {"browserFlow": "browser", "directGrantFlow": "direct grant"}
+
+
+async def _ensure_flows(admin: _Admin, rep: dict[str, Any]) -> bool:
+    """Partial import does not cover authentication flows: create the top-level flows of ``rep`` that
+    the realm lacks (with their sub-flows and authenticator configs, through the executions API), then
+    bind the realm to them where it is still bound to Keycloak's default flow. Flows that exist are
+    left alone, whatever their content (an administrator may have changed them)."""
+    realm = str(rep["realm"])
+    flows = {str(f["alias"]): f for f in rep.get("authenticationFlows", [])}
+    configs = {str(c["alias"]): c.get("config", {}) for c in rep.get("authenticatorConfig", [])}
+    existing = {f["alias"] for f in (await admin.ok("GET", f"/{realm}/authentication/flows")).json()}
+    added = False
+    for alias, flow in flows.items():
+        if not flow.get("topLevel") or alias in existing:
+            continue
+        await admin.ok(
+            "POST",
+            f"/{realm}/authentication/flows",
+            json={
+                "alias": alias,
+                "description": flow.get("description", ""),
+                "providerId": flow.get("providerId", "basic-flow"),
+                "topLevel": True,
+                "builtIn": False,
+            },
+        )
+        try:
+            await _add_executions(admin, realm, flow, flows, configs)
+        except Exception:
+            # Never leave a half-built flow behind: the next run would take it as existing.
+            with contextlib.suppress(KeycloakError, httpx.HTTPError):
+                made = (await admin.ok("GET", f"/{realm}/authentication/flows")).json()
+                for found in made:
+                    if found["alias"] == alias:
+                        await admin.ok("DELETE", f"/{realm}/authentication/flows/{found['id']}")
+            raise
+        added = True
+    current = (await admin.ok("GET", f"/{realm}")).json()
+    bindings = {
+        key: rep[key]
+        for key, default in _DEFAULT_FLOW_BINDINGS.items()
+        if rep.get(key) and current.get(key) == default and rep[key] != default
+    }
+    if bindings:
+        await admin.ok("PUT", f"/{realm}", json={"realm": realm, **bindings})
+    return added or bool(bindings)
+
+
+async def _add_executions(
+    admin: _Admin,
+    realm: str,
+    flow: dict[str, Any],
+    flows: dict[str, dict[str, Any]],
+    configs: dict[str, dict[str, Any]],
+) -> None:
+    path = f"/{realm}/authentication/flows/{quote(str(flow['alias']), safe='')}/executions"
+    executions = sorted(flow.get("authenticationExecutions", []), key=lambda e: int(e.get("priority", 0)))
+    for execution in executions:
+        sub = flows.get(str(execution.get("flowAlias"))) if execution.get("authenticatorFlow") else None
+        if execution.get("authenticatorFlow"):
+            if sub is None:
+                raise KeycloakError(f"{flow['alias']!r}: unknown sub-flow {execution.get('flowAlias')!r}")
+            body = {
+                "alias": sub["alias"],
+                "description": sub.get("description", ""),
+                "type": sub.get("providerId", "basic-flow"),
+                "provider": "registration-page-form",
+            }
+            await admin.ok("POST", f"{path}/flow", json=body)
+        else:
+            await admin.ok("POST", f"{path}/execution", json={"provider": execution["authenticator"]})
+        # The new execution is the last direct child (level 0) of the flow.
+        info = [e for e in (await admin.ok("GET", path)).json() if e.get("level") == 0][-1]
+        if info.get("requirement") != execution["requirement"]:
+            info["requirement"] = execution["requirement"]
+            await admin.ok("PUT", path, json=info)
+        config_alias = execution.get("authenticatorConfig")
+        if config_alias:
+            await admin.ok(
+                "POST",
+                f"/{realm}/authentication/executions/{info['id']}/config",
+                json={"alias": config_alias, "config": configs[str(config_alias)]},
+            )
+        if sub is not None:
+            await _add_executions(admin, realm, sub, flows, configs)
 
 
 async def _reconcile_broker(
@@ -700,6 +827,9 @@ async def _reconcile_broker(
         return
     idp = current.json()
     idp["config"] = {**idp.get("config", {}), **wanted_idp["config"], "clientSecret": secret or ""}
+    if not idp.get("postBrokerLoginFlowAlias") and wanted_idp.get("postBrokerLoginFlowAlias"):
+        # A realm made before the post-login flow existed (its flow was just added by _ensure_flows).
+        idp["postBrokerLoginFlowAlias"] = wanted_idp["postBrokerLoginFlowAlias"]
     await admin.ok("PUT", f"/{tenant.realm}/identity-provider/instances/{VNEID_ALIAS}", json=idp)
 
 
@@ -715,12 +845,15 @@ async def provision(
     *,
     secrets: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """Create the missing realms (``vneid`` and one per tenant) through the admin REST API; existing
-    realms only get what they lack (partial import, SKIP), so users and changes persist between runs.
-    Returns a JSON-serialisable description of what is there (for ``.run/stack.json``)."""
+    """Create the missing realms (``vneid``, one per tenant, ``platform``) through the admin REST API;
+    existing realms only get what they lack (partial import, SKIP; missing authentication flows), so
+    users and changes persist between runs. Returns a JSON-serialisable description of what is there
+    (for ``.run/stack.json``)."""
     base = cfg.base_url
-    realms = render_realms(tenants, base, dev, console_base_url=cfg.console_base_url, secrets=secrets)
-    vneid_rep, tenant_reps = realms[0], realms[1:]
+    realms = render_realms(
+        tenants, base, dev, console_base_url=cfg.console_base_url, secrets=secrets, platform=True
+    )
+    vneid_rep, tenant_reps = realms[0], realms[1:-1]
     states: dict[str, str] = {}
     async with _Admin(cfg) as admin:
         await admin.request("GET", "/master")  # sign in once before the concurrent requests
@@ -758,6 +891,8 @@ async def provision(
                     "mobile": MOBILE_CLIENT,
                     "console": CONSOLE_CLIENT,
                     "console_secret": await admin.client_secret(tenant.realm, CONSOLE_CLIENT),
+                    "partners": PARTNERS_CLIENT,
+                    "partners_secret": await admin.client_secret(tenant.realm, PARTNERS_CLIENT),
                     "dev_cli": DEV_CLI_CLIENT if dev else None,
                     "audience": API_AUDIENCE,
                 },
@@ -765,6 +900,25 @@ async def provision(
                 "schools": (demo or {}).get("schools", []),
                 "users": users,
             }
+        platform_issuer = f"{base}/realms/{PLATFORM_REALM}"
+        operators = _dev_platform() if dev else {}
+        platform = {
+            "realm": PLATFORM_REALM,
+            "issuer": platform_issuer,
+            "token_endpoint": f"{platform_issuer}/protocol/openid-connect/token",
+            "state": states[PLATFORM_REALM],
+            "clients": {"dev_cli": DEV_CLI_CLIENT if dev else None, "audience": API_AUDIENCE},
+            "users": [
+                {
+                    "username": user["username"],
+                    "password": operators.get("password", DEV_PASSWORD),
+                    "roles": list(user.get("realmRoles", [])),
+                    "full_name": unicodedata.normalize("NFC", _full_name(user)),
+                    "email": user.get("email"),
+                }
+                for user in operators.get("users", [])
+            ],
+        }
     citizens_file = _load(realm_dir() / "dev" / "vneid-citizens.json") if dev else {"citizens": []}
     links = {
         fed["userName"]: {"tenant": tenant.slug, "username": user["username"]}
@@ -783,6 +937,7 @@ async def provision(
             "console_url": f"{base}/admin/master/console/",
         },
         "realms": described,
+        "platform": platform,
         "vneid": {
             "realm": VNEID_REALM,
             "issuer": f"{base}/realms/{VNEID_REALM}",
@@ -917,7 +1072,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.render:
         tenants = _parse_tenants(args.tenants)
         base = f"http://127.0.0.1:{args.port}"
-        print(json.dumps(render_realms(tenants, base, dev=not args.no_dev), ensure_ascii=False, indent=2))
+        realms = render_realms(tenants, base, dev=not args.no_dev, platform=True)
+        print(json.dumps(realms, ensure_ascii=False, indent=2))
         return 0
     try:
         return asyncio.run(_run(args))
