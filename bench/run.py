@@ -5,10 +5,18 @@ Scenarios (each a fixed number of requests at a fixed concurrency, after a warm-
 - ``grpc_direct``: ``ListClassStudents`` straight to student-record (token verified, RLS query);
 - ``gateway_grpc``: ``GET /v1/classes/{id}/students`` through the gateway (token verified twice, REST→gRPC);
 - ``enrol_to_roster``: ``POST /v1/classes/{id}/students`` until attendance's roster shows the student
-  (outbox → relay → JetStream → consumer), one at a time, measured as latency.
+  (outbox → relay → JetStream → consumer), one at a time, measured as latency;
+- identity (``bench/identity.py``): Keycloak password logins, refresh and offline-refresh grants per
+  second over a fixed duration; the gateway's ``/healthz`` against the authenticated ``/v1/me``; token
+  verification in process against an unverified decode.
 
 Absolute numbers depend on the machine; the ratios between scenarios of one run are what to compare
 across runs. Reports go to ``bench/results/`` as Markdown and JSON.
+
+``--only identity`` runs the identity scenarios alone, also against a Keycloak started by itself
+(``python -m bench.keycloak_alone --out FILE`` on PostgreSQL, or ``python -m school_stack.keycloak --out
+FILE`` on H2, then ``--stack-file FILE``); its reports are labelled ``-identity`` and leave ``latest.md``
+alone. docs/capacity.md turns the figures into a sizing rule.
 """
 
 from __future__ import annotations
@@ -22,8 +30,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,66 +42,11 @@ from school.attendance.v1 import attendance_pb2_grpc as at_grpc
 from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
 
+from bench import identity
+from bench.measure import Result, load, percentile
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
-
-
-@dataclass
-class Result:
-    name: str
-    requests: int
-    errors: int
-    concurrency: int
-    seconds: float
-    rps: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    max_ms: float
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-async def load(
-    name: str, call: Callable[[], Awaitable[bool]], requests: int, concurrency: int, warmup: int
-) -> Result:
-    for _ in range(warmup):
-        await call()
-    latencies: list[float] = []
-    errors = 0
-    remaining = requests
-
-    async def worker() -> None:
-        nonlocal remaining, errors
-        while remaining > 0:
-            remaining -= 1
-            began = time.perf_counter()
-            ok = await call()
-            latencies.append((time.perf_counter() - began) * 1000)
-            if not ok:
-                errors += 1
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    seconds = time.perf_counter() - began
-    return Result(
-        name,
-        requests,
-        errors,
-        concurrency,
-        round(seconds, 3),
-        round(requests / seconds, 1),
-        round(percentile(latencies, 50), 2),
-        round(percentile(latencies, 90), 2),
-        round(percentile(latencies, 99), 2),
-        round(max(latencies), 2),
-    )
 
 
 def free_port() -> int:
@@ -238,8 +190,16 @@ async def enrol_to_roster(
     )
 
 
-async def main(args: argparse.Namespace) -> dict[str, Any]:
-    stack = json.loads((REPO / ".run" / "stack.json").read_text())
+def load_stack(path: Path) -> dict[str, Any]:
+    """The stack description (``.run/stack.json``), or the Keycloak description that
+    ``python -m school_stack.keycloak --out FILE`` writes (then there is no gateway and no service)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return dict(data) if "keycloak" in data else {"keycloak": data}
+
+
+async def request_and_event_paths(
+    stack: dict[str, Any], args: argparse.Namespace
+) -> tuple[list[Result], dict[str, float | str]]:
     bearer = await token(stack)
     metadata = (("authorization", f"Bearer {bearer}"),)
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
@@ -290,14 +250,50 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         bare.terminate()
         bare.wait(10)
     by = {r.name: r for r in results}
-    memory = resident_memory()
-    ratios = {
+    ratios: dict[str, float | str] = {
         "gateway_rps_vs_bare_fastapi": round(by["gateway_grpc"].rps / by["fastapi_bare"].rps, 3),
         "gateway_rps_vs_direct_grpc": round(by["gateway_grpc"].rps / by["grpc_direct"].rps, 3),
         "gateway_p50_vs_direct_grpc_p50": round(by["gateway_grpc"].p50_ms / by["grpc_direct"].p50_ms, 3),
         "gateway_p99_vs_direct_grpc_p99": round(by["gateway_grpc"].p99_ms / by["grpc_direct"].p99_ms, 3),
         "direct_grpc_rps_vs_bare_fastapi": round(by["grpc_direct"].rps / by["fastapi_bare"].rps, 3),
     }
+    return results, ratios
+
+
+async def identity_paths(
+    stack: dict[str, Any], args: argparse.Namespace
+) -> tuple[list[Result], dict[str, float | str], dict[str, dict[str, float]]]:
+    keycloak = stack["keycloak"]
+    results, cpu = await identity.keycloak_scenarios(
+        keycloak, args.kc_duration, args.kc_concurrency, args.kc_warmup
+    )
+    why_not = None
+    if stack.get("gateway_url"):
+        gateway, why_not = await identity.gateway_scenarios(
+            stack["gateway_url"],
+            await identity.access_token(keycloak),
+            args.requests,
+            args.concurrency,
+            args.warmup,
+        )
+        results += gateway
+    # A fresh token: the one above may be near its five minutes after the gateway scenarios.
+    results += await identity.verification_microbench(
+        keycloak["base_url"], await identity.access_token(keycloak), args.verify_calls
+    )
+    return results, identity.ratios({r.name: r for r in results}, why_not), cpu
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    stack = load_stack(Path(args.stack_file))
+    results: list[Result] = []
+    ratios: dict[str, float | str] = {}
+    if args.only == "all":
+        results, ratios = await request_and_event_paths(stack, args)
+    more, more_ratios, keycloak_cpu = await identity_paths(stack, args)
+    results += more
+    ratios.update(more_ratios)
+    memory = resident_memory()
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -306,13 +302,20 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "platform": platform.platform(),
         },
         "settings": {
+            "only": args.only,
             "requests": args.requests,
             "concurrency": args.concurrency,
             "warmup": args.warmup,
             "class_size": args.class_size,
             "events": args.events,
+            "kc_duration_s": args.kc_duration,
+            "kc_concurrency": args.kc_concurrency,
+            "kc_warmup_s": args.kc_warmup,
+            "verify_calls": args.verify_calls,
+            "keycloak_java_opts": keycloak_java_opts(),
         },
         "results": [asdict(r) for r in results],
+        "keycloak_cpu_per_request": keycloak_cpu,
         "memory_mib": memory,
         "ratios": ratios,
     }
@@ -353,6 +356,24 @@ def resident_memory() -> dict[str, float]:
     return {k: round(v, 1) for k, v in sorted(totals.items())}
 
 
+def keycloak_java_opts() -> str:
+    """How the Keycloak under test runs (its throughput depends on it): JIT and database."""
+    import psutil
+
+    for process in psutil.process_iter(["cmdline"]):
+        argv = process.info["cmdline"] or []
+        if argv and Path(argv[0]).name == "java" and any("keycloak" in a for a in argv):
+            jit = (
+                "C1 only (-XX:TieredStopAtLevel=1)"
+                if "-XX:TieredStopAtLevel=1" in argv
+                else "full JIT (C1+C2)"
+            )
+            db = next((a.split("=", 1)[1] for a in argv if a.startswith("--db=")), "?")
+            heap = next((a for a in argv if a.startswith(("-Xmx", "-XX:MaxRAMPercentage"))), "default heap")
+            return f"{jit}, database {db}, {heap}"
+    return "not found on this machine"
+
+
 def markdown(report: dict[str, Any]) -> str:
     rows = [
         "| scenario | requests | errors | concurrency | req/s | p50 ms | p90 ms | p99 ms | max ms |",
@@ -364,23 +385,58 @@ def markdown(report: dict[str, Any]) -> str:
             f"{r['p50_ms']} | {r['p90_ms']} | {r['p99_ms']} | {r['max_ms']} |"
         )
     ratios = "\n".join(f"| {k} | {v} |" for k, v in report["ratios"].items())
+    cpu_rows = "\n".join(
+        f"| {name} | {c['keycloak_cpu_ms']} | {c['postgres_cpu_ms']} | {c['generator_cpu_ms']} | "
+        f"{c['other_busy_pct']} |"
+        for name, c in report.get("keycloak_cpu_per_request", {}).items()
+    )
+    cpu_table = (
+        f"""
+CPU time per request of the Keycloak scenarios (ms, all cores; `other busy`: share of the machine that
+unrelated processes used meanwhile; high means the rates above are low):
+
+| scenario | Keycloak | PostgreSQL | load generator | other busy % |
+|---|---:|---:|---:|---:|
+{cpu_rows}
+"""
+        if cpu_rows
+        else ""
+    )
     memory = "\n".join(f"| {k} | {v} |" for k, v in report.get("memory_mib", {}).items())
     s = report["settings"]
+    per_scenario = (
+        f"{s['requests']} requests at concurrency {s['concurrency']} after {s['warmup']}\nwarm-up requests"
+    )
+    scope = (
+        f"""Each throughput scenario: {per_scenario}; the class listed holds {s["class_size"]} students.
+`enrol_to_roster`: {s["events"]} sequential enrolments, each timed from the POST until attendance's
+roster (gRPC) shows the student."""
+        if s.get("only", "all") == "all"
+        else f"Identity scenarios only (`--only identity`). `gateway_*`: {per_scenario}."
+    )
+    identity_note = (
+        f"""
+`keycloak_*`: {s["kc_concurrency"]} clients back to back for {s["kc_duration_s"]} s after
+{s["kc_warmup_s"]} s of warm-up, tenant `demo`, client `school-dev-cli` (password grant; refresh tokens
+are single-use, each client follows its chain). Keycloak: {s["keycloak_java_opts"]}.
+`token_verify` / `jwt_decode_unverified`: {s["verify_calls"]} sequential calls in the load generator's
+process (JWKS cache warm); times in ms. Capacity rule from these figures: docs/capacity.md."""
+        if "kc_duration_s" in s
+        else ""
+    )
     return f"""# Benchmark report — {report["when"]}
 
 Machine: {report["machine"]["cpus"]} CPUs, Python {report["machine"]["python"]},
 {report["machine"]["platform"]}.
 Load generator, stack and baselines share this machine; compare ratios, not absolute numbers, across runs.
-Each throughput scenario: {s["requests"]} requests at concurrency {s["concurrency"]} after {s["warmup"]}
-warm-up requests; the class listed holds {s["class_size"]} students. `enrol_to_roster`: {s["events"]}
-sequential enrolments, each timed from the POST until attendance's roster (gRPC) shows the student.
+{scope}{identity_note}
 
 {chr(10).join(rows)}
 
 | ratio | value |
 |---|---:|
 {ratios}
-
+{cpu_table}
 Memory after the run (proportional set size, MiB, summed over each component's processes):
 
 | component | PSS MiB |
@@ -397,13 +453,32 @@ if __name__ == "__main__":
     parser.add_argument("--class-size", type=int, default=30)
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--label", default="")
+    parser.add_argument(
+        "--only",
+        choices=("all", "identity"),
+        default="all",
+        help="identity: the Keycloak, gateway-verification and in-process scenarios only",
+    )
+    parser.add_argument(
+        "--stack-file",
+        default=str(REPO / ".run" / "stack.json"),
+        help="stack description, or the Keycloak description of `python -m school_stack.keycloak --out`",
+    )
+    parser.add_argument("--kc-duration", type=float, default=20.0, help="seconds per Keycloak scenario")
+    parser.add_argument("--kc-concurrency", type=int, default=8)
+    parser.add_argument(
+        "--kc-warmup", type=float, default=5.0, help="seconds of warm-up per Keycloak scenario"
+    )
+    parser.add_argument("--verify-calls", type=int, default=5000)
     arguments = parser.parse_args()
-    print("benchmarking (this takes a minute or two)…", flush=True)
+    print("benchmarking (this takes a few minutes)…", flush=True)
     report = asyncio.run(main(arguments))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = datetime.now(UTC).strftime("%Y-%m-%d-%H%M") + (f"-{arguments.label}" if arguments.label else "")
+    label = arguments.label or ("identity" if arguments.only == "identity" else "")
+    stem = datetime.now(UTC).strftime("%Y-%m-%d-%H%M") + (f"-{label}" if label else "")
     (RESULTS / f"{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     (RESULTS / f"{stem}.md").write_text(markdown(report))
-    (RESULTS / "latest.md").write_text(markdown(report))
+    if arguments.only == "all":
+        (RESULTS / "latest.md").write_text(markdown(report))
     print(markdown(report))
     print(f"reports: bench/results/{stem}.md and .json")
