@@ -50,6 +50,32 @@ class Tokens:
             timeout=15,
         )
 
+    def named(self, slug: str, username: str) -> str:
+        """A token of one demo user by username."""
+        key = (slug, f"user:{username}")
+        if key not in self._cache:
+            realm = self.kc["realms"][slug]
+            user = next(u for u in realm["users"] if u["username"] == username)
+            response = self.password_grant(
+                realm["realm"], realm["clients"]["dev_cli"], user["username"], user["password"]
+            )
+            response.raise_for_status()
+            self._cache[key] = response.json()["access_token"]
+        return self._cache[key]
+
+    def platform(self) -> str:
+        """A platform operator's token (realm ``platform``)."""
+        key = ("platform", "operator")
+        if key not in self._cache:
+            realm = self.kc["platform"]
+            user = next(u for u in realm["users"] if "platform_operator" in u["roles"])
+            response = self.password_grant(
+                realm["realm"], realm["clients"]["dev_cli"], user["username"], user["password"]
+            )
+            response.raise_for_status()
+            self._cache[key] = response.json()["access_token"]
+        return self._cache[key]
+
     def __call__(self, slug: str, role: str) -> str:
         key = (slug, role)
         if key not in self._cache:

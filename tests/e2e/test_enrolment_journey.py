@@ -100,14 +100,19 @@ def test_a_tampered_token_gets_401(client_for, tokens):
         assert api.get("/v1/schools").status_code == 401
 
 
-def test_roles_are_enforced(client_for, tokens, fresh_class):
+def test_roles_and_scopes_are_enforced(client_for, tokens, fresh_class):
     with client_for(tokens("demo", "teacher")) as teacher:
-        assert (
-            teacher.post("/v1/schools", json={"name": "Trường X", "levels": ["primary"]}).status_code == 403
-        )
-        assert teacher.get(f"/v1/classes/{fresh_class['class']['id']}/students").status_code == 200
+        refused = teacher.post("/v1/schools", json={"name": "Trường X", "levels": ["primary"]})
+        assert refused.status_code == 403
+        assert refused.json()["reason"] == "ADMIN_ROLE_REQUIRED"
+        # a class made a moment ago is nobody's class yet: a teacher reads only the classes they teach
+        response = teacher.get(f"/v1/classes/{fresh_class['class']['id']}/students")
+        assert response.status_code == 403
+        assert response.json()["reason"] == "NOT_YOUR_CLASS"
     with client_for(tokens("demo", "guardian")) as guardian:
-        assert guardian.get("/v1/schools").status_code == 403
+        schools = guardian.get("/v1/schools")
+        assert schools.status_code == 200
+        assert fresh_class["school"]["id"] not in [s["id"] for s in schools.json()["items"]]
 
 
 def count_students(api, class_id: str) -> int:

@@ -54,7 +54,8 @@ async def path(stack, tokens, make_database, nats_server) -> AsyncIterator[dict[
         services=ServicesSettings(
             student_record=f"127.0.0.1:{ports['student_record']}",
             attendance=f"127.0.0.1:{ports['attendance']}",
-            identity="",
+            # Access scopes come from the stack's identity (the path under test is student-record's).
+            identity=stack["services"]["identity"]["grpc"],
             payments="",
             messaging="",
             health="",

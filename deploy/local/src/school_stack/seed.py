@@ -12,13 +12,13 @@ SCHOOLS: dict[str, list[dict[str, Any]]] = {
             "name": "Trường Tiểu học Nguyễn Trãi",
             "code": "79000701",
             "levels": ["primary"],
-            "classes": [("1A", 1), ("5A", 5)],
+            "classes": [("1A", 1), ("4A", 4), ("5A", 5)],
         },
         {
             "name": "Trường THCS Lê Quý Đôn",
             "code": "79000702",
             "levels": ["lower_secondary"],
-            "classes": [("6A1", 6), ("9A1", 9)],
+            "classes": [("6A1", 6), ("8A1", 8), ("9A1", 9)],
         },
     ],
     "other": [
@@ -44,6 +44,161 @@ GIVEN_NAMES = [
 ]
 MOTHERS = ["Thị Hồng", "Thị Lan", "Thị Mai", "Thu Trang", "Thị Hạnh"]
 SCHOOL_YEAR = "2025-2026"
+
+# The demo families (people of the citizen-registry simulator's seed and of the VNeID stand-in): the
+# guardians are recorded with their personal identification numbers, so a parent who signs in with
+# VNeID finds their children linked. Trần Thị Mai has a child in each of two schools.
+MAI = {
+    "full_name": "Trần Thị Mai",
+    "relationship": "mother",
+    "phone": "0903123456",
+    "personal_id": "079185001234",
+    "date_of_birth": "1985-03-12",
+}
+HUNG = {
+    "full_name": "Lê Văn Hùng",
+    "relationship": "father",
+    "phone": "0912000111",
+    "personal_id": "001082004567",
+    "date_of_birth": "1982-11-02",
+}
+FAMILIES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    # slug → (school code, class name, enrolment)
+    "demo": [
+        (
+            "79000702",
+            "8A1",
+            {
+                "full_name": "Nguyễn Minh Khoa",
+                "date_of_birth": "2012-08-15",
+                "sex": "male",
+                "personal_id": "079212003456",
+                "guardians": [MAI],
+            },
+        ),
+        (
+            "79000701",
+            "4A",
+            {
+                "full_name": "Lê Gia Bảo",
+                "date_of_birth": "2016-05-27",
+                "sex": "male",
+                "personal_id": "079216038521",
+                "guardians": [MAI, HUNG],
+            },
+        ),
+    ],
+}
+
+# The demo staff as the sector database's staff spreadsheet lists them (deploy/keycloak/dev/ has their
+# accounts; the import verifies them against the citizen registry and gives them their assignments).
+STAFF_HEADER = [
+    "STT",
+    "Họ và tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Số định danh cá nhân",
+    "Email",
+    "Mã trường",
+    "Vị trí việc làm",
+    "Lớp chủ nhiệm",
+    "Môn dạy",
+    "Lớp dạy",
+]
+STAFF: dict[str, list[list[str]]] = {
+    "demo": [
+        [
+            "Võ Thị Thu Hà",
+            "16/04/1978",
+            "Nữ",
+            "079178012345",
+            "th.nguyentrai.admin@demo.school.local",
+            "79000701",
+            "Hiệu trưởng",
+            "",
+            "",
+            "",
+        ],
+        [
+            "Bùi Đức Thắng",
+            "02/08/1975",
+            "Nam",
+            "079075023456",
+            "thcs.lequydon.admin@demo.school.local",
+            "79000702",
+            "Hiệu trưởng",
+            "",
+            "",
+            "",
+        ],
+        [
+            "Nguyễn Thị Hoa",
+            "05/09/1988",
+            "Nữ",
+            "001188034567",
+            "gv.nguyenthihoa@demo.school.local",
+            "79000702",
+            "Giáo viên",
+            "6A1",
+            "Toán",
+            "6A1, 8A1",
+        ],
+        [
+            "Phạm Minh Tuấn",
+            "20/02/1990",
+            "Nam",
+            "031090045678",
+            "gv.phamminhtuan@demo.school.local",
+            "79000701",
+            "Giáo viên",
+            "",
+            "Tiếng Việt",
+            "4A",
+        ],
+        [
+            "Đỗ Thị Ngọc Anh",
+            "11/06/1992",
+            "Nữ",
+            "079192056789",
+            "yt.dothingocanh@demo.school.local",
+            "79000702",
+            "Nhân viên y tế",
+            "",
+            "",
+            "",
+        ],
+        [
+            "Hoàng Văn Long",
+            "25/12/1985",
+            "Nam",
+            "036085067890",
+            "kt.hoangvanlong@demo.school.local",
+            "79000702",
+            "Kế toán",
+            "",
+            "",
+            "",
+        ],
+    ],
+}
+
+
+def staff_workbook(rows: list[list[str]]) -> bytes:
+    """The staff list as an .xlsx, with a title row above the header like the sector's templates."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["DANH SÁCH CÁN BỘ, GIÁO VIÊN, NHÂN VIÊN (dữ liệu mẫu)"])
+    sheet.append(STAFF_HEADER)
+    for n, row in enumerate(rows, start=1):
+        sheet.append([n, *row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def _student(n: int, grade: int) -> dict[str, Any]:
@@ -123,5 +278,53 @@ async def seed(description: dict[str, Any]) -> dict[str, Any]:
                         {"id": klass["id"], "name": name, "grade": grade, "students": students}
                     )
                 seeded.append(entry)
-            result[slug] = {"schools": seeded}
+            classes = {
+                (school["code"], c["name"]): c["id"]
+                for school, entry in zip(schools, seeded, strict=True)
+                for c in entry["classes"]
+            }
+            families = []
+            for f_index, (code, class_name, student) in enumerate(FAMILIES.get(slug, [])):
+                enrolled = await post(
+                    f"/v1/classes/{classes[(code, class_name)]}/students",
+                    {"student": student},
+                    f"seed-{slug}-family-{f_index}",
+                )
+                families.append(
+                    {"student_id": enrolled["student"]["id"], "class": class_name, "school": code}
+                )
+            result[slug] = {"schools": seeded, "families": families}
+            if slug in STAFF:
+                result[slug]["staff_import"] = await import_staff(api, staff_workbook(STAFF[slug]))
     return result
+
+
+async def import_staff(api: httpx.AsyncClient, workbook: bytes) -> dict[str, Any]:
+    """Import the staff list; identity learns schools and classes from events, so wait for them."""
+    import asyncio
+
+    report: dict[str, Any] = {}
+    for _ in range(60):
+        response = await api.post(
+            "/v1/staff/imports",
+            files={"file": ("staff.xlsx", workbook, XLSX)},
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"seeding the staff failed: {response.status_code} {response.text[:300]}")
+        report = dict(response.json())
+        waiting = [
+            p
+            for row in report["rows"]
+            for p in row.get("problems", [])
+            if p["reason"] in ("UNKNOWN_SCHOOL_CODE", "UNKNOWN_CLASS")
+        ]
+        if not waiting:
+            break
+        await asyncio.sleep(0.5)
+    refused = [row for row in report.get("rows", []) if row.get("outcome") == "refused"]
+    if refused:
+        raise RuntimeError(f"seeding the staff: rows refused: {refused}")
+    return {k: report[k] for k in ("created", "updated", "unchanged", "refused") if k in report}
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

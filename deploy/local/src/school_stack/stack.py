@@ -52,6 +52,8 @@ KC_MANAGEMENT_PORT = int(os.environ.get("STACK_KEYCLOAK_MANAGEMENT_PORT", "18190
 GATEWAY_PORT = int(os.environ.get("STACK_GATEWAY_PORT", "8000"))
 POPULATION_PORT = int(os.environ.get("STACK_POPULATION_PORT", "8290"))
 POPULATION_API_KEY = "dev-only-population-key"
+# Key of the citizen-registry simulator's fault switches (PUT /_simulator/faults), for tests.
+REGISTRY_CONTROL_KEY = "dev-only-simulator-control"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,27 @@ def database_env(spec: ServiceSpec) -> dict[str, str]:
     return {
         "DATABASE__URL": f"postgresql+asyncpg://{app}:{dev_password(app)}@{HOST}:{PG_PORT}/{db}",
         "DATABASE__MIGRATION_URL": f"postgresql+asyncpg://{owner}:{dev_password(owner)}@{HOST}:{PG_PORT}/{db}",
+    }
+
+
+def service_env(spec: ServiceSpec, kc_cfg: keycloak.KeycloakConfig) -> dict[str, str]:
+    """What one service needs beyond the base: identity administers Keycloak and asks the registry."""
+    if spec.module != "identity":
+        return {}
+    return {
+        "KEYCLOAK__SERVER_URL": f"http://{HOST}:{KC_PORT}",
+        "KEYCLOAK__ADMIN_USERNAME": kc_cfg.admin_user,
+        "KEYCLOAK__ADMIN_PASSWORD": kc_cfg.admin_password,
+        "KEYCLOAK__VNEID_ISSUER": f"http://{HOST}:{KC_PORT}/realms/vneid",
+        # The VNeID stand-in lives in this Keycloak: a new tenant registers its broker client there.
+        "KEYCLOAK__REGISTER_VNEID_BROKER_CLIENT": "true",
+        "REGISTRY__BASE_URL": f"http://{HOST}:{POPULATION_PORT}",
+        "REGISTRY__API_KEY": POPULATION_API_KEY,
+        # Quick retries on one machine, so a registry outage in a test resolves within seconds.
+        "REGISTRY__RETRY_INITIAL_S": "1",
+        "REGISTRY__RETRY_MAX_S": "5",
+        "REGISTRY__POLL_INTERVAL_S": "1",
+        "AUDIT_SYNC_INTERVAL_S": "30",
     }
 
 
@@ -267,7 +290,12 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
     await asyncio.gather(*(_migrate(python, spec) for spec in SERVICES))
 
     for spec in SERVICES:
-        env = base_env() | database_env(spec) | {"GRPC__PORT": str(spec.port), "SERVICE_NAME": spec.name}
+        env = (
+            base_env()
+            | database_env(spec)
+            | service_env(spec, kc_cfg)
+            | {"GRPC__PORT": str(spec.port), "SERVICE_NAME": spec.name}
+        )
         stack.launch(Child(spec.name, [python, "-m", spec.module, "all"], env=env, restart=True))
     gateway_env = base_env() | {
         f"GATEWAY__SERVICES__{s.module.upper()}": f"{HOST}:{s.port}" for s in SERVICES
@@ -285,7 +313,7 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
     }
     gateway = stack.launch(Child("gateway", [python, "-m", "gateway"], env=gateway_env, restart=True))
     await stack.wait(
-        f"population registry simulator (http://{HOST}:{POPULATION_PORT})",
+        f"citizen registry simulator (http://{HOST}:{POPULATION_PORT})",
         lambda: http_ok(f"http://{HOST}:{POPULATION_PORT}/healthz"),
         30,
         population,
@@ -319,7 +347,11 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
         "nats": {"url": f"nats://{HOST}:{NATS_PORT}", "monitor_url": f"http://{HOST}:{NATS_MONITOR_PORT}"},
         "services": {s.name: {"grpc": f"{HOST}:{s.port}", "database": s.database} for s in SERVICES},
         "simulators": {
-            "population_registry": {"url": f"http://{HOST}:{POPULATION_PORT}", "api_key": POPULATION_API_KEY},
+            "citizen_registry": {
+                "url": f"http://{HOST}:{POPULATION_PORT}",
+                "api_key": POPULATION_API_KEY,
+                "control_key": REGISTRY_CONTROL_KEY,
+            },
         },
         "logs": str(LOGS),
     }
@@ -366,7 +398,7 @@ def print_welcome(description: dict[str, Any]) -> None:
         f"  Keycloak:             {kc['base_url']}   (admin / {kc.get('admin', {}).get('password', '')})",
         f"  NATS:                 {description['nats']['url']}",
         f"  PostgreSQL:           {HOST}:{PG_PORT}",
-        f"  Population registry:  http://{HOST}:{POPULATION_PORT}   (simulator, key {POPULATION_API_KEY})",
+        f"  Citizen registry:     http://{HOST}:{POPULATION_PORT}   (simulator, key {POPULATION_API_KEY})",
         f"  Logs:                 {description['logs']}",
         "  Demo sign-ins (development only):",
     ]
