@@ -1,9 +1,10 @@
 """Who may do what in student-record: the caller's scope from identity and the platform's one decision.
 
 Use cases load the resource they act on, describe it (``Resource.klass(id, school_id)``) and call
-``await caller.authorize(action, resource)``; they never test roles. What a caller reaches is identity's answer
-to ``GetAccessScope`` (cached briefly by :class:`ScopeResolver`), so a school admin reaches their school,
-a teacher their classes and a guardian their children.
+``await caller.authorize(action, resource)`` (``school_common.access.Caller``); they never test roles.
+What a caller reaches is identity's answer to ``GetAccessScope`` (cached briefly), so a school admin
+reaches their school, a teacher their classes and a guardian their children. What is left here are the
+rules of this service's data: who sees guardians' contacts.
 """
 
 from __future__ import annotations
