@@ -148,9 +148,10 @@ class AccessService:
         federated = any(link.get("identityProvider") == VNEID_ALIAS for link in links)
         personal_id = ((user.get("attributes") or {}).get("personal_id") or [""])[0]
         if account.person_id is None and federated and personal_id:
-            person = await self.people.lookup(uow, personal_id)
-            if person is None:
-                person = Person(
+            # Insert-or-find, so that two first calls of the same person at once end with one person.
+            await uow.session.execute(
+                insert(Person)
+                .values(
                     id=uuid.uuid4(),
                     tenant_id=principal.tenant,
                     personal_id_hash=self.people.cipher.lookup_hash(personal_id),
@@ -160,7 +161,10 @@ class AccessService:
                     verification_status=VERIFIED,
                     verification_checks={},
                 )
-                uow.session.add(person)
+                .on_conflict_do_nothing(index_elements=["tenant_id", "personal_id_hash"])
+            )
+            person = await self.people.lookup(uow, personal_id)
+            assert person is not None
             PersonService.mark_vneid_verified(person)
             await uow.session.flush()
             account.person_id = person.id

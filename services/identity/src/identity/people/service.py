@@ -252,7 +252,12 @@ class PersonService:
                     .with_for_update(skip_locked=True)
                 )
                 person = await uow.session.get(Person, person_id)
-                if row is None or person is None or person.date_of_birth is None:
+                if row is None or person is None:
+                    continue
+                if person.verification_status == VERIFIED or person.date_of_birth is None:
+                    # VNeID vouched for the number meanwhile (date of birth maybe unknown): nothing to ask.
+                    await uow.session.delete(row)
+                    await uow.commit()
                     continue
                 tried += 1
                 claim = CitizenClaim(
