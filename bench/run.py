@@ -166,9 +166,15 @@ async def enrol_to_roster(
         student_id = response.json()["student"]["id"]
         deadline = began + 10
         while time.perf_counter() < deadline:
-            roster = await roster_stub.GetClassRoster(
-                at_pb.GetClassRosterRequest(class_id=class_id), metadata=metadata, timeout=5
-            )
+            try:
+                roster = await roster_stub.GetClassRoster(
+                    at_pb.GetClassRosterRequest(class_id=class_id), metadata=metadata, timeout=5
+                )
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.NOT_FOUND:  # the class itself not there yet: wait
+                    raise
+                await asyncio.sleep(0.002)
+                continue
             if any(e.student_id == student_id for e in roster.entries):
                 latencies.append((time.perf_counter() - began) * 1000)
                 break
