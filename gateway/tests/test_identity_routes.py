@@ -533,6 +533,7 @@ async def test_create_link_request(client: GatewayClient, fakes: Fakes, token: s
         "state": "pending",
         "decision_reason": None,
         "requester_name": "Trần Thị Mai",
+        "candidate_student_ids": [],
         "created_at": "2025-11-24T16:00:00Z",
         "decided_at": None,
     }

@@ -71,10 +71,14 @@ class Backends:
         request: Any,
         principal: Principal,
         field_names: FieldNames | None = None,
+        timeout_s: float | None = None,
     ) -> R:
-        """Calls ``method`` as ``principal``; a failure becomes the matching problem."""
+        """Calls ``method`` as ``principal``; a failure becomes the matching problem. ``timeout_s``
+        overrides the deadline for the few calls that are long by nature (provisioning a realm)."""
         try:
-            return await method(request, metadata=auth_metadata(principal.token), timeout=self.deadline_s)
+            return await method(
+                request, metadata=auth_metadata(principal.token), timeout=timeout_s or self.deadline_s
+            )
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(error, _method_name(method), field_names) from None
 

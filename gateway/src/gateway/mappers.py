@@ -396,6 +396,7 @@ def link_request(msg: idn.LinkRequest) -> schemas.LinkRequest:
         state=PB_TO_LINK_REQUEST_STATE.get(msg.state),
         decision_reason=_optional(msg.decision_reason),
         requester_name=_optional(msg.requester_name),
+        candidate_student_ids=list(msg.candidate_student_ids),
         created_at=_time(msg.create_time),
         decided_at=_optional_time(msg, "decide_time"),
     )

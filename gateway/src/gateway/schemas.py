@@ -609,6 +609,12 @@ class LinkRequest(_Response):
     state: LinkRequestState | None
     decision_reason: str | None
     requester_name: str | None = Field(examples=["Trần Thị Mai"])
+    candidate_student_ids: list[str] = Field(
+        default_factory=list,
+        description="Cho nhà trường, khi đang chờ: các học sinh của trường có họ tên và ngày sinh khớp với "
+        "khai báo (trường vẫn kiểm tra và chọn) / for the school, while pending: its students whose name "
+        "and date of birth match the declaration (the school still checks and chooses)",
+    )
     created_at: datetime
     decided_at: datetime | None
 

@@ -19,6 +19,8 @@ from gateway import mappers, schemas
 from gateway.deps import AccessDep, AnyCaller, BackendsDep, IdempotencyKey
 from gateway.problems import ProblemError, problem_docs
 
+PROVISIONING_TIMEOUT_S = 60.0
+
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 
 
@@ -70,8 +72,12 @@ async def create_tenant(
     backends: BackendsDep,
     response: Response,
 ) -> schemas.Tenant:
+    # Provisioning a realm takes seconds (longer on a busy Keycloak): the gRPC maximum, not the default.
     result: idn.CreateTenantResponse = await backends.call(
-        backends.identity.CreateTenant, mappers.create_tenant(body, key), caller
+        backends.identity.CreateTenant,
+        mappers.create_tenant(body, key),
+        caller,
+        timeout_s=PROVISIONING_TIMEOUT_S,
     )
     response.headers["Location"] = f"/v1/tenants/{result.tenant.slug}"
     return mappers.tenant(result.tenant)

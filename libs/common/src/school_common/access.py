@@ -257,6 +257,7 @@ class ScopeResolver:
         self._clock = clock
         self._entries: OrderedDict[tuple[str, str, frozenset[str]], tuple[float, Scope]] = OrderedDict()
         self._inflight: dict[tuple[str, str, frozenset[str]], asyncio.Future[Scope]] = {}
+        self._refreshed_at: dict[tuple[str, str, frozenset[str]], float] = {}
 
     async def scope(self, principal: Principal) -> Scope:
         key = (principal.tenant, principal.subject, principal.roles)
@@ -288,13 +289,18 @@ class ScopeResolver:
     def forget(self, principal: Principal) -> None:
         self._entries.pop((principal.tenant, principal.subject, principal.roles), None)
 
-    async def refreshed(self, principal: Principal, older_than_s: float = 1.0) -> Scope | None:
-        """A fresh scope, unless the cached one is younger than ``older_than_s`` (then ``None``: asking
-        again would tell nothing new). Used when a cached scope refuses: a link or an assignment made
-        seconds ago must not wait for the cache to expire."""
-        hit = self._entries.get((principal.tenant, principal.subject, principal.roles))
-        if hit is not None and self._clock() - hit[0] < older_than_s:
+    async def refreshed(self, principal: Principal, every_s: float = 1.0) -> Scope | None:
+        """A fresh scope, when a cached one refused: a link or an assignment made seconds ago must not
+        wait for the cache to expire. At most one such refresh per caller every ``every_s`` (``None``
+        meanwhile), so a caller knocking on doors that stay shut does not hammer identity."""
+        key = (principal.tenant, principal.subject, principal.roles)
+        now = self._clock()
+        last = self._refreshed_at.get(key)
+        if last is not None and now - last < every_s:
             return None
+        self._refreshed_at[key] = now
+        while len(self._refreshed_at) > self._max:
+            self._refreshed_at.pop(next(iter(self._refreshed_at)))
         self.forget(principal)
         return await self.scope(principal)
 

@@ -184,13 +184,39 @@ async def test_a_refusal_by_a_cached_scope_is_checked_against_a_fresh_one() -> N
     try:
         caller = await callers.current()
         child = Resource.student(CHILD, SCHOOL_A, [CLASS_A1])
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied):  # refused, and refused again by a fresh scope
             await caller.authorize(Action.READ, child)
         linked.append(CHILD)  # the school approves the link
-        with pytest.raises(PermissionDenied):  # the refusal was checked a moment ago: not asked again
+        with pytest.raises(PermissionDenied):  # a refusal was re-checked a moment ago: not asked again
             await caller.authorize(Action.READ, child)
         now[0] = 2.0  # well within the cache's 30 s, yet the new link counts
         await caller.authorize(Action.READ, child)
         await (await callers.current()).authorize(Action.READ, child)  # and the cache holds it now
+    finally:
+        set_principal(None)
+
+
+async def test_a_young_cache_entry_still_gets_a_fresh_look_on_a_refusal() -> None:
+    from school_common.access import Callers
+    from school_common.context import set_principal
+
+    linked: list[str] = []
+    fetches = 0
+
+    async def fetch(principal: Principal) -> pb.GetAccessScopeResponse:
+        nonlocal fetches
+        fetches += 1
+        return pb.GetAccessScopeResponse(
+            subject=principal.subject,
+            children=[pb.ScopedChild(student_id=s, school_id=SCHOOL_A) for s in linked],
+        )
+
+    callers = Callers(ScopeResolver(fetch, ttl_s=30, clock=lambda: 0.0))
+    set_principal(Principal(tenant="t", subject="parent", roles=frozenset({"guardian"})))
+    try:
+        caller = await callers.current()  # cached just now
+        linked.append(CHILD)
+        await caller.authorize(Action.READ, Resource.student(CHILD, SCHOOL_A))
+        assert fetches == 2
     finally:
         set_principal(None)

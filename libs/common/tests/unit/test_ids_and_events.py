@@ -27,13 +27,22 @@ def test_cloudevent_binary_mode_round_trip():
         tenant="demo",
         data=b"\x01",
         traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01",
+        actor="f91976d9-68cb-4610-a1c2-649533a7864e",
     )
     headers = event.headers()
+    assert headers["ce-actor"] == event.actor
     assert headers["ce-specversion"] == "1.0"
     assert headers["Nats-Msg-Id"] == "e1"
     assert event.subject == "school.student_record.student.enrolled.v1"
     back = Event.from_message(event.subject, headers, event.data)
-    assert (back.id, back.tenant, back.traceparent) == ("e1", "demo", event.traceparent)
+    assert (back.id, back.tenant, back.traceparent, back.actor) == (
+        "e1",
+        "demo",
+        event.traceparent,
+        event.actor,
+    )
+    # an event no person caused carries no actor
+    assert "ce-actor" not in Event("e2", "t", "/s", "s", "demo", b"").headers()
 
 
 def test_a_message_without_cloudevent_headers_is_refused():

@@ -39,6 +39,9 @@ class Event:
     dataschema: str = ""
     traceparent: str = ""
     tracestate: str = ""
+    # Extension attribute ``actor``: the Keycloak subject (a pseudonymous id) of the request that caused
+    # the event, empty for events no person caused. For audit trails; never a name.
+    actor: str = ""
 
     def parse(self, message_type: builtins.type[M]) -> M:
         message = message_type()
@@ -58,6 +61,8 @@ class Event:
         }
         if self.dataschema:
             headers["ce-dataschema"] = self.dataschema
+        if self.actor:
+            headers["ce-actor"] = self.actor
         if self.traceparent:
             headers["traceparent"] = self.traceparent
         if self.tracestate:
@@ -85,4 +90,5 @@ class Event:
             dataschema=h.get("ce-dataschema", ""),
             traceparent=h.get("traceparent", ""),
             tracestate=h.get("tracestate", ""),
+            actor=h.get("ce-actor", ""),
         )

@@ -7,6 +7,7 @@ import json
 from google.protobuf.message import Message
 from sqlalchemy import text
 
+from school_common.context import current_principal
 from school_common.db import UnitOfWork
 from school_common.events.cloudevents import subject_for
 from school_common.ids import uuid7
@@ -33,6 +34,9 @@ class Outbox:
         subject = subject_for(self.service, event_type)
         headers = inject_headers({})
         headers["ce-dataschema"] = f"type.googleapis.com/{payload.DESCRIPTOR.full_name}"
+        principal = current_principal()
+        if principal is not None:
+            headers["ce-actor"] = principal.subject
         await uow.session.execute(
             text(
                 "INSERT INTO outbox_events (id, tenant_id, subject, type, source, payload, headers)"

@@ -159,6 +159,7 @@ class Relay:
             data=bytes(row.payload),
             time=row.created_at,
             dataschema=stored.get("ce-dataschema", ""),
+            actor=stored.get("ce-actor", ""),
         )
         parent = extract_context(stored)
         with _tracer.start_as_current_span(

@@ -33,6 +33,20 @@ def _uuid(value: str) -> uuid.UUID | None:
         return None
 
 
+def audit_admin_action(uow: UnitOfWork, event: Event, action: str, target: str) -> None:
+    """An administrator's change in another service, in the tenant's audit trail: who (the event's
+    ``actor``), what and when; the event id keeps a redelivery from recording it twice."""
+    record(
+        uow,
+        action,
+        target,
+        actor=event.actor[:64],
+        source=event.source.rsplit("/", 1)[-1][:32] or "unknown",
+        occurred_at=event.time,
+        source_event_id=f"ce:{event.id}",
+    )
+
+
 class Handlers:
     def __init__(self, accounts: AccessService) -> None:
         self.accounts = accounts
@@ -44,6 +58,7 @@ class Handlers:
             .values(id=uuid.UUID(p.school_id), tenant_id=event.tenant, code=p.code, name=p.name)
             .on_conflict_do_update(index_elements=["id"], set_={"code": p.code, "name": p.name})
         )
+        audit_admin_action(uow, event, "SCHOOL_CREATED", f"school:{p.school_id}")
 
     async def class_created(self, event: Event, uow: UnitOfWork) -> None:
         p = event.parse(events.ClassCreated)
@@ -58,6 +73,7 @@ class Handlers:
             )
             .on_conflict_do_update(index_elements=["id"], set_={"name": p.name})
         )
+        audit_admin_action(uow, event, "CLASS_CREATED", f"class:{p.class_id}")
 
     async def student_enrolled(self, event: Event, uow: UnitOfWork) -> None:
         p = event.parse(events.StudentEnrolled)
@@ -82,10 +98,12 @@ class Handlers:
         )
         for guardian in p.guardians:
             await self._guardian(uow, student_id, guardian)
+        audit_admin_action(uow, event, "STUDENT_ENROLLED", f"student:{student_id}")
 
     async def guardian_added(self, event: Event, uow: UnitOfWork) -> None:
         p = event.parse(events.GuardianAdded)
         await self._guardian(uow, uuid.UUID(p.student_id), p.guardian)
+        audit_admin_action(uow, event, "GUARDIAN_ADDED", f"student:{p.student_id}")
 
     async def _guardian(self, uow: UnitOfWork, student_id: uuid.UUID, guardian: events.GuardianRef) -> None:
         person_id = _uuid(guardian.person_id) if guardian.person_id else None

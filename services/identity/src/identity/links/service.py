@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 
@@ -30,7 +31,11 @@ def _bad(reason: str, field: str, vi: str, en: str) -> InvalidArgument:
     return InvalidArgument(reason, bilingual(vi, en), {"field": field})
 
 
-def to_proto(r: LinkRequest, requester_name: str = "") -> pb.LinkRequest:
+def name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def to_proto(r: LinkRequest, requester_name: str = "", candidates: list[str] | None = None) -> pb.LinkRequest:
     return pb.LinkRequest(
         id=str(r.id),
         school_id=str(r.school_id),
@@ -44,6 +49,7 @@ def to_proto(r: LinkRequest, requester_name: str = "") -> pb.LinkRequest:
         create_time=ts(r.created_at),
         decide_time=ts(r.decided_at),
         requester_name=requester_name,
+        candidate_student_ids=candidates or [],
     )
 
 
@@ -159,6 +165,19 @@ class LinkService:
             query = query.where(LinkRequest.id > after)
         async with self.db.unit_of_work(principal.tenant) as uow:
             rows = (await uow.session.execute(query.order_by(LinkRequest.id).limit(page_size + 1))).all()
+            candidates: dict[uuid.UUID, list[str]] = {}
+            for r, _ in rows[:page_size]:
+                if r.state == "PENDING" and r.requester_account_id != account.id:
+                    students = (
+                        await uow.session.scalars(
+                            select(Student).where(
+                                Student.school_id == r.school_id,
+                                Student.date_of_birth == r.child_date_of_birth,
+                            )
+                        )
+                    ).all()
+                    wanted = name_key(r.child_full_name)
+                    candidates[r.id] = [str(x.id) for x in students if name_key(x.full_name) == wanted]
             others = sum(1 for r, _ in rows if r.requester_account_id != account.id)
             if others:  # requests of other people (names, children's details): a read to audit
                 record(
@@ -171,7 +190,7 @@ class LinkService:
         more = len(rows) > page_size
         rows = rows[:page_size]
         return pb.ListLinkRequestsResponse(
-            link_requests=[to_proto(r, name) for r, name in rows],
+            link_requests=[to_proto(r, name, candidates.get(r.id)) for r, name in rows],
             next_page_token=str(rows[-1][0].id) if more else "",
         )
 

@@ -1136,6 +1136,7 @@ class LinkRequest(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     DECIDE_TIME_FIELD_NUMBER: _builtins.int
     REQUESTER_NAME_FIELD_NUMBER: _builtins.int
+    CANDIDATE_STUDENT_IDS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     school_id: _builtins.str
     student_id: _builtins.str
@@ -1154,6 +1155,12 @@ class LinkRequest(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def decide_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def candidate_student_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """For the school, while pending: its students whose name and date of birth match what the guardian
+        declared (the school still checks and chooses).
+        """
+
     def __init__(
         self,
         *,
@@ -1169,10 +1176,11 @@ class LinkRequest(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         decide_time: _timestamp_pb2.Timestamp | None = ...,
         requester_name: _builtins.str = ...,
+        candidate_student_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "decide_time", b"decide_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_date_of_birth", b"child_date_of_birth", "child_full_name", b"child_full_name", "create_time", b"create_time", "decide_time", b"decide_time", "decision_reason", b"decision_reason", "id", b"id", "note", b"note", "relationship", b"relationship", "requester_name", b"requester_name", "school_id", b"school_id", "state", b"state", "student_id", b"student_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["candidate_student_ids", b"candidate_student_ids", "child_date_of_birth", b"child_date_of_birth", "child_full_name", b"child_full_name", "create_time", b"create_time", "decide_time", b"decide_time", "decision_reason", b"decision_reason", "id", b"id", "note", b"note", "relationship", b"relationship", "requester_name", b"requester_name", "school_id", b"school_id", "state", b"state", "student_id", b"student_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
