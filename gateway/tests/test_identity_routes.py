@@ -944,4 +944,5 @@ async def test_audit_needs_tenant_administration(
     )
     response = await client.get(path, headers=bearer(make_token(subject=subject, roles=("school_admin",))))
     assert_problem(response, 403, "ADMIN_ROLE_REQUIRED")
-    assert fakes.identity.recorder.methods() == ["GetAccessScope"]
+    # the refusal by the cached scope is checked once against a fresh one; nothing is forwarded
+    assert fakes.identity.recorder.methods() == ["GetAccessScope", "GetAccessScope"]
