@@ -117,7 +117,9 @@ async def test_valid_token_is_forwarded_unchanged_with_a_deadline(
     [call] = fakes.student_record.recorder.calls
     assert call.metadata["authorization"] == f"Bearer {token}"
     assert call.time_remaining is not None
-    assert 0 < call.time_remaining <= 2.0
+    # The deadline is the gateway's 2 s; the grpc-timeout header it travels in is rounded up by the
+    # transport, so the server may see a few milliseconds more.
+    assert 0 < call.time_remaining <= 2.05
 
 
 async def test_probes_need_no_token(client: GatewayClient) -> None:
