@@ -50,6 +50,10 @@ LINK_REQUEST_ID = "0193a4c2-5b44-7a5d-9f6e-7d8192a3b4c5"
 PERSON_ID = "0193a4c2-6a55-7b6e-8a7f-8e92a3b4c5d6"
 IMPORT_ID = "0193a4c2-7966-7c7f-9b80-9fa3b4c5d6e7"
 ACCOUNT_ID = "0193a4c2-8877-7d80-8c91-a0b4c5d6e7f8"
+VIOLATION_ID = "0193a4c2-aa99-7fa2-9eb3-c2d6e7f8091a"
+REWARD_ID = "0193a4c2-bbaa-7ab3-8fc4-d3e7f8091a2b"
+OTHER_VIOLATION_ID = "0193a4c2-aa99-7fa2-9eb3-000000000002"
+OTHER_REWARD_ID = "0193a4c2-bbaa-7ab3-8fc4-000000000002"
 
 
 def ts(seconds: int = 1_764_000_000) -> Timestamp:
@@ -214,6 +218,35 @@ def student_pb(full_name: str = "Nguyễn Văn An") -> sr.Student:
     )
 
 
+def violation_pb(**fields: Any) -> sr.Violation:
+    values: dict[str, Any] = {
+        "id": VIOLATION_ID,
+        "student_id": STUDENT_ID,
+        "school_id": SCHOOL_ID,
+        "occurred_on": "2025-11-20",
+        "description": "Sử dụng điện thoại trong giờ học",
+        "severity": sr.VIOLATION_SEVERITY_SELF,
+        "measure": sr.DISCIPLINE_MEASURE_SELF_REVIEW,
+        "record_time": ts(),
+    }
+    values.update(fields)
+    return sr.Violation(**values)
+
+
+def reward_pb(**fields: Any) -> sr.Reward:
+    values: dict[str, Any] = {
+        "id": REWARD_ID,
+        "student_id": STUDENT_ID,
+        "school_id": SCHOOL_ID,
+        "kind": sr.REWARD_KIND_PRINCIPAL_CERTIFICATE,
+        "reason": "Đạt giải Nhất Olympic Toán cấp quận",
+        "awarded_on": "2025-11-20",
+        "record_time": ts(),
+    }
+    values.update(fields)
+    return sr.Reward(**values)
+
+
 class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
     def __init__(self, recorder: Recorder) -> None:
         self.r = recorder
@@ -276,6 +309,67 @@ class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
             added.person_id = PERSON_ID
         student.guardians.append(added)
         return await self.r.handle("AddGuardian", request, context, sr.AddGuardianResponse(student=student))
+
+    async def RecordViolation(
+        self, request: sr.RecordViolationRequest, context: Any
+    ) -> sr.RecordViolationResponse:
+        # Echoes what it was asked to record, as the service would.
+        violation = violation_pb(
+            student_id=request.student_id,
+            occurred_on=request.occurred_on,
+            description=request.description,
+            severity=request.severity,
+            measure=request.measure,
+            record_time=ts(1_764_000_120),
+        )
+        response = sr.RecordViolationResponse(violation=violation)
+        return await self.r.handle("RecordViolation", request, context, response)
+
+    async def ListStudentViolations(
+        self, request: sr.ListStudentViolationsRequest, context: Any
+    ) -> sr.ListStudentViolationsResponse:
+        response = sr.ListStudentViolationsResponse(
+            violations=[
+                violation_pb(family_confirm_time=ts(1_764_086_400)),
+                violation_pb(
+                    id=OTHER_VIOLATION_ID,
+                    occurred_on="2025-11-21",
+                    description="Nói chuyện riêng",
+                    severity=sr.VIOLATION_SEVERITY_CLASS,
+                    measure=sr.DISCIPLINE_MEASURE_CRITICISM,
+                ),
+            ]
+        )
+        return await self.r.handle("ListStudentViolations", request, context, response)
+
+    async def ConfirmSelfReview(
+        self, request: sr.ConfirmSelfReviewRequest, context: Any
+    ) -> sr.ConfirmSelfReviewResponse:
+        response = sr.ConfirmSelfReviewResponse(
+            violation=violation_pb(id=request.violation_id, family_confirm_time=ts(1_764_086_400))
+        )
+        return await self.r.handle("ConfirmSelfReview", request, context, response)
+
+    async def RecordReward(self, request: sr.RecordRewardRequest, context: Any) -> sr.RecordRewardResponse:
+        reward = reward_pb(
+            student_id=request.student_id,
+            kind=request.kind,
+            reason=request.reason,
+            awarded_on=request.awarded_on,
+            record_time=ts(1_764_000_120),
+        )
+        return await self.r.handle("RecordReward", request, context, sr.RecordRewardResponse(reward=reward))
+
+    async def ListStudentRewards(
+        self, request: sr.ListStudentRewardsRequest, context: Any
+    ) -> sr.ListStudentRewardsResponse:
+        response = sr.ListStudentRewardsResponse(
+            rewards=[
+                reward_pb(),
+                reward_pb(id=OTHER_REWARD_ID, kind=sr.REWARD_KIND_UNSPECIFIED, reason="Giúp đỡ bạn"),
+            ]
+        )
+        return await self.r.handle("ListStudentRewards", request, context, response)
 
 
 class FakeAttendance(att_grpc.AttendanceServiceServicer):

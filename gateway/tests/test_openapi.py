@@ -11,7 +11,7 @@ from gateway.tests.support import GatewayClient
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.json"
 
 # POSTs that create nothing a retry could duplicate: no request_id in their RPC, so no Idempotency-Key.
-NATURALLY_IDEMPOTENT = {"verifyCitizen", "decideLinkRequest"}
+NATURALLY_IDEMPOTENT = {"verifyCitizen", "decideLinkRequest", "confirmSelfReview"}
 
 
 def render() -> str:
@@ -69,6 +69,11 @@ def test_every_operation_is_secured_and_documents_problems() -> None:
         "enrolStudent",
         "listClassStudents",
         "getClassRoster",
+        "recordViolation",
+        "listStudentViolations",
+        "confirmSelfReview",
+        "recordReward",
+        "listStudentRewards",
     }
     for path, op in operations:
         assert path.startswith("/v1/")

@@ -34,9 +34,20 @@ from gateway.problems import (
     from_problem_error,
     problem_response,
     validation_errors,
+    validation_reason,
 )
 from gateway.ratelimit import TokenBucketLimiter
-from gateway.routers import accounts, attendance, audit, consents, health, links, schools, tenants
+from gateway.routers import (
+    accounts,
+    attendance,
+    audit,
+    consents,
+    discipline,
+    health,
+    links,
+    schools,
+    tenants,
+)
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -97,6 +108,7 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
     app.include_router(tenants.router)
     app.include_router(accounts.router)
     app.include_router(schools.router)
+    app.include_router(discipline.router)
     app.include_router(attendance.router)
     app.include_router(links.router)
     app.include_router(consents.router)
@@ -138,7 +150,11 @@ def _add_exception_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return problem_response(request.scope, 422, errors=validation_errors(exc.errors()))
+        raw = exc.errors()
+        # A field refused with a reason of its own (problems.refusal) names the problem;
+        # otherwise INVALID_ARGUMENT.
+        reason, detail = validation_reason(raw) or (None, None)
+        return problem_response(request.scope, 422, reason, detail, errors=validation_errors(raw))
 
     async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

@@ -21,6 +21,7 @@ from gateway.schemas import (
     EXAMPLE_LINK_REQUEST_ID,
     EXAMPLE_SCHOOL_ID,
     EXAMPLE_STUDENT_ID,
+    EXAMPLE_VIOLATION_ID,
     PURPOSE_RE,
     UUID_RE,
 )
@@ -159,6 +160,19 @@ def _link_request_id(
     )
 
 
+def _violation_id(
+    violation_id: Annotated[
+        str,
+        Path(
+            description="Mã vi phạm (UUID) / violation id",
+            examples=[EXAMPLE_VIOLATION_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    return _path_id(violation_id, "VIOLATION_NOT_FOUND", "Không tìm thấy vi phạm", "violation not found")
+
+
 def _purpose(
     purpose: Annotated[
         str, Path(description="Mã mục đích / purpose code", examples=["photos_in_school_media"])
@@ -175,6 +189,7 @@ SchoolId = Annotated[str, Depends(_school_id)]
 ClassId = Annotated[str, Depends(_class_id)]
 StudentId = Annotated[str, Depends(_student_id)]
 LinkRequestId = Annotated[str, Depends(_link_request_id)]
+ViolationId = Annotated[str, Depends(_violation_id)]
 PurposeCode = Annotated[str, Depends(_purpose)]
 
 PageSize = Annotated[

@@ -21,6 +21,26 @@ LEVEL_TO_PB = {
 PB_TO_LEVEL = {v: k for k, v in LEVEL_TO_PB.items()}
 SEX_TO_PB = {"male": sr.SEX_MALE, "female": sr.SEX_FEMALE}
 PB_TO_SEX = {v: k for k, v in SEX_TO_PB.items()}
+SEVERITY_TO_PB: dict[schemas.Severity, sr.ViolationSeverity.ValueType] = {
+    "self": sr.VIOLATION_SEVERITY_SELF,
+    "class": sr.VIOLATION_SEVERITY_CLASS,
+    "school": sr.VIOLATION_SEVERITY_SCHOOL,
+}
+PB_TO_SEVERITY = {v: k for k, v in SEVERITY_TO_PB.items()}
+MEASURE_TO_PB: dict[schemas.Measure, sr.DisciplineMeasure.ValueType] = {
+    "reminder": sr.DISCIPLINE_MEASURE_REMINDER,
+    "apology": sr.DISCIPLINE_MEASURE_APOLOGY,
+    "criticism": sr.DISCIPLINE_MEASURE_CRITICISM,
+    "self_review": sr.DISCIPLINE_MEASURE_SELF_REVIEW,
+}
+PB_TO_MEASURE = {v: k for k, v in MEASURE_TO_PB.items()}
+REWARD_KIND_TO_PB: dict[schemas.RewardKind, sr.RewardKind.ValueType] = {
+    "praise_class": sr.REWARD_KIND_PRAISE_CLASS,
+    "praise_school": sr.REWARD_KIND_PRAISE_SCHOOL,
+    "principal_certificate": sr.REWARD_KIND_PRINCIPAL_CERTIFICATE,
+    "commendation_letter": sr.REWARD_KIND_COMMENDATION_LETTER,
+}
+PB_TO_REWARD_KIND = {v: k for k, v in REWARD_KIND_TO_PB.items()}
 
 # identity's enums as the lower-case strings of the REST API; UNSPECIFIED (and values this gateway does not
 # know yet) become null.
@@ -138,6 +158,29 @@ def add_guardian(student_id: str, body: schemas.GuardianCreate, request_id: str)
     return sr.AddGuardianRequest(student_id=student_id, guardian=guardian_pb(body), request_id=request_id)
 
 
+def record_violation(
+    student_id: str, body: schemas.ViolationCreate, request_id: str
+) -> sr.RecordViolationRequest:
+    return sr.RecordViolationRequest(
+        student_id=student_id,
+        occurred_on=body.occurred_on,
+        description=body.description,
+        severity=SEVERITY_TO_PB[body.severity],
+        measure=MEASURE_TO_PB[body.measure],
+        request_id=request_id,
+    )
+
+
+def record_reward(student_id: str, body: schemas.RewardCreate, request_id: str) -> sr.RecordRewardRequest:
+    return sr.RecordRewardRequest(
+        student_id=student_id,
+        kind=REWARD_KIND_TO_PB[body.kind],
+        reason=body.reason,
+        awarded_on=body.awarded_on,
+        request_id=request_id,
+    )
+
+
 def create_tenant(body: schemas.TenantCreate, request_id: str) -> idn.CreateTenantRequest:
     return idn.CreateTenantRequest(slug=body.slug, display_name=body.display_name, request_id=request_id)
 
@@ -251,6 +294,32 @@ def roster(msg: att.GetClassRosterResponse) -> schemas.ClassRoster:
             )
             for e in msg.entries
         ],
+    )
+
+
+def violation(msg: sr.Violation) -> schemas.Violation:
+    return schemas.Violation(
+        id=msg.id,
+        student_id=msg.student_id,
+        school_id=msg.school_id,
+        occurred_on=msg.occurred_on,
+        description=msg.description,
+        severity=PB_TO_SEVERITY.get(msg.severity),
+        measure=PB_TO_MEASURE.get(msg.measure),
+        family_confirmed_at=_optional_time(msg, "family_confirm_time"),
+        recorded_at=_time(msg.record_time),
+    )
+
+
+def reward(msg: sr.Reward) -> schemas.Reward:
+    return schemas.Reward(
+        id=msg.id,
+        student_id=msg.student_id,
+        school_id=msg.school_id,
+        kind=PB_TO_REWARD_KIND.get(msg.kind),
+        reason=msg.reason,
+        awarded_on=msg.awarded_on,
+        recorded_at=_time(msg.record_time),
     )
 
 

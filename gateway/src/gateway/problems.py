@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 from opentelemetry import trace
 from pydantic import BaseModel, Field
+from pydantic_core import PydanticCustomError
 from school_common.errors import DomainError, bilingual
 from school_common.grpc.status import RpcError, parse_rpc_error
 from starlette.responses import JSONResponse
@@ -321,13 +322,37 @@ def _field_path(loc: Sequence[Any]) -> str:
     return out or "body"
 
 
+#: The pydantic error type of :func:`refusal`.
+REFUSAL = "refusal"
+
+
+def refusal(reason: str, message: str) -> PydanticCustomError:
+    """Raise from a validator to refuse a field with a reason of its own: the 422 problem then carries
+    ``reason`` and the bilingual ``message`` as its detail instead of the generic ``INVALID_ARGUMENT``
+    (``MEASURE_NOT_ALLOWED`` for a measure Circular 19/2025 does not know). The field is still listed in
+    ``errors``, with ``message``."""
+    return PydanticCustomError(REFUSAL, "{message}", {"reason": reason, "message": message})
+
+
+def validation_reason(raw: Sequence[Mapping[str, Any]]) -> tuple[str, str] | None:
+    """The reason and detail of the first :func:`refusal` among pydantic errors, if any: it names the
+    problem even when other fields are invalid too."""
+    for error in raw:
+        if error.get("type") == REFUSAL:
+            ctx = error.get("ctx") or {}
+            return str(ctx["reason"]), str(ctx["message"])
+    return None
+
+
 def validation_errors(raw: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """Pydantic errors as ``[{field, message}]``; the invalid input is never echoed back."""
     out: list[dict[str, str]] = []
     for error in raw:
         kind = str(error.get("type", ""))
         ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
-        if kind == "value_error" and "error" in ctx:
+        if kind == REFUSAL:
+            message = ctx["message"]  # bilingual, written for people
+        elif kind == "value_error" and "error" in ctx:
             message = ctx["error"]  # our validators' messages are already bilingual
         elif kind in _VALIDATION_MESSAGES:
             vi, en = _VALIDATION_MESSAGES[kind]

@@ -9,14 +9,31 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 from school_common.auth import valid_tenant
+from school_common.errors import bilingual
+
+from gateway.problems import refusal
 
 Level = Literal["primary", "lower_secondary", "upper_secondary"]
 Sex = Literal["male", "female"]
 Relationship = Literal["mother", "father", "guardian", "grandparent", "other"]
+#: Circular 19/2025: by whom a violation affects: the student, the class, the school.
+Severity = Literal["self", "class", "school"]
+#: Circular 19/2025's educational measures; suspension and expulsion no longer exist.
+Measure = Literal["reminder", "apology", "criticism", "self_review"]
+RewardKind = Literal["praise_class", "praise_school", "principal_certificate", "commendation_letter"]
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 UUID_RE = re.compile(UUID_PATTERN)
@@ -27,6 +44,8 @@ EXAMPLE_STUDENT_ID = "0193a4c2-3d22-7e3b-9d4c-5b6f708192a3"
 EXAMPLE_LINK_REQUEST_ID = "0193a4c2-5b44-7a5d-9f6e-7d8192a3b4c5"
 EXAMPLE_PERSON_ID = "0193a4c2-6a55-7b6e-8a7f-8e92a3b4c5d6"
 EXAMPLE_SUBJECT = "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f"
+EXAMPLE_VIOLATION_ID = "0193a4c2-aa99-7fa2-9eb3-c2d6e7f8091a"
+EXAMPLE_REWARD_ID = "0193a4c2-bbaa-7ab3-8fc4-d3e7f8091a2b"
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 PERSONAL_ID_PATTERN = r"^[0-9]{12}$"
@@ -289,6 +308,74 @@ class ConsentCreate(_Request):
         pattern=PURPOSE_PATTERN,
         description="Mã mục đích (xem `GET /v1/consent-purposes`) / purpose code",
         examples=["photos_in_school_media"],
+    )
+
+
+MEASURE_NOT_ALLOWED = bilingual(
+    "Thông tư 19/2025/TT-BGDĐT đã bãi bỏ hình thức đình chỉ học và buộc thôi học; chỉ áp dụng các biện "
+    "pháp giáo dục: nhắc nhở (reminder), yêu cầu xin lỗi (apology), phê bình (criticism), viết bản tự kiểm "
+    "điểm (self_review)",
+    "Circular 19/2025 abolished suspension and expulsion; the only measures are reminder, apology, "
+    "criticism and self_review",
+)
+
+
+class ViolationCreate(_Request):
+    """Vi phạm và biện pháp giáo dục (Thông tư 19/2025) / A violation and the educational measure taken
+    (Circular 19/2025)."""
+
+    occurred_on: CalendarDate = Field(
+        description="Ngày vi phạm (YYYY-MM-DD) / the day it happened", examples=["2025-11-20"]
+    )
+    description: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="Mô tả vi phạm / what happened",
+        examples=["Sử dụng điện thoại trong giờ học"],
+    )
+    severity: Severity = Field(
+        description="Mức độ ảnh hưởng: `self` bản thân, `class` tập thể lớp, `school` nhà trường / whom it "
+        "affects: the student, the class, the school"
+    )
+    measure: Measure = Field(
+        description="Biện pháp giáo dục. Tiểu học: `reminder` nhắc nhở, `apology` yêu cầu xin lỗi; THCS, "
+        "THPT: `reminder`, `criticism` phê bình, `self_review` viết bản tự kiểm điểm (gia đình xác nhận). "
+        "Đình chỉ học và buộc thôi học đã bị bãi bỏ: mọi giá trị khác bị từ chối với `MEASURE_NOT_ALLOWED`; "
+        "biện pháp không hợp cấp học bị từ chối với `MEASURE_NOT_ALLOWED_AT_LEVEL` / the educational "
+        "measure. Primary: `reminder`, `apology`; secondary: `reminder`, `criticism`, `self_review` "
+        "(confirmed by the family). Suspension and expulsion were abolished: any other value is refused "
+        "with `MEASURE_NOT_ALLOWED`; a measure the school level does not use with "
+        "`MEASURE_NOT_ALLOWED_AT_LEVEL`"
+    )
+
+    @field_validator("measure", mode="wrap")
+    @classmethod
+    def _circular_19_measures(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Measure:
+        # "suspension", "expulsion" or anything else: a reason of its own, not INVALID_ARGUMENT.
+        try:
+            measure: Measure = handler(value)
+        except ValidationError:
+            raise refusal("MEASURE_NOT_ALLOWED", MEASURE_NOT_ALLOWED) from None
+        return measure
+
+
+class RewardCreate(_Request):
+    """Khen thưởng (Thông tư 19/2025) / A reward (Circular 19/2025)."""
+
+    kind: RewardKind = Field(
+        description="Hình thức: `praise_class` tuyên dương trước lớp, `praise_school` tuyên dương trước toàn "
+        "trường, `principal_certificate` giấy khen của hiệu trưởng, `commendation_letter` thư khen / the "
+        "form: praise before the class, before the school, the principal's certificate, a letter of "
+        "commendation"
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Lý do khen thưởng / why",
+        examples=["Đạt giải Nhất cuộc thi Olympic Toán cấp quận"],
+    )
+    awarded_on: CalendarDate = Field(
+        description="Ngày khen thưởng (YYYY-MM-DD) / the day it was awarded", examples=["2025-11-20"]
     )
 
 
@@ -694,3 +781,43 @@ class AuditEvent(_Response):
 
 class AuditEventPage(Page):
     items: list[AuditEvent]
+
+
+# Discipline and rewards (Circular 19/2025)
+
+
+class Violation(_Response):
+    """Vi phạm đã ghi nhận và biện pháp giáo dục / A recorded violation and its measure."""
+
+    id: str = Field(examples=[EXAMPLE_VIOLATION_ID])
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    occurred_on: str = Field(examples=["2025-11-20"])
+    description: str = Field(examples=["Sử dụng điện thoại trong giờ học"])
+    severity: Severity | None
+    measure: Measure | None
+    family_confirmed_at: datetime | None = Field(
+        description="Với bản tự kiểm điểm: lúc gia đình xác nhận; null khi chưa / for a self-review: when "
+        "the family confirmed it; null until then"
+    )
+    recorded_at: datetime
+
+
+class ViolationList(_Response):
+    items: list[Violation]
+
+
+class Reward(_Response):
+    """Khen thưởng đã ghi nhận / A recorded reward."""
+
+    id: str = Field(examples=[EXAMPLE_REWARD_ID])
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    kind: RewardKind | None
+    reason: str = Field(examples=["Đạt giải Nhất cuộc thi Olympic Toán cấp quận"])
+    awarded_on: str = Field(examples=["2025-11-20"])
+    recorded_at: datetime
+
+
+class RewardList(_Response):
+    items: list[Reward]

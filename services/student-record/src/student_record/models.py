@@ -109,3 +109,30 @@ class Enrolment(IdMixin, TenantMixin, TimestampMixin, Base):
     student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     school_year: Mapped[str] = mapped_column(String(9))
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Violation(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A violation and its educational measure (Circular 19/2025)."""
+
+    __tablename__ = "violations"
+
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(1000))
+    severity: Mapped[str] = mapped_column(String(16))  # SELF, CLASS, SCHOOL
+    measure: Mapped[str] = mapped_column(String(16))  # REMINDER, APOLOGY, CRITICISM, SELF_REVIEW
+    family_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    family_confirmed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Reward(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "rewards"
+
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(500))
+    awarded_on: Mapped[date] = mapped_column(Date)

@@ -261,6 +261,29 @@ PLATFORM_CALLS = {
             student_id=w.child.id, guardian=pb.Guardian(full_name="X", relationship="other")
         )
     ),
+    "RecordViolation": lambda s, w: s.discipline.record_violation(
+        pb.RecordViolationRequest(
+            student_id=w.child.id,
+            occurred_on="2025-11-20",
+            description="x",
+            severity=pb.VIOLATION_SEVERITY_SELF,
+            measure=pb.DISCIPLINE_MEASURE_REMINDER,
+        )
+    ),
+    "ListStudentViolations": lambda s, w: s.discipline.list_violations(
+        pb.ListStudentViolationsRequest(student_id=w.child.id)
+    ),
+    "ConfirmSelfReview": lambda s, w: s.discipline.confirm_self_review(
+        pb.ConfirmSelfReviewRequest(violation_id="0193a4c2-0000-7000-8000-000000000001")
+    ),
+    "RecordReward": lambda s, w: s.discipline.record_reward(
+        pb.RecordRewardRequest(
+            student_id=w.child.id, kind=pb.REWARD_KIND_PRAISE_CLASS, reason="x", awarded_on="2025-11-20"
+        )
+    ),
+    "ListStudentRewards": lambda s, w: s.discipline.list_rewards(
+        pb.ListStudentRewardsRequest(student_id=w.child.id)
+    ),
 }
 
 

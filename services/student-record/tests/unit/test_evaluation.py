@@ -272,3 +272,18 @@ def test_primary_year_result(ratings, qualities, tests, result) -> None:
     assert outcome == result
     assert " / " not in explanation.vi
     assert explanation.text().count(" / ") == 1
+
+
+# ---------------------------------------------------------------- Circular 19/2025 (discipline)
+
+
+def test_measures_by_school_level() -> None:
+    from student_record.domain import discipline
+
+    assert discipline.measures_for_grade(5) == ("REMINDER", "APOLOGY")
+    assert discipline.measures_for_grade(6) == ("REMINDER", "CRITICISM", "SELF_REVIEW")
+    assert "SUSPENSION" not in discipline.measures_for_grade(12)
+    with pytest.raises(InvalidArgument) as caught:
+        discipline.check_measure("CRITICISM", 3)
+    assert caught.value.reason == "MEASURE_NOT_ALLOWED_AT_LEVEL"
+    assert "nhắc nhở" in caught.value.message

@@ -14,13 +14,14 @@ from school_common.db import UnitOfWork
 from school_common.events import Outbox
 
 from student_record.mappers import timestamp
-from student_record.models import Enrolment, Guardian, School, SchoolClass, Student
+from student_record.models import Enrolment, Guardian, School, SchoolClass, Student, Violation
 
 SCHOOL_CREATED = "school.created"
 CLASS_CREATED = "class.created"
 STUDENT_ENROLLED = "student.enrolled"
 GUARDIAN_ADDED = "guardian.added"
 PERSONAL_DATA_ACCESSED = "personal_data.accessed"
+VIOLATION_RECORDED = "violation.recorded"
 
 
 def guardian_ref(row: Guardian) -> events.GuardianRef:
@@ -92,5 +93,21 @@ async def personal_data_accessed(
             subjects=subjects,
             operation=operation,
             access_time=timestamp(datetime.now(UTC)),
+        ),
+    )
+
+
+async def violation_recorded(outbox: Outbox, uow: UnitOfWork, row: Violation) -> None:
+    """No description: consumers that need it read it with their reader's own token."""
+    await outbox.add(
+        uow,
+        VIOLATION_RECORDED,
+        events.ViolationRecorded(
+            violation_id=str(row.id),
+            student_id=str(row.student_id),
+            school_id=str(row.school_id),
+            severity=row.severity,
+            measure=row.measure,
+            occurred_on=row.occurred_on.isoformat(),
         ),
     )

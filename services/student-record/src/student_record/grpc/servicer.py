@@ -6,14 +6,18 @@ import grpc
 from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
 
+from student_record.discipline.service import DisciplineService
 from student_record.enrolments.service import EnrolmentService
 from student_record.schools.service import SchoolService
 
 
 class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
-    def __init__(self, schools: SchoolService, enrolments: EnrolmentService) -> None:
+    def __init__(
+        self, schools: SchoolService, enrolments: EnrolmentService, discipline: DisciplineService
+    ) -> None:
         self.schools = schools
         self.enrolments = enrolments
+        self.discipline = discipline
 
     async def CreateSchool(
         self, request: pb.CreateSchoolRequest, context: grpc.aio.ServicerContext
@@ -59,3 +63,28 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self, request: pb.AddGuardianRequest, context: grpc.aio.ServicerContext
     ) -> pb.AddGuardianResponse:
         return await self.enrolments.add_guardian(request)
+
+    async def RecordViolation(
+        self, request: pb.RecordViolationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordViolationResponse:
+        return await self.discipline.record_violation(request)
+
+    async def ListStudentViolations(
+        self, request: pb.ListStudentViolationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListStudentViolationsResponse:
+        return await self.discipline.list_violations(request)
+
+    async def ConfirmSelfReview(
+        self, request: pb.ConfirmSelfReviewRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ConfirmSelfReviewResponse:
+        return await self.discipline.confirm_self_review(request)
+
+    async def RecordReward(
+        self, request: pb.RecordRewardRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordRewardResponse:
+        return await self.discipline.record_reward(request)
+
+    async def ListStudentRewards(
+        self, request: pb.ListStudentRewardsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListStudentRewardsResponse:
+        return await self.discipline.list_rewards(request)

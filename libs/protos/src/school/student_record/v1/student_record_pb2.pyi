@@ -20,6 +20,94 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _ViolationSeverity:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ViolationSeverityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ViolationSeverity.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    VIOLATION_SEVERITY_UNSPECIFIED: _ViolationSeverity.ValueType  # 0
+    VIOLATION_SEVERITY_SELF: _ViolationSeverity.ValueType  # 1
+    """Affects the student themself."""
+    VIOLATION_SEVERITY_CLASS: _ViolationSeverity.ValueType  # 2
+    """Affects the group or the class."""
+    VIOLATION_SEVERITY_SCHOOL: _ViolationSeverity.ValueType  # 3
+    """Affects the school."""
+
+class ViolationSeverity(_ViolationSeverity, metaclass=_ViolationSeverityEnumTypeWrapper):
+    """ViolationSeverity is the level of a violation by whom it affects (Circular 19/2025)."""
+
+VIOLATION_SEVERITY_UNSPECIFIED: ViolationSeverity.ValueType  # 0
+VIOLATION_SEVERITY_SELF: ViolationSeverity.ValueType  # 1
+"""Affects the student themself."""
+VIOLATION_SEVERITY_CLASS: ViolationSeverity.ValueType  # 2
+"""Affects the group or the class."""
+VIOLATION_SEVERITY_SCHOOL: ViolationSeverity.ValueType  # 3
+"""Affects the school."""
+Global___ViolationSeverity: _TypeAlias = ViolationSeverity  # noqa: Y015
+
+class _DisciplineMeasure:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DisciplineMeasureEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DisciplineMeasure.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DISCIPLINE_MEASURE_UNSPECIFIED: _DisciplineMeasure.ValueType  # 0
+    DISCIPLINE_MEASURE_REMINDER: _DisciplineMeasure.ValueType  # 1
+    """Nhắc nhở: every level."""
+    DISCIPLINE_MEASURE_APOLOGY: _DisciplineMeasure.ValueType  # 2
+    """Yêu cầu xin lỗi: primary."""
+    DISCIPLINE_MEASURE_CRITICISM: _DisciplineMeasure.ValueType  # 3
+    """Phê bình: lower and upper secondary."""
+    DISCIPLINE_MEASURE_SELF_REVIEW: _DisciplineMeasure.ValueType  # 4
+    """Bản tự kiểm điểm, confirmed by the family: lower and upper secondary."""
+
+class DisciplineMeasure(_DisciplineMeasure, metaclass=_DisciplineMeasureEnumTypeWrapper):
+    """DisciplineMeasure is an educational measure of Circular 19/2025. Suspension and expulsion no longer
+    exist and cannot be expressed.
+    """
+
+DISCIPLINE_MEASURE_UNSPECIFIED: DisciplineMeasure.ValueType  # 0
+DISCIPLINE_MEASURE_REMINDER: DisciplineMeasure.ValueType  # 1
+"""Nhắc nhở: every level."""
+DISCIPLINE_MEASURE_APOLOGY: DisciplineMeasure.ValueType  # 2
+"""Yêu cầu xin lỗi: primary."""
+DISCIPLINE_MEASURE_CRITICISM: DisciplineMeasure.ValueType  # 3
+"""Phê bình: lower and upper secondary."""
+DISCIPLINE_MEASURE_SELF_REVIEW: DisciplineMeasure.ValueType  # 4
+"""Bản tự kiểm điểm, confirmed by the family: lower and upper secondary."""
+Global___DisciplineMeasure: _TypeAlias = DisciplineMeasure  # noqa: Y015
+
+class _RewardKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RewardKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RewardKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REWARD_KIND_UNSPECIFIED: _RewardKind.ValueType  # 0
+    REWARD_KIND_PRAISE_CLASS: _RewardKind.ValueType  # 1
+    """Tuyên dương trước lớp."""
+    REWARD_KIND_PRAISE_SCHOOL: _RewardKind.ValueType  # 2
+    """Tuyên dương trước toàn trường."""
+    REWARD_KIND_PRINCIPAL_CERTIFICATE: _RewardKind.ValueType  # 3
+    """Giấy khen của hiệu trưởng."""
+    REWARD_KIND_COMMENDATION_LETTER: _RewardKind.ValueType  # 4
+    """Thư khen."""
+
+class RewardKind(_RewardKind, metaclass=_RewardKindEnumTypeWrapper):
+    """RewardKind is a form of reward (Circular 19/2025)."""
+
+REWARD_KIND_UNSPECIFIED: RewardKind.ValueType  # 0
+REWARD_KIND_PRAISE_CLASS: RewardKind.ValueType  # 1
+"""Tuyên dương trước lớp."""
+REWARD_KIND_PRAISE_SCHOOL: RewardKind.ValueType  # 2
+"""Tuyên dương trước toàn trường."""
+REWARD_KIND_PRINCIPAL_CERTIFICATE: RewardKind.ValueType  # 3
+"""Giấy khen của hiệu trưởng."""
+REWARD_KIND_COMMENDATION_LETTER: RewardKind.ValueType  # 4
+"""Thư khen."""
+Global___RewardKind: _TypeAlias = RewardKind  # noqa: Y015
+
 class _SchoolLevel:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -63,6 +151,319 @@ SEX_UNSPECIFIED: Sex.ValueType  # 0
 SEX_MALE: Sex.ValueType  # 1
 SEX_FEMALE: Sex.ValueType  # 2
 Global___Sex: _TypeAlias = Sex  # noqa: Y015
+
+@_typing.final
+class Violation(_message.Message):
+    """Violation is a recorded violation and its measure."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    OCCURRED_ON_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    MEASURE_FIELD_NUMBER: _builtins.int
+    FAMILY_CONFIRM_TIME_FIELD_NUMBER: _builtins.int
+    RECORD_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    student_id: _builtins.str
+    school_id: _builtins.str
+    occurred_on: _builtins.str
+    """YYYY-MM-DD."""
+    description: _builtins.str
+    severity: Global___ViolationSeverity.ValueType
+    measure: Global___DisciplineMeasure.ValueType
+    @_builtins.property
+    def family_confirm_time(self) -> _timestamp_pb2.Timestamp:
+        """For a self-review: when the family confirmed it; unset until then."""
+
+    @_builtins.property
+    def record_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        occurred_on: _builtins.str = ...,
+        description: _builtins.str = ...,
+        severity: Global___ViolationSeverity.ValueType = ...,
+        measure: Global___DisciplineMeasure.ValueType = ...,
+        family_confirm_time: _timestamp_pb2.Timestamp | None = ...,
+        record_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["family_confirm_time", b"family_confirm_time", "record_time", b"record_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "family_confirm_time", b"family_confirm_time", "id", b"id", "measure", b"measure", "occurred_on", b"occurred_on", "record_time", b"record_time", "school_id", b"school_id", "severity", b"severity", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Violation: _TypeAlias = Violation  # noqa: Y015
+
+@_typing.final
+class RecordViolationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    OCCURRED_ON_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    MEASURE_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    occurred_on: _builtins.str
+    description: _builtins.str
+    severity: Global___ViolationSeverity.ValueType
+    measure: Global___DisciplineMeasure.ValueType
+    request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        occurred_on: _builtins.str = ...,
+        description: _builtins.str = ...,
+        severity: Global___ViolationSeverity.ValueType = ...,
+        measure: Global___DisciplineMeasure.ValueType = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "measure", b"measure", "occurred_on", b"occurred_on", "request_id", b"request_id", "severity", b"severity", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordViolationRequest: _TypeAlias = RecordViolationRequest  # noqa: Y015
+
+@_typing.final
+class RecordViolationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIOLATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def violation(self) -> Global___Violation: ...
+    def __init__(
+        self,
+        *,
+        violation: Global___Violation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["violation", b"violation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["violation", b"violation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordViolationResponse: _TypeAlias = RecordViolationResponse  # noqa: Y015
+
+@_typing.final
+class ListStudentViolationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentViolationsRequest: _TypeAlias = ListStudentViolationsRequest  # noqa: Y015
+
+@_typing.final
+class ListStudentViolationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIOLATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def violations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Violation]: ...
+    def __init__(
+        self,
+        *,
+        violations: _abc.Iterable[Global___Violation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["violations", b"violations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentViolationsResponse: _TypeAlias = ListStudentViolationsResponse  # noqa: Y015
+
+@_typing.final
+class ConfirmSelfReviewRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIOLATION_ID_FIELD_NUMBER: _builtins.int
+    violation_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        violation_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["violation_id", b"violation_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmSelfReviewRequest: _TypeAlias = ConfirmSelfReviewRequest  # noqa: Y015
+
+@_typing.final
+class ConfirmSelfReviewResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIOLATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def violation(self) -> Global___Violation: ...
+    def __init__(
+        self,
+        *,
+        violation: Global___Violation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["violation", b"violation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["violation", b"violation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmSelfReviewResponse: _TypeAlias = ConfirmSelfReviewResponse  # noqa: Y015
+
+@_typing.final
+class Reward(_message.Message):
+    """Reward is a recorded reward."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    AWARDED_ON_FIELD_NUMBER: _builtins.int
+    RECORD_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    student_id: _builtins.str
+    school_id: _builtins.str
+    kind: Global___RewardKind.ValueType
+    reason: _builtins.str
+    awarded_on: _builtins.str
+    """YYYY-MM-DD."""
+    @_builtins.property
+    def record_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        kind: Global___RewardKind.ValueType = ...,
+        reason: _builtins.str = ...,
+        awarded_on: _builtins.str = ...,
+        record_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["record_time", b"record_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awarded_on", b"awarded_on", "id", b"id", "kind", b"kind", "reason", b"reason", "record_time", b"record_time", "school_id", b"school_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Reward: _TypeAlias = Reward  # noqa: Y015
+
+@_typing.final
+class RecordRewardRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    AWARDED_ON_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    kind: Global___RewardKind.ValueType
+    reason: _builtins.str
+    awarded_on: _builtins.str
+    request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        kind: Global___RewardKind.ValueType = ...,
+        reason: _builtins.str = ...,
+        awarded_on: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awarded_on", b"awarded_on", "kind", b"kind", "reason", b"reason", "request_id", b"request_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordRewardRequest: _TypeAlias = RecordRewardRequest  # noqa: Y015
+
+@_typing.final
+class RecordRewardResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REWARD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def reward(self) -> Global___Reward: ...
+    def __init__(
+        self,
+        *,
+        reward: Global___Reward | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reward", b"reward"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reward", b"reward"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordRewardResponse: _TypeAlias = RecordRewardResponse  # noqa: Y015
+
+@_typing.final
+class ListStudentRewardsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentRewardsRequest: _TypeAlias = ListStudentRewardsRequest  # noqa: Y015
+
+@_typing.final
+class ListStudentRewardsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REWARDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rewards(self) -> _containers.RepeatedCompositeFieldContainer[Global___Reward]: ...
+    def __init__(
+        self,
+        *,
+        rewards: _abc.Iterable[Global___Reward] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rewards", b"rewards"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentRewardsResponse: _TypeAlias = ListStudentRewardsResponse  # noqa: Y015
 
 @_typing.final
 class School(_message.Message):

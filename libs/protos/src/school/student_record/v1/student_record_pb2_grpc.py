@@ -81,6 +81,31 @@ class StudentRecordServiceStub:
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianRequest.SerializeToString,
                 response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianResponse.FromString,
                 _registered_method=True)
+        self.RecordViolation = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/RecordViolation',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordViolationRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordViolationResponse.FromString,
+                _registered_method=True)
+        self.ListStudentViolations = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListStudentViolations',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentViolationsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentViolationsResponse.FromString,
+                _registered_method=True)
+        self.ConfirmSelfReview = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ConfirmSelfReview',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ConfirmSelfReviewRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ConfirmSelfReviewResponse.FromString,
+                _registered_method=True)
+        self.RecordReward = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/RecordReward',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRewardRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRewardResponse.FromString,
+                _registered_method=True)
+        self.ListStudentRewards = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListStudentRewards',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsResponse.FromString,
+                _registered_method=True)
 
 
 class StudentRecordServiceServicer:
@@ -151,6 +176,42 @@ class StudentRecordServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordViolation(self, request, context):
+        """Records a violation and the educational measure taken (Circular 19/2025). Homeroom teachers of the
+        student's class and school admins. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStudentViolations(self, request, context):
+        """A student's violations: the student's guardians, the school's staff who may read the student.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmSelfReview(self, request, context):
+        """A guardian confirms the student's written self-review (secondary schools).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordReward(self, request, context):
+        """Records a reward. Homeroom teachers and school admins. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStudentRewards(self, request, context):
+        """A student's rewards.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudentRecordServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -198,6 +259,31 @@ def add_StudentRecordServiceServicer_to_server(servicer, server):
                     servicer.AddGuardian,
                     request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianRequest.FromString,
                     response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianResponse.SerializeToString,
+            ),
+            'RecordViolation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordViolation,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordViolationRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordViolationResponse.SerializeToString,
+            ),
+            'ListStudentViolations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStudentViolations,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentViolationsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentViolationsResponse.SerializeToString,
+            ),
+            'ConfirmSelfReview': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmSelfReview,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ConfirmSelfReviewRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ConfirmSelfReviewResponse.SerializeToString,
+            ),
+            'RecordReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordReward,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRewardRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRewardResponse.SerializeToString,
+            ),
+            'ListStudentRewards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStudentRewards,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -445,6 +531,141 @@ class StudentRecordService:
             '/school.student_record.v1.StudentRecordService/AddGuardian',
             school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianRequest.SerializeToString,
             school_dot_student__record_dot_v1_dot_student__record__pb2.AddGuardianResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordViolation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/RecordViolation',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RecordViolationRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RecordViolationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStudentViolations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListStudentViolations',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentViolationsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentViolationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmSelfReview(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ConfirmSelfReview',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ConfirmSelfReviewRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ConfirmSelfReviewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/RecordReward',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRewardRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRewardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStudentRewards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListStudentRewards',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsResponse.FromString,
             options,
             channel_credentials,
             insecure,

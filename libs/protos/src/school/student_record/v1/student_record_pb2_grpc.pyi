@@ -53,6 +53,18 @@ class StudentRecordServiceStub:
     """Gets one student (their guardians, the school's staff with access, the authority)."""
     AddGuardian: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.AddGuardianRequest, _student_record_pb2.AddGuardianResponse]
     """Records one more guardian for a student. Idempotent by request_id."""
+    RecordViolation: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.RecordViolationRequest, _student_record_pb2.RecordViolationResponse]
+    """Records a violation and the educational measure taken (Circular 19/2025). Homeroom teachers of the
+    student's class and school admins. Idempotent by request_id.
+    """
+    ListStudentViolations: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentViolationsRequest, _student_record_pb2.ListStudentViolationsResponse]
+    """A student's violations: the student's guardians, the school's staff who may read the student."""
+    ConfirmSelfReview: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ConfirmSelfReviewRequest, _student_record_pb2.ConfirmSelfReviewResponse]
+    """A guardian confirms the student's written self-review (secondary schools)."""
+    RecordReward: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.RecordRewardRequest, _student_record_pb2.RecordRewardResponse]
+    """Records a reward. Homeroom teachers and school admins. Idempotent by request_id."""
+    ListStudentRewards: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentRewardsRequest, _student_record_pb2.ListStudentRewardsResponse]
+    """A student's rewards."""
 
 @_typing.type_check_only
 class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
@@ -79,6 +91,18 @@ class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
     """Gets one student (their guardians, the school's staff with access, the authority)."""
     AddGuardian: _aio.UnaryUnaryMultiCallable[_student_record_pb2.AddGuardianRequest, _student_record_pb2.AddGuardianResponse]  # type: ignore[assignment]
     """Records one more guardian for a student. Idempotent by request_id."""
+    RecordViolation: _aio.UnaryUnaryMultiCallable[_student_record_pb2.RecordViolationRequest, _student_record_pb2.RecordViolationResponse]  # type: ignore[assignment]
+    """Records a violation and the educational measure taken (Circular 19/2025). Homeroom teachers of the
+    student's class and school admins. Idempotent by request_id.
+    """
+    ListStudentViolations: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentViolationsRequest, _student_record_pb2.ListStudentViolationsResponse]  # type: ignore[assignment]
+    """A student's violations: the student's guardians, the school's staff who may read the student."""
+    ConfirmSelfReview: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ConfirmSelfReviewRequest, _student_record_pb2.ConfirmSelfReviewResponse]  # type: ignore[assignment]
+    """A guardian confirms the student's written self-review (secondary schools)."""
+    RecordReward: _aio.UnaryUnaryMultiCallable[_student_record_pb2.RecordRewardRequest, _student_record_pb2.RecordRewardResponse]  # type: ignore[assignment]
+    """Records a reward. Homeroom teachers and school admins. Idempotent by request_id."""
+    ListStudentRewards: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentRewardsRequest, _student_record_pb2.ListStudentRewardsResponse]  # type: ignore[assignment]
+    """A student's rewards."""
 
 class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
     """StudentRecordService owns schools, classes, students and enrolments of a tenant.
@@ -156,5 +180,47 @@ class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_student_record_pb2.AddGuardianResponse, _abc.Awaitable[_student_record_pb2.AddGuardianResponse]]:
         """Records one more guardian for a student. Idempotent by request_id."""
+
+    @_abc_1.abstractmethod
+    def RecordViolation(
+        self,
+        request: _student_record_pb2.RecordViolationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.RecordViolationResponse, _abc.Awaitable[_student_record_pb2.RecordViolationResponse]]:
+        """Records a violation and the educational measure taken (Circular 19/2025). Homeroom teachers of the
+        student's class and school admins. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def ListStudentViolations(
+        self,
+        request: _student_record_pb2.ListStudentViolationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListStudentViolationsResponse, _abc.Awaitable[_student_record_pb2.ListStudentViolationsResponse]]:
+        """A student's violations: the student's guardians, the school's staff who may read the student."""
+
+    @_abc_1.abstractmethod
+    def ConfirmSelfReview(
+        self,
+        request: _student_record_pb2.ConfirmSelfReviewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ConfirmSelfReviewResponse, _abc.Awaitable[_student_record_pb2.ConfirmSelfReviewResponse]]:
+        """A guardian confirms the student's written self-review (secondary schools)."""
+
+    @_abc_1.abstractmethod
+    def RecordReward(
+        self,
+        request: _student_record_pb2.RecordRewardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.RecordRewardResponse, _abc.Awaitable[_student_record_pb2.RecordRewardResponse]]:
+        """Records a reward. Homeroom teachers and school admins. Idempotent by request_id."""
+
+    @_abc_1.abstractmethod
+    def ListStudentRewards(
+        self,
+        request: _student_record_pb2.ListStudentRewardsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListStudentRewardsResponse, _abc.Awaitable[_student_record_pb2.ListStudentRewardsResponse]]:
+        """A student's rewards."""
 
 def add_StudentRecordServiceServicer_to_server(servicer: StudentRecordServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

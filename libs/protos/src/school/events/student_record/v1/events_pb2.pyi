@@ -190,3 +190,43 @@ class GuardianAdded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GuardianAdded: _TypeAlias = GuardianAdded  # noqa: Y015
+
+@_typing.final
+class ViolationRecorded(_message.Message):
+    """ViolationRecorded is published as `violation.recorded` when a violation is recorded. No description:
+    consumers that need it ask student-record with the reader's own token.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIOLATION_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    MEASURE_FIELD_NUMBER: _builtins.int
+    OCCURRED_ON_FIELD_NUMBER: _builtins.int
+    violation_id: _builtins.str
+    student_id: _builtins.str
+    school_id: _builtins.str
+    severity: _builtins.str
+    """"SELF", "CLASS", "SCHOOL"."""
+    measure: _builtins.str
+    """"REMINDER", "APOLOGY", "CRITICISM", "SELF_REVIEW"."""
+    occurred_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        violation_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        severity: _builtins.str = ...,
+        measure: _builtins.str = ...,
+        occurred_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["measure", b"measure", "occurred_on", b"occurred_on", "school_id", b"school_id", "severity", b"severity", "student_id", b"student_id", "violation_id", b"violation_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ViolationRecorded: _TypeAlias = ViolationRecorded  # noqa: Y015

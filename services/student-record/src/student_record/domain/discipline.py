@@ -1,0 +1,74 @@
+"""Discipline and rewards by Circular 19/2025/TT-BGDĐT (in force from 31/10/2025). Pure rules, no I/O.
+
+Violations have three severity levels (affecting the student themself, the group or class, the school).
+The measures are educational: in primary school a reminder or a request to apologise; in lower and upper
+secondary a reminder, criticism, or a written self-review that the family confirms. Suspension and
+expulsion no longer exist: they have no value here and no column can hold them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from school_common.errors import InvalidArgument, bilingual
+
+SEVERITIES = ("SELF", "CLASS", "SCHOOL")
+PRIMARY_MEASURES = ("REMINDER", "APOLOGY")
+SECONDARY_MEASURES = ("REMINDER", "CRITICISM", "SELF_REVIEW")
+REWARD_KINDS = ("PRAISE_CLASS", "PRAISE_SCHOOL", "PRINCIPAL_CERTIFICATE", "COMMENDATION_LETTER")
+MEASURE_NAMES = {
+    "REMINDER": "nhắc nhở",
+    "APOLOGY": "yêu cầu xin lỗi",
+    "CRITICISM": "phê bình",
+    "SELF_REVIEW": "viết bản tự kiểm điểm",
+}
+EARLIEST = date(2000, 1, 1)
+
+
+def measures_for_grade(grade: int) -> tuple[str, ...]:
+    """The measures a school of this grade's level may take."""
+    if not 1 <= grade <= 12:
+        raise ValueError("grade must be 1-12")
+    return PRIMARY_MEASURES if grade <= 5 else SECONDARY_MEASURES
+
+
+def check_measure(measure: str, grade: int) -> None:
+    allowed = measures_for_grade(grade)
+    if measure not in allowed:
+        level_vi, level_en = ("tiểu học", "primary") if grade <= 5 else ("THCS, THPT", "secondary")
+        raise InvalidArgument(
+            "MEASURE_NOT_ALLOWED_AT_LEVEL",
+            bilingual(
+                f"Ở cấp {level_vi} chỉ áp dụng: " + ", ".join(MEASURE_NAMES[m] for m in allowed),
+                f"at {level_en} level only these measures apply: " + ", ".join(m.lower() for m in allowed),
+            ),
+            {"field": "measure"},
+        )
+
+
+def check_day(value: str, field: str, today: date) -> date:
+    """A YYYY-MM-DD day, not in the future."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is None or len(value) != 10 or not EARLIEST <= day <= today:
+        raise InvalidArgument(
+            "INVALID_DATE",
+            bilingual(
+                "Ngày phải có dạng YYYY-MM-DD và không ở tương lai", "a YYYY-MM-DD date, not in the future"
+            ),
+            {"field": field},
+        )
+    return day
+
+
+def check_text(value: str, field: str, limit: int) -> str:
+    text = " ".join(value.split())
+    if not 0 < len(text) <= limit:
+        raise InvalidArgument(
+            "INVALID_TEXT",
+            bilingual(f"Nội dung từ 1 đến {limit} ký tự", f"1 to {limit} characters"),
+            {"field": field},
+        )
+    return text
