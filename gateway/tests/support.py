@@ -54,6 +54,13 @@ VIOLATION_ID = "0193a4c2-aa99-7fa2-9eb3-c2d6e7f8091a"
 REWARD_ID = "0193a4c2-bbaa-7ab3-8fc4-d3e7f8091a2b"
 OTHER_VIOLATION_ID = "0193a4c2-aa99-7fa2-9eb3-000000000002"
 OTHER_REWARD_ID = "0193a4c2-bbaa-7ab3-8fc4-000000000002"
+CLUB_ID = "0193a4c2-ccbb-7bc4-9ad5-e4f8091a2b3c"
+OTHER_CLUB_ID = "0193a4c2-ccbb-7bc4-9ad5-000000000002"
+MEMBERSHIP_ID = "0193a4c2-ddcc-7cd5-8be6-f5091a2b3c4d"
+OTHER_MEMBERSHIP_ID = "0193a4c2-ddcc-7cd5-8be6-000000000002"
+SESSION_ID = "0193a4c2-eedd-7de6-9cf7-061a2b3c4d5e"
+OTHER_STUDENT_ID = "0193a4c2-3d22-7e3b-9d4c-000000000002"
+ADVISER_SUBJECT = "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f"
 
 
 def ts(seconds: int = 1_764_000_000) -> Timestamp:
@@ -247,6 +254,34 @@ def reward_pb(**fields: Any) -> sr.Reward:
     return sr.Reward(**values)
 
 
+def club_pb(**fields: Any) -> sr.Club:
+    values: dict[str, Any] = {
+        "id": CLUB_ID,
+        "school_id": SCHOOL_ID,
+        "name": "CLB Robotics",
+        "description": "Lắp ráp và lập trình robot",
+        "adviser_subject": ADVISER_SUBJECT,
+        "capacity": 30,
+        "member_count": 12,
+    }
+    values.update(fields)
+    return sr.Club(**values)
+
+
+def membership_pb(**fields: Any) -> sr.ClubMembership:
+    values: dict[str, Any] = {
+        "id": MEMBERSHIP_ID,
+        "club_id": CLUB_ID,
+        "student_id": STUDENT_ID,
+        "student_name": "Nguyễn Văn An",
+        "state": sr.MEMBERSHIP_STATE_APPROVED,
+        "sessions_attended": 3,
+        "request_time": ts(),
+    }
+    values.update(fields)
+    return sr.ClubMembership(**values)
+
+
 class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
     def __init__(self, recorder: Recorder) -> None:
         self.r = recorder
@@ -370,6 +405,107 @@ class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
             ]
         )
         return await self.r.handle("ListStudentRewards", request, context, response)
+
+    async def CreateClub(self, request: sr.CreateClubRequest, context: Any) -> sr.CreateClubResponse:
+        # Echoes what it was asked to create, as the service would.
+        club = club_pb(
+            school_id=request.school_id,
+            name=request.name,
+            description=request.description,
+            adviser_subject=request.adviser_subject,
+            capacity=request.capacity,
+            member_count=0,
+        )
+        return await self.r.handle("CreateClub", request, context, sr.CreateClubResponse(club=club))
+
+    async def ListClubs(self, request: sr.ListClubsRequest, context: Any) -> sr.ListClubsResponse:
+        response = sr.ListClubsResponse(
+            clubs=[
+                club_pb(),
+                club_pb(id=OTHER_CLUB_ID, name="CLB Cờ vua", description="", capacity=0, member_count=0),
+            ]
+        )
+        return await self.r.handle("ListClubs", request, context, response)
+
+    async def RequestClubMembership(
+        self, request: sr.RequestClubMembershipRequest, context: Any
+    ) -> sr.RequestClubMembershipResponse:
+        membership = membership_pb(
+            club_id=request.club_id,
+            student_id=request.student_id,
+            state=sr.MEMBERSHIP_STATE_PENDING,
+            sessions_attended=0,
+            request_time=ts(1_764_000_120),
+        )
+        response = sr.RequestClubMembershipResponse(membership=membership)
+        return await self.r.handle("RequestClubMembership", request, context, response)
+
+    async def DecideClubMembership(
+        self, request: sr.DecideClubMembershipRequest, context: Any
+    ) -> sr.DecideClubMembershipResponse:
+        membership = membership_pb(
+            id=request.membership_id,
+            state=sr.MEMBERSHIP_STATE_APPROVED if request.approve else sr.MEMBERSHIP_STATE_REFUSED,
+            decision_reason=request.reason,
+            sessions_attended=0,
+        )
+        response = sr.DecideClubMembershipResponse(membership=membership)
+        return await self.r.handle("DecideClubMembership", request, context, response)
+
+    async def ListClubMembers(
+        self, request: sr.ListClubMembersRequest, context: Any
+    ) -> sr.ListClubMembersResponse:
+        response = sr.ListClubMembersResponse(
+            club=club_pb(id=request.club_id),
+            memberships=[
+                membership_pb(),
+                membership_pb(
+                    id=OTHER_MEMBERSHIP_ID,
+                    student_id=OTHER_STUDENT_ID,
+                    student_name="Lê Thị Hoa",
+                    state=sr.MEMBERSHIP_STATE_PENDING,
+                    sessions_attended=0,
+                    request_time=ts(1_764_000_060),
+                ),
+            ],
+        )
+        return await self.r.handle("ListClubMembers", request, context, response)
+
+    async def RecordClubSession(
+        self, request: sr.RecordClubSessionRequest, context: Any
+    ) -> sr.RecordClubSessionResponse:
+        session = sr.ClubSession(
+            id=SESSION_ID,
+            club_id=request.club_id,
+            held_on=request.held_on,
+            topic=request.topic,
+            present_student_ids=list(request.present_student_ids),
+        )
+        response = sr.RecordClubSessionResponse(session=session)
+        return await self.r.handle("RecordClubSession", request, context, response)
+
+    async def ListStudentClubs(
+        self, request: sr.ListStudentClubsRequest, context: Any
+    ) -> sr.ListStudentClubsResponse:
+        response = sr.ListStudentClubsResponse(
+            clubs=[
+                sr.StudentClub(club=club_pb(), membership=membership_pb(student_id=request.student_id)),
+                sr.StudentClub(
+                    club=club_pb(
+                        id=OTHER_CLUB_ID, name="CLB Cờ vua", description="", capacity=0, member_count=0
+                    ),
+                    membership=membership_pb(
+                        id=OTHER_MEMBERSHIP_ID,
+                        club_id=OTHER_CLUB_ID,
+                        student_id=request.student_id,
+                        state=sr.MEMBERSHIP_STATE_REFUSED,
+                        decision_reason="Trùng lịch học thêm",
+                        sessions_attended=0,
+                    ),
+                ),
+            ]
+        )
+        return await self.r.handle("ListStudentClubs", request, context, response)
 
 
 class FakeAttendance(att_grpc.AttendanceServiceServicer):

@@ -11,7 +11,7 @@ from gateway.tests.support import GatewayClient
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.json"
 
 # POSTs that create nothing a retry could duplicate: no request_id in their RPC, so no Idempotency-Key.
-NATURALLY_IDEMPOTENT = {"verifyCitizen", "decideLinkRequest", "confirmSelfReview"}
+NATURALLY_IDEMPOTENT = {"verifyCitizen", "decideLinkRequest", "confirmSelfReview", "decideClubMembership"}
 
 
 def render() -> str:
@@ -74,6 +74,13 @@ def test_every_operation_is_secured_and_documents_problems() -> None:
         "confirmSelfReview",
         "recordReward",
         "listStudentRewards",
+        "createClub",
+        "listClubs",
+        "requestClubMembership",
+        "decideClubMembership",
+        "listClubMembers",
+        "recordClubSession",
+        "listStudentClubs",
     }
     for path, op in operations:
         assert path.startswith("/v1/")

@@ -41,6 +41,7 @@ from gateway.routers import (
     accounts,
     attendance,
     audit,
+    clubs,
     consents,
     discipline,
     health,
@@ -109,6 +110,7 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
     app.include_router(accounts.router)
     app.include_router(schools.router)
     app.include_router(discipline.router)
+    app.include_router(clubs.router)
     app.include_router(attendance.router)
     app.include_router(links.router)
     app.include_router(consents.router)

@@ -18,6 +18,8 @@ from gateway.problems import ProblemError, from_domain_error
 from gateway.ratelimit import TokenBucketLimiter, retry_after
 from gateway.schemas import (
     EXAMPLE_CLASS_ID,
+    EXAMPLE_CLUB_ID,
+    EXAMPLE_CLUB_MEMBERSHIP_ID,
     EXAMPLE_LINK_REQUEST_ID,
     EXAMPLE_SCHOOL_ID,
     EXAMPLE_STUDENT_ID,
@@ -173,6 +175,33 @@ def _violation_id(
     return _path_id(violation_id, "VIOLATION_NOT_FOUND", "Không tìm thấy vi phạm", "violation not found")
 
 
+def _club_id(
+    club_id: Annotated[
+        str,
+        Path(
+            description="Mã câu lạc bộ (UUID) / club id",
+            examples=[EXAMPLE_CLUB_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    return _path_id(club_id, "CLUB_NOT_FOUND", "Không tìm thấy câu lạc bộ", "club not found")
+
+
+def _club_membership_id(
+    membership_id: Annotated[
+        str,
+        Path(
+            description="Mã đề nghị / tư cách thành viên câu lạc bộ (UUID) / club membership id",
+            examples=[EXAMPLE_CLUB_MEMBERSHIP_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    # As student-record answers for one that does not exist.
+    return _path_id(membership_id, "MEMBERSHIP_NOT_FOUND", "Không tìm thấy yêu cầu", "membership not found")
+
+
 def _purpose(
     purpose: Annotated[
         str, Path(description="Mã mục đích / purpose code", examples=["photos_in_school_media"])
@@ -190,6 +219,8 @@ ClassId = Annotated[str, Depends(_class_id)]
 StudentId = Annotated[str, Depends(_student_id)]
 LinkRequestId = Annotated[str, Depends(_link_request_id)]
 ViolationId = Annotated[str, Depends(_violation_id)]
+ClubId = Annotated[str, Depends(_club_id)]
+ClubMembershipId = Annotated[str, Depends(_club_membership_id)]
 PurposeCode = Annotated[str, Depends(_purpose)]
 
 PageSize = Annotated[

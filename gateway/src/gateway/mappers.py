@@ -41,6 +41,11 @@ REWARD_KIND_TO_PB: dict[schemas.RewardKind, sr.RewardKind.ValueType] = {
     "commendation_letter": sr.REWARD_KIND_COMMENDATION_LETTER,
 }
 PB_TO_REWARD_KIND = {v: k for k, v in REWARD_KIND_TO_PB.items()}
+PB_TO_MEMBERSHIP_STATE: dict[int, schemas.MembershipState] = {
+    sr.MEMBERSHIP_STATE_PENDING: "pending",
+    sr.MEMBERSHIP_STATE_APPROVED: "approved",
+    sr.MEMBERSHIP_STATE_REFUSED: "refused",
+}
 
 # identity's enums as the lower-case strings of the REST API; UNSPECIFIED (and values this gateway does not
 # know yet) become null.
@@ -177,6 +182,45 @@ def record_reward(student_id: str, body: schemas.RewardCreate, request_id: str) 
         kind=REWARD_KIND_TO_PB[body.kind],
         reason=body.reason,
         awarded_on=body.awarded_on,
+        request_id=request_id,
+    )
+
+
+def create_club(school_id: str, body: schemas.ClubCreate, request_id: str) -> sr.CreateClubRequest:
+    return sr.CreateClubRequest(
+        school_id=school_id,
+        name=body.name,
+        description=body.description,
+        adviser_subject=body.adviser_subject.lower(),
+        capacity=body.capacity,
+        request_id=request_id,
+    )
+
+
+def request_club_membership(
+    club_id: str, body: schemas.ClubMembershipCreate, request_id: str
+) -> sr.RequestClubMembershipRequest:
+    return sr.RequestClubMembershipRequest(
+        club_id=club_id, student_id=body.student_id.lower(), request_id=request_id
+    )
+
+
+def decide_club_membership(
+    membership_id: str, body: schemas.ClubMembershipDecision
+) -> sr.DecideClubMembershipRequest:
+    return sr.DecideClubMembershipRequest(
+        membership_id=membership_id, approve=body.approve, reason=body.reason or ""
+    )
+
+
+def record_club_session(
+    club_id: str, body: schemas.ClubSessionCreate, request_id: str
+) -> sr.RecordClubSessionRequest:
+    return sr.RecordClubSessionRequest(
+        club_id=club_id,
+        held_on=body.held_on,
+        topic=body.topic,
+        present_student_ids=[s.lower() for s in body.present_student_ids],
         request_id=request_id,
     )
 
@@ -320,6 +364,41 @@ def reward(msg: sr.Reward) -> schemas.Reward:
         reason=msg.reason,
         awarded_on=msg.awarded_on,
         recorded_at=_time(msg.record_time),
+    )
+
+
+def club(msg: sr.Club) -> schemas.Club:
+    return schemas.Club(
+        id=msg.id,
+        school_id=msg.school_id,
+        name=msg.name,
+        description=msg.description,
+        adviser_subject=msg.adviser_subject,
+        capacity=msg.capacity,
+        member_count=msg.member_count,
+    )
+
+
+def club_membership(msg: sr.ClubMembership) -> schemas.ClubMembership:
+    return schemas.ClubMembership(
+        id=msg.id,
+        club_id=msg.club_id,
+        student_id=msg.student_id,
+        student_name=msg.student_name,
+        state=PB_TO_MEMBERSHIP_STATE.get(msg.state),
+        decision_reason=_optional(msg.decision_reason),
+        sessions_attended=msg.sessions_attended,
+        requested_at=_time(msg.request_time),
+    )
+
+
+def club_session(msg: sr.ClubSession) -> schemas.ClubSession:
+    return schemas.ClubSession(
+        id=msg.id,
+        club_id=msg.club_id,
+        held_on=msg.held_on,
+        topic=msg.topic,
+        present_student_ids=list(msg.present_student_ids),
     )
 
 

@@ -26,10 +26,10 @@ TITLE = "Nền tảng trường học số — API / Digital school platform —
 DESCRIPTION = """\
 API công khai của nền tảng trường học số cho các Sở GD-ĐT và nhà trường: đơn vị, tài khoản và cán bộ, \
 xác thực danh tính, liên kết phụ huynh với con, sự đồng ý xử lý dữ liệu, nhật ký, hồ sơ trường, lớp, học \
-sinh, kỷ luật và khen thưởng, điểm danh.
+sinh, kỷ luật và khen thưởng, câu lạc bộ, điểm danh.
 / The public API of the digital-school platform for education authorities and their schools: tenants, \
 accounts and staff, identity verification, guardian–child links, consent, the audit trail, schools, \
-classes, students, discipline and rewards, and attendance.
+classes, students, discipline and rewards, clubs, and attendance.
 
 **Xác thực / Authentication.** Mọi thao tác cần mã truy cập OpenID Connect (`Authorization: Bearer <token>`) \
 do realm Keycloak của đơn vị cấp; đơn vị của yêu cầu là realm đã cấp mã, không bao giờ lấy từ header hay \
@@ -84,6 +84,11 @@ TAGS: list[dict[str, Any]] = [
         "name": "discipline",
         "description": "Vi phạm, biện pháp giáo dục và khen thưởng theo Thông tư 19/2025 / Violations, "
         "educational measures and rewards under Circular 19/2025",
+    },
+    {
+        "name": "clubs",
+        "description": "Câu lạc bộ của trường, thành viên và buổi sinh hoạt / School clubs, their members "
+        "and sessions",
     },
     {"name": "attendance", "description": "Điểm danh và sĩ số lớp / Attendance and class rosters"},
 ]

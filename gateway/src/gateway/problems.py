@@ -219,6 +219,12 @@ def unauthenticated(reason: str, detail: str) -> ProblemError:
     return ProblemError(401, reason, detail, headers={"WWW-Authenticate": challenge})
 
 
+def missing_field(name: str) -> ProblemError:
+    """422 ``INVALID_ARGUMENT`` for a field a request needs in its situation only (``reason`` to refuse)."""
+    message = bilingual("Thiếu trường bắt buộc", "field required")
+    return ProblemError(422, "INVALID_ARGUMENT", message, errors=[{"field": name, "message": message}])
+
+
 def from_domain_error(error: DomainError) -> ProblemError:
     """A DomainError raised inside the gateway (token verification, header validation)."""
     status = GRPC_TO_HTTP.get(error.code, 500)

@@ -34,6 +34,8 @@ Severity = Literal["self", "class", "school"]
 #: Circular 19/2025's educational measures; suspension and expulsion no longer exist.
 Measure = Literal["reminder", "apology", "criticism", "self_review"]
 RewardKind = Literal["praise_class", "praise_school", "principal_certificate", "commendation_letter"]
+#: Where a student's club membership stands.
+MembershipState = Literal["pending", "approved", "refused"]
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 UUID_RE = re.compile(UUID_PATTERN)
@@ -46,6 +48,9 @@ EXAMPLE_PERSON_ID = "0193a4c2-6a55-7b6e-8a7f-8e92a3b4c5d6"
 EXAMPLE_SUBJECT = "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f"
 EXAMPLE_VIOLATION_ID = "0193a4c2-aa99-7fa2-9eb3-c2d6e7f8091a"
 EXAMPLE_REWARD_ID = "0193a4c2-bbaa-7ab3-8fc4-d3e7f8091a2b"
+EXAMPLE_CLUB_ID = "0193a4c2-ccbb-7bc4-9ad5-e4f8091a2b3c"
+EXAMPLE_CLUB_MEMBERSHIP_ID = "0193a4c2-ddcc-7cd5-8be6-f5091a2b3c4d"
+EXAMPLE_CLUB_SESSION_ID = "0193a4c2-eedd-7de6-9cf7-061a2b3c4d5e"
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 PERSONAL_ID_PATTERN = r"^[0-9]{12}$"
@@ -376,6 +381,87 @@ class RewardCreate(_Request):
     )
     awarded_on: CalendarDate = Field(
         description="Ngày khen thưởng (YYYY-MM-DD) / the day it was awarded", examples=["2025-11-20"]
+    )
+
+
+class ClubCreate(_Request):
+    """Câu lạc bộ mới của trường / A new club of the school."""
+
+    name: str = Field(
+        min_length=1, max_length=200, description="Tên câu lạc bộ / club name", examples=["CLB Robotics"]
+    )
+    description: str = Field(
+        default="",
+        max_length=1000,
+        description="Giới thiệu (có thể để trống) / what the club does (may be empty)",
+        examples=["Lắp ráp và lập trình robot, thi đấu cấp quận"],
+    )
+    adviser_subject: str = Field(
+        pattern=UUID_PATTERN,
+        description="Tài khoản (subject Keycloak) của giáo viên phụ trách câu lạc bộ / the adviser's account "
+        "(Keycloak subject)",
+        examples=[EXAMPLE_SUBJECT],
+    )
+    capacity: int = Field(
+        default=0,
+        ge=0,
+        le=500,
+        description="Số thành viên tối đa (0–500); 0: không giới hạn / members at most (0-500); 0: no limit",
+        examples=[30],
+    )
+
+
+class ClubMembershipCreate(_Request):
+    """Đề nghị cho học sinh tham gia câu lạc bộ / Ask for a student to join the club."""
+
+    student_id: str = Field(
+        pattern=UUID_PATTERN, description="Học sinh / the student", examples=[EXAMPLE_STUDENT_ID]
+    )
+
+
+class ClubMembershipDecision(_Request):
+    """Quyết định của giáo viên phụ trách hoặc quản trị viên trường; từ chối cần `reason` / The adviser's or
+    the school admin's decision; refusing needs `reason`."""
+
+    approve: bool = Field(description="true: duyệt; false: từ chối / true approves, false refuses")
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Lý do từ chối, gia đình sẽ thấy (bắt buộc khi từ chối) / why it is refused, shown to "
+        "the family (required to refuse)",
+        examples=["Câu lạc bộ đã đủ thành viên / the club is full"],
+    )
+
+
+def _distinct_ids(values: list[str]) -> list[str]:
+    # Ids are compared as the service stores them: case does not make two students.
+    if len({v.lower() for v in values}) != len(values):
+        raise ValueError("Mã học sinh bị lặp / a student id is listed twice")
+    return values
+
+
+class ClubSessionCreate(_Request):
+    """Một buổi sinh hoạt câu lạc bộ và những học sinh tham gia / One meeting of the club and who took
+    part."""
+
+    held_on: CalendarDate = Field(
+        description="Ngày sinh hoạt (YYYY-MM-DD) / the day it was held", examples=["2025-11-22"]
+    )
+    topic: str = Field(
+        min_length=1,
+        max_length=300,
+        description="Chủ đề buổi sinh hoạt / topic",
+        examples=["Lập trình cảm biến siêu âm"],
+    )
+    present_student_ids: Annotated[
+        list[Annotated[str, Field(pattern=UUID_PATTERN)]], AfterValidator(_distinct_ids)
+    ] = Field(
+        max_length=200,
+        description="Các thành viên đã duyệt có mặt (tối đa 200, không lặp) / the approved members who took "
+        "part (at most 200, no duplicates)",
+        examples=[[EXAMPLE_STUDENT_ID]],
+        json_schema_extra={"uniqueItems": True},
     )
 
 
@@ -821,3 +907,71 @@ class Reward(_Response):
 
 class RewardList(_Response):
     items: list[Reward]
+
+
+# Clubs
+
+
+class Club(_Response):
+    """Câu lạc bộ của trường / A club of a school."""
+
+    id: str = Field(examples=[EXAMPLE_CLUB_ID])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    name: str = Field(examples=["CLB Robotics"])
+    description: str = Field(examples=["Lắp ráp và lập trình robot, thi đấu cấp quận"])
+    adviser_subject: str = Field(
+        description="Tài khoản của giáo viên phụ trách / the adviser's account", examples=[EXAMPLE_SUBJECT]
+    )
+    capacity: int = Field(description="Số thành viên tối đa; 0: không giới hạn / at most; 0: no limit")
+    member_count: int = Field(description="Số thành viên đã duyệt / approved members", examples=[12])
+
+
+class ClubList(_Response):
+    items: list[Club]
+
+
+class ClubMembership(_Response):
+    """Việc học sinh tham gia câu lạc bộ, hoặc đề nghị tham gia / A student's membership of a club, or the
+    request for it."""
+
+    id: str = Field(examples=[EXAMPLE_CLUB_MEMBERSHIP_ID])
+    club_id: str = Field(examples=[EXAMPLE_CLUB_ID])
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    student_name: str = Field(examples=["Nguyễn Văn An"])
+    state: MembershipState | None = Field(
+        description="`pending`: chờ duyệt; `approved`: là thành viên; `refused`: bị từ chối (xem "
+        "`decision_reason`) / `pending`: waiting; `approved`: a member; `refused` (see `decision_reason`)"
+    )
+    decision_reason: str | None = Field(description="Lý do từ chối / why it was refused")
+    sessions_attended: int = Field(
+        description="Số buổi sinh hoạt đã tham gia / sessions the student took part in", examples=[3]
+    )
+    requested_at: datetime
+
+
+class ClubMembers(_Response):
+    """Câu lạc bộ, thành viên và đề nghị đang chờ / The club, its members and pending requests."""
+
+    club: Club
+    items: list[ClubMembership]
+
+
+class ClubSession(_Response):
+    """Buổi sinh hoạt câu lạc bộ / A club session."""
+
+    id: str = Field(examples=[EXAMPLE_CLUB_SESSION_ID])
+    club_id: str = Field(examples=[EXAMPLE_CLUB_ID])
+    held_on: str = Field(examples=["2025-11-22"])
+    topic: str = Field(examples=["Lập trình cảm biến siêu âm"])
+    present_student_ids: list[str] = Field(examples=[[EXAMPLE_STUDENT_ID]])
+
+
+class StudentClub(_Response):
+    """Một câu lạc bộ nhìn từ phía học sinh / A club as seen from one student."""
+
+    club: Club
+    membership: ClubMembership
+
+
+class StudentClubList(_Response):
+    items: list[StudentClub]

@@ -26,6 +26,7 @@ from school_common.grpc.client import channel
 from school_common.grpc.status import abort_with_domain_error
 from sqlalchemy import text
 from student_record.adapters.identity import IdentityClient
+from student_record.clubs.service import ClubService
 from student_record.discipline.service import DisciplineService
 from student_record.enrolments.service import EnrolmentService
 from student_record.schools.service import SchoolService
@@ -117,6 +118,7 @@ class Services:
     schools: SchoolService
     enrolments: EnrolmentService
     discipline: DisciplineService
+    clubs: ClubService
 
     # For the test modules, which cannot import this conftest.
     guardian = staticmethod(guardian)
@@ -250,6 +252,7 @@ async def services(db: Database, identity_server: tuple[FakeIdentity, int]) -> A
         schools=SchoolService(db, outbox, access),
         enrolments=EnrolmentService(db, outbox, access, client),
         discipline=DisciplineService(db, outbox, access),
+        clubs=ClubService(db, outbox, access),
     )
     set_principal(None)
     await identity_channel.close()

@@ -9,11 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from school.identity.v1 import identity_pb2 as idn
-from school_common.errors import bilingual
 
 from gateway import mappers, schemas
 from gateway.deps import BackendsDep, Caller, IdempotencyKey, LinkRequestId, PageSize, PageToken
-from gateway.problems import ProblemError, problem_docs
+from gateway.problems import missing_field, problem_docs
 
 router = APIRouter(prefix="/v1/link-requests", tags=["link-requests"])
 
@@ -70,11 +69,6 @@ async def list_link_requests(
     )
 
 
-def _missing(field: str) -> ProblemError:
-    message = bilingual("Thiếu trường bắt buộc", "field required")
-    return ProblemError(422, "INVALID_ARGUMENT", message, errors=[{"field": field, "message": message}])
-
-
 @router.post(
     "/{link_request_id}/decision",
     operation_id="decideLinkRequest",
@@ -90,9 +84,9 @@ async def decide_link_request(
     caller: Caller, link_request_id: LinkRequestId, body: schemas.LinkRequestDecision, backends: BackendsDep
 ) -> schemas.LinkRequest:
     if body.approve and body.student_id is None:
-        raise _missing("student_id")
+        raise missing_field("student_id")
     if not body.approve and body.reason is None:
-        raise _missing("reason")
+        raise missing_field("reason")
     result: idn.DecideLinkRequestResponse = await backends.call(
         backends.identity.DecideLinkRequest, mappers.decide_link_request(link_request_id, body), caller
     )

@@ -136,3 +136,40 @@ class Reward(IdMixin, TenantMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(500))
     awarded_on: Mapped[date] = mapped_column(Date)
+
+
+class Club(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "clubs"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    adviser_subject: Mapped[str] = mapped_column(String(64))
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ClubMembership(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "club_memberships"
+
+    club_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # PENDING, APPROVED, REFUSED
+    requested_by: Mapped[str] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class ClubSession(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "club_sessions"
+
+    club_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str] = mapped_column(String(300))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class ClubAttendance(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "club_attendances"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)

@@ -14,6 +14,7 @@ from school_common.app import Deps, ServiceDefinition
 from school_common.grpc.client import channel
 
 from student_record.adapters.identity import IdentityClient
+from student_record.clubs.service import ClubService
 from student_record.discipline.service import DisciplineService
 from student_record.enrolments.service import EnrolmentService
 from student_record.grpc.servicer import StudentRecordServicer
@@ -30,6 +31,7 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
         SchoolService(deps.db, deps.outbox, access),
         EnrolmentService(deps.db, deps.outbox, access, identity),
         DisciplineService(deps.db, deps.outbox, access),
+        ClubService(deps.db, deps.outbox, access),
     )
     return [lambda server: pb_grpc.add_StudentRecordServiceServicer_to_server(servicer, server)]
 

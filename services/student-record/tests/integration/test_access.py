@@ -284,6 +284,23 @@ PLATFORM_CALLS = {
     "ListStudentRewards": lambda s, w: s.discipline.list_rewards(
         pb.ListStudentRewardsRequest(student_id=w.child.id)
     ),
+    "CreateClub": lambda s, w: s.clubs.create_club(
+        pb.CreateClubRequest(school_id=w.school_a.id, name="CLB", adviser_subject="x")
+    ),
+    "ListClubs": lambda s, w: s.clubs.list_clubs(pb.ListClubsRequest(school_id=w.school_a.id)),
+    "RequestClubMembership": lambda s, w: s.clubs.request_membership(
+        pb.RequestClubMembershipRequest(club_id=w.class_a1.id, student_id=w.child.id)
+    ),
+    "DecideClubMembership": lambda s, w: s.clubs.decide_membership(
+        pb.DecideClubMembershipRequest(membership_id=w.child.id, approve=True)
+    ),
+    "ListClubMembers": lambda s, w: s.clubs.list_members(pb.ListClubMembersRequest(club_id=w.class_a1.id)),
+    "RecordClubSession": lambda s, w: s.clubs.record_session(
+        pb.RecordClubSessionRequest(club_id=w.class_a1.id, held_on="2025-11-20", topic="x")
+    ),
+    "ListStudentClubs": lambda s, w: s.clubs.list_student_clubs(
+        pb.ListStudentClubsRequest(student_id=w.child.id)
+    ),
 }
 
 

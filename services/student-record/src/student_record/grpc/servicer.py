@@ -6,6 +6,7 @@ import grpc
 from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
 
+from student_record.clubs.service import ClubService
 from student_record.discipline.service import DisciplineService
 from student_record.enrolments.service import EnrolmentService
 from student_record.schools.service import SchoolService
@@ -13,11 +14,16 @@ from student_record.schools.service import SchoolService
 
 class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
     def __init__(
-        self, schools: SchoolService, enrolments: EnrolmentService, discipline: DisciplineService
+        self,
+        schools: SchoolService,
+        enrolments: EnrolmentService,
+        discipline: DisciplineService,
+        clubs: ClubService,
     ) -> None:
         self.schools = schools
         self.enrolments = enrolments
         self.discipline = discipline
+        self.clubs = clubs
 
     async def CreateSchool(
         self, request: pb.CreateSchoolRequest, context: grpc.aio.ServicerContext
@@ -88,3 +94,38 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self, request: pb.ListStudentRewardsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListStudentRewardsResponse:
         return await self.discipline.list_rewards(request)
+
+    async def CreateClub(
+        self, request: pb.CreateClubRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateClubResponse:
+        return await self.clubs.create_club(request)
+
+    async def ListClubs(
+        self, request: pb.ListClubsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListClubsResponse:
+        return await self.clubs.list_clubs(request)
+
+    async def RequestClubMembership(
+        self, request: pb.RequestClubMembershipRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RequestClubMembershipResponse:
+        return await self.clubs.request_membership(request)
+
+    async def DecideClubMembership(
+        self, request: pb.DecideClubMembershipRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DecideClubMembershipResponse:
+        return await self.clubs.decide_membership(request)
+
+    async def ListClubMembers(
+        self, request: pb.ListClubMembersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListClubMembersResponse:
+        return await self.clubs.list_members(request)
+
+    async def RecordClubSession(
+        self, request: pb.RecordClubSessionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordClubSessionResponse:
+        return await self.clubs.record_session(request)
+
+    async def ListStudentClubs(
+        self, request: pb.ListStudentClubsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListStudentClubsResponse:
+        return await self.clubs.list_student_clubs(request)

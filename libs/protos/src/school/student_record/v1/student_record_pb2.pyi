@@ -20,6 +20,26 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _MembershipState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MembershipStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MembershipState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MEMBERSHIP_STATE_UNSPECIFIED: _MembershipState.ValueType  # 0
+    MEMBERSHIP_STATE_PENDING: _MembershipState.ValueType  # 1
+    MEMBERSHIP_STATE_APPROVED: _MembershipState.ValueType  # 2
+    MEMBERSHIP_STATE_REFUSED: _MembershipState.ValueType  # 3
+
+class MembershipState(_MembershipState, metaclass=_MembershipStateEnumTypeWrapper):
+    """MembershipState is where a membership stands."""
+
+MEMBERSHIP_STATE_UNSPECIFIED: MembershipState.ValueType  # 0
+MEMBERSHIP_STATE_PENDING: MembershipState.ValueType  # 1
+MEMBERSHIP_STATE_APPROVED: MembershipState.ValueType  # 2
+MEMBERSHIP_STATE_REFUSED: MembershipState.ValueType  # 3
+Global___MembershipState: _TypeAlias = MembershipState  # noqa: Y015
+
 class _ViolationSeverity:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -151,6 +171,474 @@ SEX_UNSPECIFIED: Sex.ValueType  # 0
 SEX_MALE: Sex.ValueType  # 1
 SEX_FEMALE: Sex.ValueType  # 2
 Global___Sex: _TypeAlias = Sex  # noqa: Y015
+
+@_typing.final
+class Club(_message.Message):
+    """Club is a club of a school."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ADVISER_SUBJECT_FIELD_NUMBER: _builtins.int
+    CAPACITY_FIELD_NUMBER: _builtins.int
+    MEMBER_COUNT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    school_id: _builtins.str
+    name: _builtins.str
+    description: _builtins.str
+    adviser_subject: _builtins.str
+    """The adviser's account (Keycloak subject)."""
+    capacity: _builtins.int
+    """Members at most; 0 for no limit."""
+    member_count: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        adviser_subject: _builtins.str = ...,
+        capacity: _builtins.int = ...,
+        member_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adviser_subject", b"adviser_subject", "capacity", b"capacity", "description", b"description", "id", b"id", "member_count", b"member_count", "name", b"name", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Club: _TypeAlias = Club  # noqa: Y015
+
+@_typing.final
+class ClubMembership(_message.Message):
+    """ClubMembership is a student's membership of a club, or the request for it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    CLUB_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_NAME_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    DECISION_REASON_FIELD_NUMBER: _builtins.int
+    SESSIONS_ATTENDED_FIELD_NUMBER: _builtins.int
+    REQUEST_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    club_id: _builtins.str
+    student_id: _builtins.str
+    student_name: _builtins.str
+    """The student's display name, for the adviser."""
+    state: Global___MembershipState.ValueType
+    decision_reason: _builtins.str
+    """The reason given when refused."""
+    sessions_attended: _builtins.int
+    """Sessions the student took part in."""
+    @_builtins.property
+    def request_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        club_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        student_name: _builtins.str = ...,
+        state: Global___MembershipState.ValueType = ...,
+        decision_reason: _builtins.str = ...,
+        sessions_attended: _builtins.int = ...,
+        request_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["request_time", b"request_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["club_id", b"club_id", "decision_reason", b"decision_reason", "id", b"id", "request_time", b"request_time", "sessions_attended", b"sessions_attended", "state", b"state", "student_id", b"student_id", "student_name", b"student_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClubMembership: _TypeAlias = ClubMembership  # noqa: Y015
+
+@_typing.final
+class CreateClubRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ADVISER_SUBJECT_FIELD_NUMBER: _builtins.int
+    CAPACITY_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    name: _builtins.str
+    description: _builtins.str
+    adviser_subject: _builtins.str
+    capacity: _builtins.int
+    request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        adviser_subject: _builtins.str = ...,
+        capacity: _builtins.int = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adviser_subject", b"adviser_subject", "capacity", b"capacity", "description", b"description", "name", b"name", "request_id", b"request_id", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateClubRequest: _TypeAlias = CreateClubRequest  # noqa: Y015
+
+@_typing.final
+class CreateClubResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLUB_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def club(self) -> Global___Club: ...
+    def __init__(
+        self,
+        *,
+        club: Global___Club | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["club", b"club"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["club", b"club"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateClubResponse: _TypeAlias = CreateClubResponse  # noqa: Y015
+
+@_typing.final
+class ListClubsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClubsRequest: _TypeAlias = ListClubsRequest  # noqa: Y015
+
+@_typing.final
+class ListClubsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLUBS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def clubs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Club]: ...
+    def __init__(
+        self,
+        *,
+        clubs: _abc.Iterable[Global___Club] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clubs", b"clubs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClubsResponse: _TypeAlias = ListClubsResponse  # noqa: Y015
+
+@_typing.final
+class RequestClubMembershipRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLUB_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    club_id: _builtins.str
+    student_id: _builtins.str
+    request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        club_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["club_id", b"club_id", "request_id", b"request_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestClubMembershipRequest: _TypeAlias = RequestClubMembershipRequest  # noqa: Y015
+
+@_typing.final
+class RequestClubMembershipResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERSHIP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def membership(self) -> Global___ClubMembership: ...
+    def __init__(
+        self,
+        *,
+        membership: Global___ClubMembership | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["membership", b"membership"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["membership", b"membership"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestClubMembershipResponse: _TypeAlias = RequestClubMembershipResponse  # noqa: Y015
+
+@_typing.final
+class DecideClubMembershipRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERSHIP_ID_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    membership_id: _builtins.str
+    approve: _builtins.bool
+    reason: _builtins.str
+    """Required to refuse."""
+    def __init__(
+        self,
+        *,
+        membership_id: _builtins.str = ...,
+        approve: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "membership_id", b"membership_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideClubMembershipRequest: _TypeAlias = DecideClubMembershipRequest  # noqa: Y015
+
+@_typing.final
+class DecideClubMembershipResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERSHIP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def membership(self) -> Global___ClubMembership: ...
+    def __init__(
+        self,
+        *,
+        membership: Global___ClubMembership | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["membership", b"membership"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["membership", b"membership"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideClubMembershipResponse: _TypeAlias = DecideClubMembershipResponse  # noqa: Y015
+
+@_typing.final
+class ListClubMembersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLUB_ID_FIELD_NUMBER: _builtins.int
+    club_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        club_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["club_id", b"club_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClubMembersRequest: _TypeAlias = ListClubMembersRequest  # noqa: Y015
+
+@_typing.final
+class ListClubMembersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLUB_FIELD_NUMBER: _builtins.int
+    MEMBERSHIPS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def club(self) -> Global___Club: ...
+    @_builtins.property
+    def memberships(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClubMembership]: ...
+    def __init__(
+        self,
+        *,
+        club: Global___Club | None = ...,
+        memberships: _abc.Iterable[Global___ClubMembership] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["club", b"club"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["club", b"club", "memberships", b"memberships"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClubMembersResponse: _TypeAlias = ListClubMembersResponse  # noqa: Y015
+
+@_typing.final
+class ClubSession(_message.Message):
+    """ClubSession is one meeting of a club."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    CLUB_ID_FIELD_NUMBER: _builtins.int
+    HELD_ON_FIELD_NUMBER: _builtins.int
+    TOPIC_FIELD_NUMBER: _builtins.int
+    PRESENT_STUDENT_IDS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    club_id: _builtins.str
+    held_on: _builtins.str
+    """YYYY-MM-DD."""
+    topic: _builtins.str
+    @_builtins.property
+    def present_student_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        club_id: _builtins.str = ...,
+        held_on: _builtins.str = ...,
+        topic: _builtins.str = ...,
+        present_student_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["club_id", b"club_id", "held_on", b"held_on", "id", b"id", "present_student_ids", b"present_student_ids", "topic", b"topic"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClubSession: _TypeAlias = ClubSession  # noqa: Y015
+
+@_typing.final
+class RecordClubSessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLUB_ID_FIELD_NUMBER: _builtins.int
+    HELD_ON_FIELD_NUMBER: _builtins.int
+    TOPIC_FIELD_NUMBER: _builtins.int
+    PRESENT_STUDENT_IDS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    club_id: _builtins.str
+    held_on: _builtins.str
+    topic: _builtins.str
+    request_id: _builtins.str
+    @_builtins.property
+    def present_student_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Approved members only."""
+
+    def __init__(
+        self,
+        *,
+        club_id: _builtins.str = ...,
+        held_on: _builtins.str = ...,
+        topic: _builtins.str = ...,
+        present_student_ids: _abc.Iterable[_builtins.str] | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["club_id", b"club_id", "held_on", b"held_on", "present_student_ids", b"present_student_ids", "request_id", b"request_id", "topic", b"topic"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordClubSessionRequest: _TypeAlias = RecordClubSessionRequest  # noqa: Y015
+
+@_typing.final
+class RecordClubSessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def session(self) -> Global___ClubSession: ...
+    def __init__(
+        self,
+        *,
+        session: Global___ClubSession | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordClubSessionResponse: _TypeAlias = RecordClubSessionResponse  # noqa: Y015
+
+@_typing.final
+class ListStudentClubsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentClubsRequest: _TypeAlias = ListStudentClubsRequest  # noqa: Y015
+
+@_typing.final
+class StudentClub(_message.Message):
+    """StudentClub is a club as seen from one student."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLUB_FIELD_NUMBER: _builtins.int
+    MEMBERSHIP_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def club(self) -> Global___Club: ...
+    @_builtins.property
+    def membership(self) -> Global___ClubMembership: ...
+    def __init__(
+        self,
+        *,
+        club: Global___Club | None = ...,
+        membership: Global___ClubMembership | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["club", b"club", "membership", b"membership"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["club", b"club", "membership", b"membership"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StudentClub: _TypeAlias = StudentClub  # noqa: Y015
+
+@_typing.final
+class ListStudentClubsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLUBS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def clubs(self) -> _containers.RepeatedCompositeFieldContainer[Global___StudentClub]: ...
+    def __init__(
+        self,
+        *,
+        clubs: _abc.Iterable[Global___StudentClub] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clubs", b"clubs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentClubsResponse: _TypeAlias = ListStudentClubsResponse  # noqa: Y015
 
 @_typing.final
 class Violation(_message.Message):

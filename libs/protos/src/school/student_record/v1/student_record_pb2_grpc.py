@@ -106,6 +106,41 @@ class StudentRecordServiceStub:
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsRequest.SerializeToString,
                 response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsResponse.FromString,
                 _registered_method=True)
+        self.CreateClub = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/CreateClub',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CreateClubRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CreateClubResponse.FromString,
+                _registered_method=True)
+        self.ListClubs = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListClubs',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubsResponse.FromString,
+                _registered_method=True)
+        self.RequestClubMembership = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/RequestClubMembership',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestClubMembershipRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestClubMembershipResponse.FromString,
+                _registered_method=True)
+        self.DecideClubMembership = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/DecideClubMembership',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideClubMembershipRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideClubMembershipResponse.FromString,
+                _registered_method=True)
+        self.ListClubMembers = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListClubMembers',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubMembersRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubMembersResponse.FromString,
+                _registered_method=True)
+        self.RecordClubSession = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/RecordClubSession',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordClubSessionRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordClubSessionResponse.FromString,
+                _registered_method=True)
+        self.ListStudentClubs = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListStudentClubs',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsResponse.FromString,
+                _registered_method=True)
 
 
 class StudentRecordServiceServicer:
@@ -212,6 +247,57 @@ class StudentRecordServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateClub(self, request, context):
+        """Creates a club of a school with its adviser (a staff member's account subject). School admins.
+        Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClubs(self, request, context):
+        """The clubs of a school: whoever may read the school.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestClubMembership(self, request, context):
+        """Asks for a student to join a club: the student's guardian, or the school's staff who may write the
+        student. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideClubMembership(self, request, context):
+        """The club's adviser or the school admin approves or refuses a membership request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClubMembers(self, request, context):
+        """A club's members and pending requests: its adviser and the school admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordClubSession(self, request, context):
+        """Records a session of the club and who took part: its adviser. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStudentClubs(self, request, context):
+        """The clubs a student belongs to or asked to join, with their participation: who may read the student.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudentRecordServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -284,6 +370,41 @@ def add_StudentRecordServiceServicer_to_server(servicer, server):
                     servicer.ListStudentRewards,
                     request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsRequest.FromString,
                     response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsResponse.SerializeToString,
+            ),
+            'CreateClub': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateClub,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CreateClubRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CreateClubResponse.SerializeToString,
+            ),
+            'ListClubs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClubs,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubsResponse.SerializeToString,
+            ),
+            'RequestClubMembership': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestClubMembership,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestClubMembershipRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestClubMembershipResponse.SerializeToString,
+            ),
+            'DecideClubMembership': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideClubMembership,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideClubMembershipRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideClubMembershipResponse.SerializeToString,
+            ),
+            'ListClubMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClubMembers,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubMembersRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubMembersResponse.SerializeToString,
+            ),
+            'RecordClubSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordClubSession,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordClubSessionRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordClubSessionResponse.SerializeToString,
+            ),
+            'ListStudentClubs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStudentClubs,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -666,6 +787,195 @@ class StudentRecordService:
             '/school.student_record.v1.StudentRecordService/ListStudentRewards',
             school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsRequest.SerializeToString,
             school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentRewardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateClub(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/CreateClub',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.CreateClubRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.CreateClubResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClubs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListClubs',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestClubMembership(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/RequestClubMembership',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RequestClubMembershipRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RequestClubMembershipResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideClubMembership(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/DecideClubMembership',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.DecideClubMembershipRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.DecideClubMembershipResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClubMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListClubMembers',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubMembersRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListClubMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordClubSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/RecordClubSession',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RecordClubSessionRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RecordClubSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStudentClubs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListStudentClubs',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsResponse.FromString,
             options,
             channel_credentials,
             insecure,

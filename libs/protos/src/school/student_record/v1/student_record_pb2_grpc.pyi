@@ -65,6 +65,24 @@ class StudentRecordServiceStub:
     """Records a reward. Homeroom teachers and school admins. Idempotent by request_id."""
     ListStudentRewards: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentRewardsRequest, _student_record_pb2.ListStudentRewardsResponse]
     """A student's rewards."""
+    CreateClub: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.CreateClubRequest, _student_record_pb2.CreateClubResponse]
+    """Creates a club of a school with its adviser (a staff member's account subject). School admins.
+    Idempotent by request_id.
+    """
+    ListClubs: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListClubsRequest, _student_record_pb2.ListClubsResponse]
+    """The clubs of a school: whoever may read the school."""
+    RequestClubMembership: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.RequestClubMembershipRequest, _student_record_pb2.RequestClubMembershipResponse]
+    """Asks for a student to join a club: the student's guardian, or the school's staff who may write the
+    student. Idempotent by request_id.
+    """
+    DecideClubMembership: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.DecideClubMembershipRequest, _student_record_pb2.DecideClubMembershipResponse]
+    """The club's adviser or the school admin approves or refuses a membership request."""
+    ListClubMembers: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListClubMembersRequest, _student_record_pb2.ListClubMembersResponse]
+    """A club's members and pending requests: its adviser and the school admin."""
+    RecordClubSession: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.RecordClubSessionRequest, _student_record_pb2.RecordClubSessionResponse]
+    """Records a session of the club and who took part: its adviser. Idempotent by request_id."""
+    ListStudentClubs: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentClubsRequest, _student_record_pb2.ListStudentClubsResponse]
+    """The clubs a student belongs to or asked to join, with their participation: who may read the student."""
 
 @_typing.type_check_only
 class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
@@ -103,6 +121,24 @@ class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
     """Records a reward. Homeroom teachers and school admins. Idempotent by request_id."""
     ListStudentRewards: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentRewardsRequest, _student_record_pb2.ListStudentRewardsResponse]  # type: ignore[assignment]
     """A student's rewards."""
+    CreateClub: _aio.UnaryUnaryMultiCallable[_student_record_pb2.CreateClubRequest, _student_record_pb2.CreateClubResponse]  # type: ignore[assignment]
+    """Creates a club of a school with its adviser (a staff member's account subject). School admins.
+    Idempotent by request_id.
+    """
+    ListClubs: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListClubsRequest, _student_record_pb2.ListClubsResponse]  # type: ignore[assignment]
+    """The clubs of a school: whoever may read the school."""
+    RequestClubMembership: _aio.UnaryUnaryMultiCallable[_student_record_pb2.RequestClubMembershipRequest, _student_record_pb2.RequestClubMembershipResponse]  # type: ignore[assignment]
+    """Asks for a student to join a club: the student's guardian, or the school's staff who may write the
+    student. Idempotent by request_id.
+    """
+    DecideClubMembership: _aio.UnaryUnaryMultiCallable[_student_record_pb2.DecideClubMembershipRequest, _student_record_pb2.DecideClubMembershipResponse]  # type: ignore[assignment]
+    """The club's adviser or the school admin approves or refuses a membership request."""
+    ListClubMembers: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListClubMembersRequest, _student_record_pb2.ListClubMembersResponse]  # type: ignore[assignment]
+    """A club's members and pending requests: its adviser and the school admin."""
+    RecordClubSession: _aio.UnaryUnaryMultiCallable[_student_record_pb2.RecordClubSessionRequest, _student_record_pb2.RecordClubSessionResponse]  # type: ignore[assignment]
+    """Records a session of the club and who took part: its adviser. Idempotent by request_id."""
+    ListStudentClubs: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentClubsRequest, _student_record_pb2.ListStudentClubsResponse]  # type: ignore[assignment]
+    """The clubs a student belongs to or asked to join, with their participation: who may read the student."""
 
 class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
     """StudentRecordService owns schools, classes, students and enrolments of a tenant.
@@ -222,5 +258,65 @@ class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_student_record_pb2.ListStudentRewardsResponse, _abc.Awaitable[_student_record_pb2.ListStudentRewardsResponse]]:
         """A student's rewards."""
+
+    @_abc_1.abstractmethod
+    def CreateClub(
+        self,
+        request: _student_record_pb2.CreateClubRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.CreateClubResponse, _abc.Awaitable[_student_record_pb2.CreateClubResponse]]:
+        """Creates a club of a school with its adviser (a staff member's account subject). School admins.
+        Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def ListClubs(
+        self,
+        request: _student_record_pb2.ListClubsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListClubsResponse, _abc.Awaitable[_student_record_pb2.ListClubsResponse]]:
+        """The clubs of a school: whoever may read the school."""
+
+    @_abc_1.abstractmethod
+    def RequestClubMembership(
+        self,
+        request: _student_record_pb2.RequestClubMembershipRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.RequestClubMembershipResponse, _abc.Awaitable[_student_record_pb2.RequestClubMembershipResponse]]:
+        """Asks for a student to join a club: the student's guardian, or the school's staff who may write the
+        student. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def DecideClubMembership(
+        self,
+        request: _student_record_pb2.DecideClubMembershipRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.DecideClubMembershipResponse, _abc.Awaitable[_student_record_pb2.DecideClubMembershipResponse]]:
+        """The club's adviser or the school admin approves or refuses a membership request."""
+
+    @_abc_1.abstractmethod
+    def ListClubMembers(
+        self,
+        request: _student_record_pb2.ListClubMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListClubMembersResponse, _abc.Awaitable[_student_record_pb2.ListClubMembersResponse]]:
+        """A club's members and pending requests: its adviser and the school admin."""
+
+    @_abc_1.abstractmethod
+    def RecordClubSession(
+        self,
+        request: _student_record_pb2.RecordClubSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.RecordClubSessionResponse, _abc.Awaitable[_student_record_pb2.RecordClubSessionResponse]]:
+        """Records a session of the club and who took part: its adviser. Idempotent by request_id."""
+
+    @_abc_1.abstractmethod
+    def ListStudentClubs(
+        self,
+        request: _student_record_pb2.ListStudentClubsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListStudentClubsResponse, _abc.Awaitable[_student_record_pb2.ListStudentClubsResponse]]:
+        """The clubs a student belongs to or asked to join, with their participation: who may read the student."""
 
 def add_StudentRecordServiceServicer_to_server(servicer: StudentRecordServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
