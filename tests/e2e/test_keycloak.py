@@ -666,6 +666,21 @@ async def test_partner_client_gets_token_by_client_credentials(demo: dict[str, A
     assert set(claims["realm_access"]["roles"]) == {"partner"}
 
 
+async def test_only_the_mobile_app_may_ask_for_offline_tokens(
+    kc: dict[str, Any], demo: dict[str, Any]
+) -> None:
+    """Offline tokens last 60 days: the families' app needs them, an administrator's console must not hold
+    them (its users are admins whose sessions should end)."""
+    optional: dict[str, set[str]] = {}
+    for client_id in ("school-mobile", "school-console", "school-partners"):
+        [client] = await _admin_get(kc, f"/{demo['realm']}/clients", clientId=client_id)
+        scopes = await _admin_get(kc, f"/{demo['realm']}/clients/{client['id']}/optional-client-scopes")
+        optional[client_id] = {s["name"] for s in scopes}
+    assert "offline_access" in optional["school-mobile"]
+    assert "offline_access" not in optional["school-console"]
+    assert "offline_access" not in optional["school-partners"]
+
+
 async def test_partner_client_refuses_bad_secret_and_password_grant(demo: dict[str, Any]) -> None:
     clients = demo["clients"]
     bad = await _token(
