@@ -21,8 +21,7 @@ from school_common.ids import parse_uuid
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from student_record.domain import discipline as texts
-from student_record.domain.rules import invalid
+from student_record.domain.rules import check_day, check_text, invalid
 from student_record.enrolments import repository
 from student_record.enrolments.service import student_not_found
 from student_record.events import publish
@@ -125,7 +124,7 @@ class ClubService:
         if school_id is None:
             raise invalid("school_id", "Mã trường không hợp lệ", "school_id is not a valid id")
         await caller.authorize(Action.ADMIN, Resource.school(str(school_id)))
-        name = texts.check_text(request.name, "name", 200)
+        name = check_text(request.name, "name", 200)
         description = " ".join(request.description.split())
         if len(description) > 1000:
             raise invalid("description", "Mô tả tối đa 1000 ký tự", "description: at most 1000 characters")
@@ -318,8 +317,8 @@ class ClubService:
 
     async def record_session(self, request: pb.RecordClubSessionRequest) -> pb.RecordClubSessionResponse:
         caller = await self.access.current()
-        held_on = texts.check_day(request.held_on, "held_on", datetime.now(UTC).date())
-        topic = texts.check_text(request.topic, "topic", 300)
+        held_on = check_day(request.held_on, "held_on", datetime.now(UTC).date())
+        topic = check_text(request.topic, "topic", 300)
         present: list[uuid.UUID] = []
         for index, value in enumerate(request.present_student_ids):
             parsed = parse_uuid(value)

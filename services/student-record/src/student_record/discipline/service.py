@@ -20,7 +20,7 @@ from school_common.ids import parse_uuid
 from sqlalchemy import select
 
 from student_record.domain import discipline as rules
-from student_record.domain.rules import invalid
+from student_record.domain.rules import check_day, check_text, invalid
 from student_record.enrolments import repository
 from student_record.enrolments.service import student_not_found
 from student_record.events import publish
@@ -112,8 +112,8 @@ class DisciplineService:
         severity = _enum(request.severity, SEVERITY_NAMES, "severity")
         measure = _enum(request.measure, MEASURE_NAMES, "measure")
         today = datetime.now(UTC).date()
-        occurred_on = rules.check_day(request.occurred_on, "occurred_on", today)
-        description = rules.check_text(request.description, "description", 1000)
+        occurred_on = check_day(request.occurred_on, "occurred_on", today)
+        description = check_text(request.description, "description", 1000)
         async with self.db.unit_of_work(caller.tenant) as uow:
             student, grade = await self._student(uow, caller, request.student_id, Action.WRITE)
             rules.check_measure(measure, grade)
@@ -206,8 +206,8 @@ class DisciplineService:
     async def record_reward(self, request: pb.RecordRewardRequest) -> pb.RecordRewardResponse:
         caller = await self.access.current()
         kind = _enum(request.kind, KIND_NAMES, "kind")
-        awarded_on = rules.check_day(request.awarded_on, "awarded_on", datetime.now(UTC).date())
-        reason = rules.check_text(request.reason, "reason", 500)
+        awarded_on = check_day(request.awarded_on, "awarded_on", datetime.now(UTC).date())
+        reason = check_text(request.reason, "reason", 500)
         async with self.db.unit_of_work(caller.tenant) as uow:
             student, _ = await self._student(uow, caller, request.student_id, Action.WRITE)
             replayed = await idempotency.replay(

@@ -8,8 +8,6 @@ expulsion no longer exist: they have no value here and no column can hold them.
 
 from __future__ import annotations
 
-from datetime import date
-
 from school_common.errors import InvalidArgument, bilingual
 
 SEVERITIES = ("SELF", "CLASS", "SCHOOL")
@@ -22,7 +20,6 @@ MEASURE_NAMES = {
     "CRITICISM": "phê bình",
     "SELF_REVIEW": "viết bản tự kiểm điểm",
 }
-EARLIEST = date(2000, 1, 1)
 
 
 def measures_for_grade(grade: int) -> tuple[str, ...]:
@@ -44,31 +41,3 @@ def check_measure(measure: str, grade: int) -> None:
             ),
             {"field": "measure"},
         )
-
-
-def check_day(value: str, field: str, today: date) -> date:
-    """A YYYY-MM-DD day, not in the future."""
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        day = None
-    if day is None or len(value) != 10 or not EARLIEST <= day <= today:
-        raise InvalidArgument(
-            "INVALID_DATE",
-            bilingual(
-                "Ngày phải có dạng YYYY-MM-DD và không ở tương lai", "a YYYY-MM-DD date, not in the future"
-            ),
-            {"field": field},
-        )
-    return day
-
-
-def check_text(value: str, field: str, limit: int) -> str:
-    text = " ".join(value.split())
-    if not 0 < len(text) <= limit:
-        raise InvalidArgument(
-            "INVALID_TEXT",
-            bilingual(f"Nội dung từ 1 đến {limit} ký tự", f"1 to {limit} characters"),
-            {"field": field},
-        )
-    return text

@@ -153,3 +153,35 @@ def declared_identity(personal_id: str, born: str, field: str) -> tuple[str, str
             "personal_id is required with date_of_birth",
         )
     return number, born
+
+
+EARLIEST_DAY = date(2000, 1, 1)
+
+
+def check_day(value: str, field: str, today: date) -> date:
+    """A YYYY-MM-DD day, not in the future."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is None or len(value) != 10 or not EARLIEST_DAY <= day <= today:
+        raise InvalidArgument(
+            "INVALID_DATE",
+            bilingual(
+                "Ngày phải có dạng YYYY-MM-DD và không ở tương lai", "a YYYY-MM-DD date, not in the future"
+            ),
+            {"field": field},
+        )
+    return day
+
+
+def check_text(value: str, field: str, limit: int) -> str:
+    """Free text (a description, a topic), normalised like names: NFC, single spaces; 1 to ``limit``."""
+    text = normalise_text(value)
+    if not 0 < len(text) <= limit:
+        raise InvalidArgument(
+            "INVALID_TEXT",
+            bilingual(f"Nội dung từ 1 đến {limit} ký tự", f"1 to {limit} characters"),
+            {"field": field},
+        )
+    return text
