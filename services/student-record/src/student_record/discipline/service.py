@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from school.student_record.v1 import student_record_pb2 as pb
 from school_common import idempotency
-from school_common.access import Action, Caller, Callers, Resource
+from school_common.access import Action, Caller, Callers
 from school_common.db import Database, UnitOfWork
 from school_common.errors import FailedPrecondition, NotFound, PermissionDenied, bilingual
 from school_common.events import Outbox
@@ -21,8 +21,7 @@ from sqlalchemy import select
 
 from student_record.domain import discipline as rules
 from student_record.domain.rules import check_day, check_text, invalid
-from student_record.enrolments import repository
-from student_record.enrolments.service import student_not_found
+from student_record.enrolments.service import student_for, student_not_found
 from student_record.events import publish
 from student_record.mappers import timestamp
 from student_record.models import Reward, SchoolClass, Student, Violation
@@ -92,14 +91,12 @@ class DisciplineService:
     ) -> tuple[Student, int]:
         """The student (once the caller may do ``action``) and the grade of their current class."""
         parsed = parse_uuid(student_id)
-        student = await repository.get_student(uow.session, parsed) if parsed else None
-        if student is None:
+        if parsed is None:
             raise student_not_found()
-        class_ids = await repository.current_class_ids(uow.session, student.id)
-        await caller.authorize(
-            action, Resource.student(str(student.id), str(student.school_id), map(str, class_ids))
+        student, class_ids = await student_for(uow.session, caller, parsed, action)
+        grade = await uow.session.scalar(
+            select(SchoolClass.grade).where(SchoolClass.id.in_([uuid.UUID(c) for c in class_ids]))
         )
-        grade = await uow.session.scalar(select(SchoolClass.grade).where(SchoolClass.id.in_(class_ids)))
         if grade is None:
             raise FailedPrecondition(
                 "STUDENT_NOT_ENROLLED",

@@ -144,7 +144,7 @@ async def _class_for(
     return school_class
 
 
-async def _student_for(
+async def student_for(
     session: AsyncSession, caller: Caller, student_id: uuid.UUID, action: Action
 ) -> tuple[Student, list[str]]:
     """The student and the classes that reach them, once ``caller`` may do ``action`` on them."""
@@ -284,7 +284,7 @@ class EnrolmentService:
         person_id: uuid.UUID | None = None
         if draft.person:
             async with self.db.unit_of_work(caller.tenant) as uow:
-                await _student_for(uow.session, caller, student_id, Action.ADMIN)
+                await student_for(uow.session, caller, student_id, Action.ADMIN)
             [person_id] = await register_persons(
                 self.persons, caller.principal, [(draft.field, draft.person)]
             )
@@ -292,7 +292,7 @@ class EnrolmentService:
         kept.CopyFrom(request)
         pseudonymised_guardians([kept.guardian], [person_id])
         async with self.db.unit_of_work(caller.tenant) as uow:
-            student, _ = await _student_for(uow.session, caller, student_id, Action.ADMIN)
+            student, _ = await student_for(uow.session, caller, student_id, Action.ADMIN)
             replayed = await idempotency.replay(
                 uow, request.request_id, "AddGuardian", kept, pb.AddGuardianResponse
             )
@@ -333,7 +333,7 @@ class EnrolmentService:
         if student_id is None:
             raise student_not_found()
         async with self.db.unit_of_work(caller.tenant) as uow:
-            student, class_ids = await _student_for(uow.session, caller, student_id, Action.READ)
+            student, class_ids = await student_for(uow.session, caller, student_id, Action.READ)
             contacts = sees_guardian_contacts(caller.scope, str(student.school_id), class_ids)
             response = pb.GetStudentResponse(student=mappers.student(student, contacts))
             await publish.personal_data_accessed(
