@@ -231,10 +231,14 @@ class AccessService:
 
     # ---------------------------------------------------------------- scope
 
-    async def scope(self, principal: Principal) -> pb.GetAccessScopeResponse:
+    async def scope_of(self, principal: Principal, account: Account | None = None) -> access.Scope:
+        """The caller's scope for identity's own decisions (``account`` when already loaded)."""
+        return access.scope_from_response(await self.scope(principal, account), principal.roles)
+
+    async def scope(self, principal: Principal, account: Account | None = None) -> pb.GetAccessScopeResponse:
         if principal.is_platform:
             return pb.GetAccessScopeResponse(subject=principal.subject)
-        account = await self.account(principal)
+        account = account or await self.account(principal)
         response = pb.GetAccessScopeResponse(
             subject=principal.subject, tenant_wide=access.AUTHORITY_ADMIN in principal.roles
         )
@@ -284,7 +288,7 @@ class AccessService:
     async def me(self) -> pb.GetMeResponse:
         principal = tenant_principal()
         account = await self.account(principal)
-        scope = await self.scope(principal)
+        scope = await self.scope(principal, account)
         response = pb.GetMeResponse(
             subject=principal.subject,
             tenant=principal.tenant,

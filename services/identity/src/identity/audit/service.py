@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from school.identity.v1 import identity_pb2 as pb
-from school_common import access
 from school_common.access import Action, Resource, authorize
 from school_common.db import Database
 from school_common.errors import InvalidArgument, bilingual
@@ -108,7 +107,7 @@ class AuditService:
 
     async def list(self, request: pb.ListAuditEventsRequest) -> pb.ListAuditEventsResponse:
         principal = tenant_principal()
-        scope = access.scope_from_response(await self.accounts.scope(principal), principal.roles)
+        scope = await self.accounts.scope_of(principal)
         authorize(scope, Action.ADMIN, Resource.tenant())
         page_size = request.page_size or 100
         if not 1 <= page_size <= 1000:

@@ -49,6 +49,15 @@ def consent_proto(c: Consent) -> pb.Consent:
     )
 
 
+async def _current(uow: UnitOfWork, student: Student, purpose: str, given_by: str) -> Consent | None:
+    """One party's consent for one purpose about one child, locked for the change about to be made."""
+    return await uow.session.scalar(
+        select(Consent)
+        .where(Consent.student_id == student.id, Consent.purpose == purpose, Consent.given_by == given_by)
+        .with_for_update()
+    )
+
+
 class ConsentService:
     def __init__(self, db: Database, accounts: AccessService, outbox: Outbox) -> None:
         self.db = db
@@ -74,7 +83,7 @@ class ConsentService:
         """As whom the caller consents about ``student``: their guardian, or the child themself."""
         principal = tenant_principal()
         account = await self.accounts.account(principal)
-        scope = access.scope_from_response(await self.accounts.scope(principal), principal.roles)
+        scope = await self.accounts.scope_of(principal, account)
         if str(student.id) in scope.children:
             return "guardian", account
         if (
@@ -115,8 +124,8 @@ class ConsentService:
         principal = tenant_principal()
         async with self.db.unit_of_work(principal.tenant) as uow:
             student = await self._student(uow, request.student_id)
-            scope = access.scope_from_response(await self.accounts.scope(principal), principal.roles)
             account = await self.accounts.account(principal)
+            scope = await self.accounts.scope_of(principal, account)
             own = (
                 principal.has_any(access.STUDENT)
                 and account.person_id is not None
@@ -159,15 +168,7 @@ class ConsentService:
         given_by, account = await self._party(student)
         now = datetime.now(UTC)
         async with self.db.unit_of_work(principal.tenant) as uow:
-            row = await uow.session.scalar(
-                select(Consent)
-                .where(
-                    Consent.student_id == student.id,
-                    Consent.purpose == purpose.code,
-                    Consent.given_by == given_by,
-                )
-                .with_for_update()
-            )
+            row = await _current(uow, student, purpose.code, given_by)
             if row is not None and row.state == "GRANTED":
                 return pb.GrantConsentResponse(consent=consent_proto(row))
             if row is None:
@@ -226,15 +227,7 @@ class ConsentService:
         given_by, _ = await self._party(student)
         now = datetime.now(UTC)
         async with self.db.unit_of_work(principal.tenant) as uow:
-            row = await uow.session.scalar(
-                select(Consent)
-                .where(
-                    Consent.student_id == student.id,
-                    Consent.purpose == purpose.code,
-                    Consent.given_by == given_by,
-                )
-                .with_for_update()
-            )
+            row = await _current(uow, student, purpose.code, given_by)
             if row is None:
                 raise NotFound(
                     "CONSENT_NOT_FOUND",

@@ -149,8 +149,8 @@ class LinkService:
             raise _bad(
                 "INVALID_PAGE_TOKEN", "page_token", "page_token không hợp lệ", "page_token is not valid"
             )
-        scope = access.scope_from_response(await self.accounts.scope(principal), principal.roles)
         account = await self.accounts.account(principal)
+        scope = await self.accounts.scope_of(principal, account)
         admin_schools = [uuid.UUID(s) for s, roles in scope.schools.items() if access.SCHOOL_ADMIN in roles]
         query = select(LinkRequest, Account.display_name).join(
             Account, Account.id == LinkRequest.requester_account_id
@@ -202,7 +202,7 @@ class LinkService:
         )
         if request_id is None:
             raise not_found
-        scope = access.scope_from_response(await self.accounts.scope(principal), principal.roles)
+        scope = await self.accounts.scope_of(principal)
         async with self.db.unit_of_work(principal.tenant) as uow:
             link_request = await uow.session.scalar(
                 select(LinkRequest).where(LinkRequest.id == request_id).with_for_update()

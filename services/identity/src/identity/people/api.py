@@ -24,7 +24,7 @@ class PersonApi:
     async def _require_admin(self) -> str:
         """Registering or checking people is for administrators: the authority, or a school's admin."""
         principal = tenant_principal()
-        scope = access.scope_from_response(await self.accounts.scope(principal), principal.roles)
+        scope = await self.accounts.scope_of(principal)
         if not (scope.tenant_wide or any(access.SCHOOL_ADMIN in roles for roles in scope.schools.values())):
             authorize(scope, Action.ADMIN, Resource.tenant())
         return principal.tenant

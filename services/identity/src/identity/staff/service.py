@@ -72,7 +72,7 @@ class StaffService:
 
     async def import_staff(self, request: pb.ImportStaffRequest) -> pb.ImportStaffResponse:
         principal = tenant_principal()
-        scope = access.scope_from_response(await self.accounts.scope(principal), principal.roles)
+        scope = await self.accounts.scope_of(principal)
         if not (scope.tenant_wide or any(access.SCHOOL_ADMIN in r for r in scope.schools.values())):
             authorize(scope, Action.ADMIN, Resource.tenant())
         if not request.content:
@@ -404,7 +404,7 @@ class StaffService:
 
     async def list_staff(self, request: pb.ListStaffRequest) -> pb.ListStaffResponse:
         principal = tenant_principal()
-        scope = access.scope_from_response(await self.accounts.scope(principal), principal.roles)
+        scope = await self.accounts.scope_of(principal)
         school_id = parse_uuid(request.school_id) if request.school_id else None
         if request.school_id and school_id is None:
             raise InvalidArgument(
