@@ -29,6 +29,7 @@ from student_record.adapters.identity import IdentityClient
 from student_record.clubs.service import ClubService
 from student_record.discipline.service import DisciplineService
 from student_record.enrolments.service import EnrolmentService
+from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,6 +120,7 @@ class Services:
     enrolments: EnrolmentService
     discipline: DisciplineService
     clubs: ClubService
+    gradebook: GradebookService
 
     # For the test modules, which cannot import this conftest.
     guardian = staticmethod(guardian)
@@ -253,6 +255,7 @@ async def services(db: Database, identity_server: tuple[FakeIdentity, int]) -> A
         enrolments=EnrolmentService(db, outbox, access, client),
         discipline=DisciplineService(db, outbox, access),
         clubs=ClubService(db, outbox, access),
+        gradebook=GradebookService(db, outbox, access),
     )
     set_principal(None)
     await identity_channel.close()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
     func,
@@ -173,3 +174,88 @@ class ClubAttendance(IdMixin, TenantMixin, TimestampMixin, Base):
 
     session_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+
+
+class SchoolYear(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "school_years"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    name: Mapped[str] = mapped_column(String(9))
+    semester_1_start: Mapped[date] = mapped_column(Date)
+    semester_1_end: Mapped[date] = mapped_column(Date)
+    semester_2_start: Mapped[date] = mapped_column(Date)
+    semester_2_end: Mapped[date] = mapped_column(Date)
+
+
+class SemesterLock(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "semester_locks"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_year: Mapped[str] = mapped_column(String(9))
+    semester: Mapped[int] = mapped_column(SmallInteger)
+    locked_by: Mapped[str] = mapped_column(String(64))
+
+
+class Assessment(IdMixin, TenantMixin, TimestampMixin, Base):
+    """One recorded value of the gradebook (canonical text, see domain/gradebook.py)."""
+
+    __tablename__ = "assessments"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    class_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_year: Mapped[str] = mapped_column(String(9))
+    semester: Mapped[int] = mapped_column(SmallInteger)
+    subject: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    ordinal: Mapped[int] = mapped_column(SmallInteger)
+    value: Mapped[str] = mapped_column(String(8))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class Rating(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A homeroom teacher's rating: CONDUCT, or a primary quality or competence."""
+
+    __tablename__ = "ratings"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    class_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_year: Mapped[str] = mapped_column(String(9))
+    semester: Mapped[int] = mapped_column(SmallInteger)
+    item: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(16))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class GradeChange(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A change of a locked value: requested with a reason, decided by the principal. The audit trail."""
+
+    __tablename__ = "grade_changes"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    class_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_year: Mapped[str] = mapped_column(String(9))
+    semester: Mapped[int] = mapped_column(SmallInteger)
+    subject: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    ordinal: Mapped[int] = mapped_column(SmallInteger)
+    old_value: Mapped[str] = mapped_column(String(8))
+    new_value: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ResultPublication(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "result_publications"
+
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    class_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_year: Mapped[str] = mapped_column(String(9))
+    term: Mapped[int] = mapped_column(SmallInteger)
+    published_by: Mapped[str] = mapped_column(String(64))

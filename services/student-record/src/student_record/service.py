@@ -17,6 +17,7 @@ from student_record.adapters.identity import IdentityClient
 from student_record.clubs.service import ClubService
 from student_record.discipline.service import DisciplineService
 from student_record.enrolments.service import EnrolmentService
+from student_record.gradebook.service import GradebookService
 from student_record.grpc.servicer import StudentRecordServicer
 from student_record.schools.service import SchoolService
 from student_record.settings import IdentityClientSettings, Settings
@@ -32,6 +33,7 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
         EnrolmentService(deps.db, deps.outbox, access, identity),
         DisciplineService(deps.db, deps.outbox, access),
         ClubService(deps.db, deps.outbox, access),
+        GradebookService(deps.db, deps.outbox, access),
     )
     return [lambda server: pb_grpc.add_StudentRecordServiceServicer_to_server(servicer, server)]
 

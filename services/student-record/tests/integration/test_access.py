@@ -301,6 +301,62 @@ PLATFORM_CALLS = {
     "ListStudentClubs": lambda s, w: s.clubs.list_student_clubs(
         pb.ListStudentClubsRequest(student_id=w.child.id)
     ),
+    "ListSubjects": lambda s, w: s.gradebook.list_subjects(pb.ListSubjectsRequest(grade=6)),
+    "DefineSchoolYear": lambda s, w: s.gradebook.define_school_year(
+        pb.DefineSchoolYearRequest(
+            school_id=w.school_a.id,
+            name="2025-2026",
+            semester_1_start="2025-09-05",
+            semester_1_end="2026-01-10",
+            semester_2_start="2026-01-12",
+            semester_2_end="2026-05-25",
+        )
+    ),
+    "ListSchoolYears": lambda s, w: s.gradebook.list_school_years(
+        pb.ListSchoolYearsRequest(school_id=w.school_a.id)
+    ),
+    "RecordAssessments": lambda s, w: s.gradebook.record_assessments(
+        pb.RecordAssessmentsRequest(
+            class_id=w.class_a1.id,
+            subject_code="TOAN",
+            semester=1,
+            entries=[pb.AssessmentEntry(student_id=w.child.id, kind=pb.ASSESSMENT_KIND_MID_TERM, value="8")],
+        )
+    ),
+    "RecordRatings": lambda s, w: s.gradebook.record_ratings(
+        pb.RecordRatingsRequest(
+            class_id=w.class_a1.id,
+            semester=1,
+            entries=[pb.RatingEntry(student_id=w.child.id, item="CONDUCT", value="TOT")],
+        )
+    ),
+    "GetClassGradebook": lambda s, w: s.gradebook.get_class_gradebook(
+        pb.GetClassGradebookRequest(class_id=w.class_a1.id, subject_code="TOAN", semester=1)
+    ),
+    "LockSemester": lambda s, w: s.gradebook.lock_semester(
+        pb.LockSemesterRequest(school_id=w.school_a.id, school_year="2025-2026", semester=1)
+    ),
+    "RequestGradeChange": lambda s, w: s.gradebook.request_grade_change(
+        pb.RequestGradeChangeRequest(
+            class_id=w.class_a1.id,
+            subject_code="TOAN",
+            semester=1,
+            entry=pb.AssessmentEntry(student_id=w.child.id, kind=pb.ASSESSMENT_KIND_MID_TERM, value="8"),
+            reason="x",
+        )
+    ),
+    "DecideGradeChange": lambda s, w: s.gradebook.decide_grade_change(
+        pb.DecideGradeChangeRequest(change_id=w.child.id, approve=True)
+    ),
+    "ListGradeChanges": lambda s, w: s.gradebook.list_grade_changes(
+        pb.ListGradeChangesRequest(school_id=w.school_a.id)
+    ),
+    "GetStudentResults": lambda s, w: s.gradebook.get_student_results(
+        pb.GetStudentResultsRequest(student_id=w.child.id)
+    ),
+    "PublishResults": lambda s, w: s.gradebook.publish_results(
+        pb.PublishResultsRequest(class_id=w.class_a1.id, term=1)
+    ),
 }
 
 

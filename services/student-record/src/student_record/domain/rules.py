@@ -89,10 +89,10 @@ def class_name(value: str) -> str:
     return name
 
 
-def school_year(value: str) -> str:
+def school_year(value: str, field: str = "school_year") -> str:
     match = _SCHOOL_YEAR.match(value.strip())
     if not match or int(match.group(2)) != int(match.group(1)) + 1 or not 2000 <= int(match.group(1)) <= 2100:
-        raise invalid("school_year", "Năm học có dạng 2025-2026", "school year must look like 2025-2026")
+        raise invalid(field, "Năm học có dạng 2025-2026", "school year must look like 2025-2026")
     return value.strip()
 
 

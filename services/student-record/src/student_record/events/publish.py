@@ -22,6 +22,8 @@ STUDENT_ENROLLED = "student.enrolled"
 GUARDIAN_ADDED = "guardian.added"
 PERSONAL_DATA_ACCESSED = "personal_data.accessed"
 VIOLATION_RECORDED = "violation.recorded"
+GRADES_LOCKED = "grades.locked"
+RESULTS_PUBLISHED = "results.published"
 
 
 def guardian_ref(row: Guardian) -> events.GuardianRef:
@@ -109,5 +111,40 @@ async def violation_recorded(outbox: Outbox, uow: UnitOfWork, row: Violation) ->
             severity=row.severity,
             measure=row.measure,
             occurred_on=row.occurred_on.isoformat(),
+        ),
+    )
+
+
+async def grades_locked(
+    outbox: Outbox, uow: UnitOfWork, school_id: str, school_year: str, semester: int, locked_at: datetime
+) -> None:
+    await outbox.add(
+        uow,
+        GRADES_LOCKED,
+        events.GradesLocked(
+            school_id=school_id, school_year=school_year, semester=semester, lock_time=timestamp(locked_at)
+        ),
+    )
+
+
+async def results_published(
+    outbox: Outbox,
+    uow: UnitOfWork,
+    school_class: SchoolClass,
+    term: int,
+    student_ids: list[str],
+    published_at: datetime,
+) -> None:
+    """No results travel: messaging tells the families, who read them with their own token."""
+    await outbox.add(
+        uow,
+        RESULTS_PUBLISHED,
+        events.ResultsPublished(
+            class_id=str(school_class.id),
+            school_id=str(school_class.school_id),
+            school_year=school_class.school_year,
+            term=term,
+            student_ids=student_ids,
+            publish_time=timestamp(published_at),
         ),
     )

@@ -9,6 +9,7 @@ from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
 from student_record.clubs.service import ClubService
 from student_record.discipline.service import DisciplineService
 from student_record.enrolments.service import EnrolmentService
+from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
 
 
@@ -19,11 +20,13 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         enrolments: EnrolmentService,
         discipline: DisciplineService,
         clubs: ClubService,
+        gradebook: GradebookService,
     ) -> None:
         self.schools = schools
         self.enrolments = enrolments
         self.discipline = discipline
         self.clubs = clubs
+        self.gradebook = gradebook
 
     async def CreateSchool(
         self, request: pb.CreateSchoolRequest, context: grpc.aio.ServicerContext
@@ -129,3 +132,63 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self, request: pb.ListStudentClubsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListStudentClubsResponse:
         return await self.clubs.list_student_clubs(request)
+
+    async def ListSubjects(
+        self, request: pb.ListSubjectsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSubjectsResponse:
+        return await self.gradebook.list_subjects(request)
+
+    async def DefineSchoolYear(
+        self, request: pb.DefineSchoolYearRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DefineSchoolYearResponse:
+        return await self.gradebook.define_school_year(request)
+
+    async def ListSchoolYears(
+        self, request: pb.ListSchoolYearsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSchoolYearsResponse:
+        return await self.gradebook.list_school_years(request)
+
+    async def RecordAssessments(
+        self, request: pb.RecordAssessmentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordAssessmentsResponse:
+        return await self.gradebook.record_assessments(request)
+
+    async def RecordRatings(
+        self, request: pb.RecordRatingsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordRatingsResponse:
+        return await self.gradebook.record_ratings(request)
+
+    async def GetClassGradebook(
+        self, request: pb.GetClassGradebookRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetClassGradebookResponse:
+        return await self.gradebook.get_class_gradebook(request)
+
+    async def LockSemester(
+        self, request: pb.LockSemesterRequest, context: grpc.aio.ServicerContext
+    ) -> pb.LockSemesterResponse:
+        return await self.gradebook.lock_semester(request)
+
+    async def RequestGradeChange(
+        self, request: pb.RequestGradeChangeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RequestGradeChangeResponse:
+        return await self.gradebook.request_grade_change(request)
+
+    async def DecideGradeChange(
+        self, request: pb.DecideGradeChangeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DecideGradeChangeResponse:
+        return await self.gradebook.decide_grade_change(request)
+
+    async def ListGradeChanges(
+        self, request: pb.ListGradeChangesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListGradeChangesResponse:
+        return await self.gradebook.list_grade_changes(request)
+
+    async def GetStudentResults(
+        self, request: pb.GetStudentResultsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetStudentResultsResponse:
+        return await self.gradebook.get_student_results(request)
+
+    async def PublishResults(
+        self, request: pb.PublishResultsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PublishResultsResponse:
+        return await self.gradebook.publish_results(request)

@@ -172,6 +172,86 @@ SEX_MALE: Sex.ValueType  # 1
 SEX_FEMALE: Sex.ValueType  # 2
 Global___Sex: _TypeAlias = Sex  # noqa: Y015
 
+class _Evaluation:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EvaluationEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Evaluation.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    EVALUATION_UNSPECIFIED: _Evaluation.ValueType  # 0
+    EVALUATION_SCORED: _Evaluation.ValueType  # 1
+    """Circular 22: a 10-point score (regular, mid-term, end-term assessments)."""
+    EVALUATION_COMMENT: _Evaluation.ValueType  # 2
+    """Circular 22: comment only, Đạt / Chưa đạt."""
+    EVALUATION_RATED: _Evaluation.ValueType  # 3
+    """Circular 27 (primary): T / H / C ratings, and periodic tests for some subjects."""
+
+class Evaluation(_Evaluation, metaclass=_EvaluationEnumTypeWrapper):
+    """Evaluation is how a subject is evaluated."""
+
+EVALUATION_UNSPECIFIED: Evaluation.ValueType  # 0
+EVALUATION_SCORED: Evaluation.ValueType  # 1
+"""Circular 22: a 10-point score (regular, mid-term, end-term assessments)."""
+EVALUATION_COMMENT: Evaluation.ValueType  # 2
+"""Circular 22: comment only, Đạt / Chưa đạt."""
+EVALUATION_RATED: Evaluation.ValueType  # 3
+"""Circular 27 (primary): T / H / C ratings, and periodic tests for some subjects."""
+Global___Evaluation: _TypeAlias = Evaluation  # noqa: Y015
+
+class _AssessmentKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AssessmentKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AssessmentKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ASSESSMENT_KIND_UNSPECIFIED: _AssessmentKind.ValueType  # 0
+    ASSESSMENT_KIND_REGULAR: _AssessmentKind.ValueType  # 1
+    """Secondary: đánh giá thường xuyên, numbered from 1."""
+    ASSESSMENT_KIND_MID_TERM: _AssessmentKind.ValueType  # 2
+    ASSESSMENT_KIND_END_TERM: _AssessmentKind.ValueType  # 3
+    ASSESSMENT_KIND_MID_RATING: _AssessmentKind.ValueType  # 4
+    """Primary: T / H / C at mid and end of the semester."""
+    ASSESSMENT_KIND_END_RATING: _AssessmentKind.ValueType  # 5
+    ASSESSMENT_KIND_MID_TEST: _AssessmentKind.ValueType  # 6
+    """Primary periodic tests, integers 0-10."""
+    ASSESSMENT_KIND_END_TEST: _AssessmentKind.ValueType  # 7
+
+class AssessmentKind(_AssessmentKind, metaclass=_AssessmentKindEnumTypeWrapper):
+    """AssessmentKind is which assessment of a semester a value is."""
+
+ASSESSMENT_KIND_UNSPECIFIED: AssessmentKind.ValueType  # 0
+ASSESSMENT_KIND_REGULAR: AssessmentKind.ValueType  # 1
+"""Secondary: đánh giá thường xuyên, numbered from 1."""
+ASSESSMENT_KIND_MID_TERM: AssessmentKind.ValueType  # 2
+ASSESSMENT_KIND_END_TERM: AssessmentKind.ValueType  # 3
+ASSESSMENT_KIND_MID_RATING: AssessmentKind.ValueType  # 4
+"""Primary: T / H / C at mid and end of the semester."""
+ASSESSMENT_KIND_END_RATING: AssessmentKind.ValueType  # 5
+ASSESSMENT_KIND_MID_TEST: AssessmentKind.ValueType  # 6
+"""Primary periodic tests, integers 0-10."""
+ASSESSMENT_KIND_END_TEST: AssessmentKind.ValueType  # 7
+Global___AssessmentKind: _TypeAlias = AssessmentKind  # noqa: Y015
+
+class _GradeChangeState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _GradeChangeStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_GradeChangeState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    GRADE_CHANGE_STATE_UNSPECIFIED: _GradeChangeState.ValueType  # 0
+    GRADE_CHANGE_STATE_PENDING: _GradeChangeState.ValueType  # 1
+    GRADE_CHANGE_STATE_APPROVED: _GradeChangeState.ValueType  # 2
+    GRADE_CHANGE_STATE_REFUSED: _GradeChangeState.ValueType  # 3
+
+class GradeChangeState(_GradeChangeState, metaclass=_GradeChangeStateEnumTypeWrapper):
+    """GradeChangeState is where a requested change stands."""
+
+GRADE_CHANGE_STATE_UNSPECIFIED: GradeChangeState.ValueType  # 0
+GRADE_CHANGE_STATE_PENDING: GradeChangeState.ValueType  # 1
+GRADE_CHANGE_STATE_APPROVED: GradeChangeState.ValueType  # 2
+GRADE_CHANGE_STATE_REFUSED: GradeChangeState.ValueType  # 3
+Global___GradeChangeState: _TypeAlias = GradeChangeState  # noqa: Y015
+
 @_typing.final
 class Club(_message.Message):
     """Club is a club of a school."""
@@ -1602,3 +1682,1032 @@ class AddGuardianResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AddGuardianResponse: _TypeAlias = AddGuardianResponse  # noqa: Y015
+
+@_typing.final
+class Subject(_message.Message):
+    """Subject is a subject or educational activity of the 2018 curriculum for a grade."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    NAME_EN_FIELD_NUMBER: _builtins.int
+    EVALUATION_FIELD_NUMBER: _builtins.int
+    PERIODS_PER_YEAR_FIELD_NUMBER: _builtins.int
+    REGULAR_ASSESSMENTS_FIELD_NUMBER: _builtins.int
+    TESTED_FIELD_NUMBER: _builtins.int
+    MID_TESTED_FIELD_NUMBER: _builtins.int
+    ELECTIVE_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """Stable code, e.g. TOAN, NGU_VAN, GDTC."""
+    name: _builtins.str
+    name_en: _builtins.str
+    evaluation: Global___Evaluation.ValueType
+    periods_per_year: _builtins.int
+    regular_assessments: _builtins.int
+    """Regular assessments a semester (secondary): 2, 3 or 4."""
+    tested: _builtins.bool
+    """Primary: periodic tests at the end of each semester."""
+    mid_tested: _builtins.bool
+    """Primary grades 4-5: also mid-semester tests."""
+    elective: _builtins.bool
+    """Upper secondary: an elective subject."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name: _builtins.str = ...,
+        name_en: _builtins.str = ...,
+        evaluation: Global___Evaluation.ValueType = ...,
+        periods_per_year: _builtins.int = ...,
+        regular_assessments: _builtins.int = ...,
+        tested: _builtins.bool = ...,
+        mid_tested: _builtins.bool = ...,
+        elective: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "elective", b"elective", "evaluation", b"evaluation", "mid_tested", b"mid_tested", "name", b"name", "name_en", b"name_en", "periods_per_year", b"periods_per_year", "regular_assessments", b"regular_assessments", "tested", b"tested"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Subject: _TypeAlias = Subject  # noqa: Y015
+
+@_typing.final
+class ListSubjectsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GRADE_FIELD_NUMBER: _builtins.int
+    grade: _builtins.int
+    def __init__(
+        self,
+        *,
+        grade: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grade", b"grade"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSubjectsRequest: _TypeAlias = ListSubjectsRequest  # noqa: Y015
+
+@_typing.final
+class ListSubjectsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def subjects(self) -> _containers.RepeatedCompositeFieldContainer[Global___Subject]: ...
+    def __init__(
+        self,
+        *,
+        subjects: _abc.Iterable[Global___Subject] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["subjects", b"subjects"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSubjectsResponse: _TypeAlias = ListSubjectsResponse  # noqa: Y015
+
+@_typing.final
+class SchoolYear(_message.Message):
+    """SchoolYear is a school's school year: its semesters and which are locked."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    SEMESTER_1_START_FIELD_NUMBER: _builtins.int
+    SEMESTER_1_END_FIELD_NUMBER: _builtins.int
+    SEMESTER_2_START_FIELD_NUMBER: _builtins.int
+    SEMESTER_2_END_FIELD_NUMBER: _builtins.int
+    LOCKED_SEMESTERS_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    name: _builtins.str
+    """"2025-2026"."""
+    semester_1_start: _builtins.str
+    """ISO dates."""
+    semester_1_end: _builtins.str
+    semester_2_start: _builtins.str
+    semester_2_end: _builtins.str
+    @_builtins.property
+    def locked_semesters(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        semester_1_start: _builtins.str = ...,
+        semester_1_end: _builtins.str = ...,
+        semester_2_start: _builtins.str = ...,
+        semester_2_end: _builtins.str = ...,
+        locked_semesters: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["locked_semesters", b"locked_semesters", "name", b"name", "school_id", b"school_id", "semester_1_end", b"semester_1_end", "semester_1_start", b"semester_1_start", "semester_2_end", b"semester_2_end", "semester_2_start", b"semester_2_start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchoolYear: _TypeAlias = SchoolYear  # noqa: Y015
+
+@_typing.final
+class DefineSchoolYearRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    SEMESTER_1_START_FIELD_NUMBER: _builtins.int
+    SEMESTER_1_END_FIELD_NUMBER: _builtins.int
+    SEMESTER_2_START_FIELD_NUMBER: _builtins.int
+    SEMESTER_2_END_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    school_id: _builtins.str
+    name: _builtins.str
+    semester_1_start: _builtins.str
+    semester_1_end: _builtins.str
+    semester_2_start: _builtins.str
+    semester_2_end: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        semester_1_start: _builtins.str = ...,
+        semester_1_end: _builtins.str = ...,
+        semester_2_start: _builtins.str = ...,
+        semester_2_end: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "request_id", b"request_id", "school_id", b"school_id", "semester_1_end", b"semester_1_end", "semester_1_start", b"semester_1_start", "semester_2_end", b"semester_2_end", "semester_2_start", b"semester_2_start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DefineSchoolYearRequest: _TypeAlias = DefineSchoolYearRequest  # noqa: Y015
+
+@_typing.final
+class DefineSchoolYearResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def school_year(self) -> Global___SchoolYear: ...
+    def __init__(
+        self,
+        *,
+        school_year: Global___SchoolYear | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["school_year", b"school_year"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_year", b"school_year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DefineSchoolYearResponse: _TypeAlias = DefineSchoolYearResponse  # noqa: Y015
+
+@_typing.final
+class ListSchoolYearsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSchoolYearsRequest: _TypeAlias = ListSchoolYearsRequest  # noqa: Y015
+
+@_typing.final
+class ListSchoolYearsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_YEARS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def school_years(self) -> _containers.RepeatedCompositeFieldContainer[Global___SchoolYear]: ...
+    def __init__(
+        self,
+        *,
+        school_years: _abc.Iterable[Global___SchoolYear] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_years", b"school_years"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSchoolYearsResponse: _TypeAlias = ListSchoolYearsResponse  # noqa: Y015
+
+@_typing.final
+class AssessmentEntry(_message.Message):
+    """AssessmentEntry is one value to record. The value is typed as on paper: "8,5" or "8.5", "Đ"/"CĐ",
+    "T"/"H"/"C", "9"; an empty value clears the assessment (before the lock only).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    ORDINAL_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    kind: Global___AssessmentKind.ValueType
+    ordinal: _builtins.int
+    """Regular assessments: 1..regular_assessments; others 0 or 1."""
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        kind: Global___AssessmentKind.ValueType = ...,
+        ordinal: _builtins.int = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "ordinal", b"ordinal", "student_id", b"student_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssessmentEntry: _TypeAlias = AssessmentEntry  # noqa: Y015
+
+@_typing.final
+class RecordAssessmentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_CODE_FIELD_NUMBER: _builtins.int
+    SEMESTER_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    class_id: _builtins.str
+    subject_code: _builtins.str
+    semester: _builtins.int
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___AssessmentEntry]: ...
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        subject_code: _builtins.str = ...,
+        semester: _builtins.int = ...,
+        entries: _abc.Iterable[Global___AssessmentEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "entries", b"entries", "request_id", b"request_id", "semester", b"semester", "subject_code", b"subject_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordAssessmentsRequest: _TypeAlias = RecordAssessmentsRequest  # noqa: Y015
+
+@_typing.final
+class RecordAssessmentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WRITTEN_FIELD_NUMBER: _builtins.int
+    UNCHANGED_FIELD_NUMBER: _builtins.int
+    written: _builtins.int
+    """Values written (new or changed, cleared included)."""
+    unchanged: _builtins.int
+    """Values already as recorded."""
+    def __init__(
+        self,
+        *,
+        written: _builtins.int = ...,
+        unchanged: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["unchanged", b"unchanged", "written", b"written"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordAssessmentsResponse: _TypeAlias = RecordAssessmentsResponse  # noqa: Y015
+
+@_typing.final
+class RatingEntry(_message.Message):
+    """RatingEntry is a homeroom teacher's rating: item CONDUCT (secondary: TOT, KHA, DAT, CHUA_DAT) or a
+    primary quality or competence code (TOT, DAT, CAN_CO_GANG; semester 2 = end of year).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    ITEM_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    item: _builtins.str
+    value: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        item: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item", b"item", "student_id", b"student_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RatingEntry: _TypeAlias = RatingEntry  # noqa: Y015
+
+@_typing.final
+class RecordRatingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SEMESTER_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    class_id: _builtins.str
+    semester: _builtins.int
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___RatingEntry]: ...
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        semester: _builtins.int = ...,
+        entries: _abc.Iterable[Global___RatingEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "entries", b"entries", "request_id", b"request_id", "semester", b"semester"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordRatingsRequest: _TypeAlias = RecordRatingsRequest  # noqa: Y015
+
+@_typing.final
+class RecordRatingsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WRITTEN_FIELD_NUMBER: _builtins.int
+    UNCHANGED_FIELD_NUMBER: _builtins.int
+    written: _builtins.int
+    unchanged: _builtins.int
+    def __init__(
+        self,
+        *,
+        written: _builtins.int = ...,
+        unchanged: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["unchanged", b"unchanged", "written", b"written"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordRatingsResponse: _TypeAlias = RecordRatingsResponse  # noqa: Y015
+
+@_typing.final
+class GradebookCell(_message.Message):
+    """GradebookCell is one recorded value."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    ORDINAL_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    DISPLAY_FIELD_NUMBER: _builtins.int
+    kind: Global___AssessmentKind.ValueType
+    ordinal: _builtins.int
+    value: _builtins.str
+    """Canonical: "8.5", "D"/"CD", "T"/"H"/"C", "9"."""
+    display: _builtins.str
+    """As printed: "8,5", "Đ"/"CĐ"."""
+    def __init__(
+        self,
+        *,
+        kind: Global___AssessmentKind.ValueType = ...,
+        ordinal: _builtins.int = ...,
+        value: _builtins.str = ...,
+        display: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display", b"display", "kind", b"kind", "ordinal", b"ordinal", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GradebookCell: _TypeAlias = GradebookCell  # noqa: Y015
+
+@_typing.final
+class GradebookRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    CELLS_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    full_name: _builtins.str
+    result: _builtins.str
+    """The semester's average or result as printed ("8,3", "Đ", "T"); empty while incomplete."""
+    @_builtins.property
+    def cells(self) -> _containers.RepeatedCompositeFieldContainer[Global___GradebookCell]: ...
+    @_builtins.property
+    def missing(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What is still to be entered, e.g. "REGULAR 3", "END_TERM"."""
+
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        cells: _abc.Iterable[Global___GradebookCell] | None = ...,
+        result: _builtins.str = ...,
+        missing: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cells", b"cells", "full_name", b"full_name", "missing", b"missing", "result", b"result", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GradebookRow: _TypeAlias = GradebookRow  # noqa: Y015
+
+@_typing.final
+class GetClassGradebookRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_CODE_FIELD_NUMBER: _builtins.int
+    SEMESTER_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    subject_code: _builtins.str
+    semester: _builtins.int
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        subject_code: _builtins.str = ...,
+        semester: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "semester", b"semester", "subject_code", b"subject_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetClassGradebookRequest: _TypeAlias = GetClassGradebookRequest  # noqa: Y015
+
+@_typing.final
+class GetClassGradebookResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    SEMESTER_FIELD_NUMBER: _builtins.int
+    LOCKED_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    semester: _builtins.int
+    locked: _builtins.bool
+    @_builtins.property
+    def subject(self) -> Global___Subject: ...
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___GradebookRow]: ...
+    def __init__(
+        self,
+        *,
+        subject: Global___Subject | None = ...,
+        semester: _builtins.int = ...,
+        locked: _builtins.bool = ...,
+        rows: _abc.Iterable[Global___GradebookRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["subject", b"subject"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["locked", b"locked", "rows", b"rows", "semester", b"semester", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetClassGradebookResponse: _TypeAlias = GetClassGradebookResponse  # noqa: Y015
+
+@_typing.final
+class LockSemesterRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    SEMESTER_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    school_year: _builtins.str
+    semester: _builtins.int
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+        semester: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id", "school_year", b"school_year", "semester", b"semester"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LockSemesterRequest: _TypeAlias = LockSemesterRequest  # noqa: Y015
+
+@_typing.final
+class LockSemesterResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def school_year(self) -> Global___SchoolYear: ...
+    def __init__(
+        self,
+        *,
+        school_year: Global___SchoolYear | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["school_year", b"school_year"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_year", b"school_year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LockSemesterResponse: _TypeAlias = LockSemesterResponse  # noqa: Y015
+
+@_typing.final
+class GradeChange(_message.Message):
+    """GradeChange is a change of a locked value: its audit trail."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_CODE_FIELD_NUMBER: _builtins.int
+    SEMESTER_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    ORDINAL_FIELD_NUMBER: _builtins.int
+    OLD_VALUE_FIELD_NUMBER: _builtins.int
+    NEW_VALUE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    REQUEST_TIME_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    DECIDE_TIME_FIELD_NUMBER: _builtins.int
+    DECISION_NOTE_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    class_id: _builtins.str
+    student_id: _builtins.str
+    subject_code: _builtins.str
+    semester: _builtins.int
+    kind: Global___AssessmentKind.ValueType
+    ordinal: _builtins.int
+    old_value: _builtins.str
+    """Canonical values; old_value is empty when nothing was recorded."""
+    new_value: _builtins.str
+    reason: _builtins.str
+    state: Global___GradeChangeState.ValueType
+    requested_by: _builtins.str
+    decided_by: _builtins.str
+    decision_note: _builtins.str
+    school_year: _builtins.str
+    @_builtins.property
+    def request_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def decide_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        subject_code: _builtins.str = ...,
+        semester: _builtins.int = ...,
+        kind: Global___AssessmentKind.ValueType = ...,
+        ordinal: _builtins.int = ...,
+        old_value: _builtins.str = ...,
+        new_value: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        state: Global___GradeChangeState.ValueType = ...,
+        requested_by: _builtins.str = ...,
+        request_time: _timestamp_pb2.Timestamp | None = ...,
+        decided_by: _builtins.str = ...,
+        decide_time: _timestamp_pb2.Timestamp | None = ...,
+        decision_note: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decide_time", b"decide_time", "request_time", b"request_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "decide_time", b"decide_time", "decided_by", b"decided_by", "decision_note", b"decision_note", "id", b"id", "kind", b"kind", "new_value", b"new_value", "old_value", b"old_value", "ordinal", b"ordinal", "reason", b"reason", "request_time", b"request_time", "requested_by", b"requested_by", "school_year", b"school_year", "semester", b"semester", "state", b"state", "student_id", b"student_id", "subject_code", b"subject_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GradeChange: _TypeAlias = GradeChange  # noqa: Y015
+
+@_typing.final
+class RequestGradeChangeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_CODE_FIELD_NUMBER: _builtins.int
+    SEMESTER_FIELD_NUMBER: _builtins.int
+    ENTRY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    class_id: _builtins.str
+    subject_code: _builtins.str
+    semester: _builtins.int
+    reason: _builtins.str
+    @_builtins.property
+    def entry(self) -> Global___AssessmentEntry: ...
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        subject_code: _builtins.str = ...,
+        semester: _builtins.int = ...,
+        entry: Global___AssessmentEntry | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["entry", b"entry"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "entry", b"entry", "reason", b"reason", "request_id", b"request_id", "semester", b"semester", "subject_code", b"subject_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestGradeChangeRequest: _TypeAlias = RequestGradeChangeRequest  # noqa: Y015
+
+@_typing.final
+class RequestGradeChangeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def change(self) -> Global___GradeChange: ...
+    def __init__(
+        self,
+        *,
+        change: Global___GradeChange | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestGradeChangeResponse: _TypeAlias = RequestGradeChangeResponse  # noqa: Y015
+
+@_typing.final
+class DecideGradeChangeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_ID_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    change_id: _builtins.str
+    approve: _builtins.bool
+    note: _builtins.str
+    """Required for a refusal."""
+    def __init__(
+        self,
+        *,
+        change_id: _builtins.str = ...,
+        approve: _builtins.bool = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "change_id", b"change_id", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideGradeChangeRequest: _TypeAlias = DecideGradeChangeRequest  # noqa: Y015
+
+@_typing.final
+class DecideGradeChangeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def change(self) -> Global___GradeChange: ...
+    def __init__(
+        self,
+        *,
+        change: Global___GradeChange | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideGradeChangeResponse: _TypeAlias = DecideGradeChangeResponse  # noqa: Y015
+
+@_typing.final
+class ListGradeChangesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    state: Global___GradeChangeState.ValueType
+    """Unspecified: all."""
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        state: Global___GradeChangeState.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGradeChangesRequest: _TypeAlias = ListGradeChangesRequest  # noqa: Y015
+
+@_typing.final
+class ListGradeChangesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___GradeChange]: ...
+    def __init__(
+        self,
+        *,
+        changes: _abc.Iterable[Global___GradeChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGradeChangesResponse: _TypeAlias = ListGradeChangesResponse  # noqa: Y015
+
+@_typing.final
+class Explanation(_message.Message):
+    """Explanation says which rule decided a result and which subjects, in Vietnamese and English."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_FIELD_NUMBER: _builtins.int
+    VI_FIELD_NUMBER: _builtins.int
+    EN_FIELD_NUMBER: _builtins.int
+    SUBJECTS_FIELD_NUMBER: _builtins.int
+    rule: _builtins.str
+    vi: _builtins.str
+    en: _builtins.str
+    @_builtins.property
+    def subjects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        rule: _builtins.str = ...,
+        vi: _builtins.str = ...,
+        en: _builtins.str = ...,
+        subjects: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["en", b"en", "rule", b"rule", "subjects", b"subjects", "vi", b"vi"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Explanation: _TypeAlias = Explanation  # noqa: Y015
+
+@_typing.final
+class SubjectResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_CODE_FIELD_NUMBER: _builtins.int
+    SUBJECT_NAME_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    DISPLAY_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    TEST_SCORE_FIELD_NUMBER: _builtins.int
+    subject_code: _builtins.str
+    subject_name: _builtins.str
+    value: _builtins.str
+    """Canonical ("8.3", "D", "T"); empty while incomplete."""
+    display: _builtins.str
+    """As printed ("8,3", "Đ", "T")."""
+    test_score: _builtins.int
+    """Primary: the semester's periodic test, -1 when none."""
+    @_builtins.property
+    def missing(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        subject_code: _builtins.str = ...,
+        subject_name: _builtins.str = ...,
+        value: _builtins.str = ...,
+        display: _builtins.str = ...,
+        missing: _abc.Iterable[_builtins.str] | None = ...,
+        test_score: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display", b"display", "missing", b"missing", "subject_code", b"subject_code", "subject_name", b"subject_name", "test_score", b"test_score", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubjectResult: _TypeAlias = SubjectResult  # noqa: Y015
+
+@_typing.final
+class TermResult(_message.Message):
+    """TermResult is a semester's (term 1, 2) or the year's (term 0) results. No rank and no comparison with
+    other students is ever part of it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TERM_FIELD_NUMBER: _builtins.int
+    SUBJECTS_FIELD_NUMBER: _builtins.int
+    LEARNING_FIELD_NUMBER: _builtins.int
+    LEARNING_EXPLANATION_FIELD_NUMBER: _builtins.int
+    CONDUCT_FIELD_NUMBER: _builtins.int
+    CONDUCT_EXPLANATION_FIELD_NUMBER: _builtins.int
+    PROMOTION_FIELD_NUMBER: _builtins.int
+    PROMOTION_EXPLANATION_FIELD_NUMBER: _builtins.int
+    AWARD_FIELD_NUMBER: _builtins.int
+    AWARD_EXPLANATION_FIELD_NUMBER: _builtins.int
+    PRIMARY_RESULT_FIELD_NUMBER: _builtins.int
+    PRIMARY_EXPLANATION_FIELD_NUMBER: _builtins.int
+    INCOMPLETE_FIELD_NUMBER: _builtins.int
+    ABSENT_SESSIONS_FIELD_NUMBER: _builtins.int
+    PUBLISHED_FIELD_NUMBER: _builtins.int
+    term: _builtins.int
+    learning: _builtins.str
+    """Secondary: TOT, KHA, DAT, CHUA_DAT; empty while incomplete or not published to the reader."""
+    conduct: _builtins.str
+    promotion: _builtins.str
+    """Year: PROMOTED, RETEST, REPEAT; empty until the absences are known."""
+    award: _builtins.str
+    """Year: XUAT_SAC, GIOI, NONE."""
+    primary_result: _builtins.str
+    """Primary year: HOAN_THANH_XUAT_SAC, HOAN_THANH_TOT, HOAN_THANH, CHUA_HOAN_THANH."""
+    absent_sessions: _builtins.int
+    """Year: sessions absent, -1 while attendance cannot say."""
+    published: _builtins.bool
+    @_builtins.property
+    def subjects(self) -> _containers.RepeatedCompositeFieldContainer[Global___SubjectResult]: ...
+    @_builtins.property
+    def learning_explanation(self) -> Global___Explanation: ...
+    @_builtins.property
+    def conduct_explanation(self) -> Global___Explanation: ...
+    @_builtins.property
+    def promotion_explanation(self) -> Global___Explanation: ...
+    @_builtins.property
+    def award_explanation(self) -> Global___Explanation: ...
+    @_builtins.property
+    def primary_explanation(self) -> Global___Explanation: ...
+    @_builtins.property
+    def incomplete(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Subjects (or "Rèn luyện") still missing values."""
+
+    def __init__(
+        self,
+        *,
+        term: _builtins.int = ...,
+        subjects: _abc.Iterable[Global___SubjectResult] | None = ...,
+        learning: _builtins.str = ...,
+        learning_explanation: Global___Explanation | None = ...,
+        conduct: _builtins.str = ...,
+        conduct_explanation: Global___Explanation | None = ...,
+        promotion: _builtins.str = ...,
+        promotion_explanation: Global___Explanation | None = ...,
+        award: _builtins.str = ...,
+        award_explanation: Global___Explanation | None = ...,
+        primary_result: _builtins.str = ...,
+        primary_explanation: Global___Explanation | None = ...,
+        incomplete: _abc.Iterable[_builtins.str] | None = ...,
+        absent_sessions: _builtins.int = ...,
+        published: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["award_explanation", b"award_explanation", "conduct_explanation", b"conduct_explanation", "learning_explanation", b"learning_explanation", "primary_explanation", b"primary_explanation", "promotion_explanation", b"promotion_explanation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["absent_sessions", b"absent_sessions", "award", b"award", "award_explanation", b"award_explanation", "conduct", b"conduct", "conduct_explanation", b"conduct_explanation", "incomplete", b"incomplete", "learning", b"learning", "learning_explanation", b"learning_explanation", "primary_explanation", b"primary_explanation", "primary_result", b"primary_result", "promotion", b"promotion", "promotion_explanation", b"promotion_explanation", "published", b"published", "subjects", b"subjects", "term", b"term"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TermResult: _TypeAlias = TermResult  # noqa: Y015
+
+@_typing.final
+class GetStudentResultsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    school_year: _builtins.str
+    """Empty: the student's latest school year."""
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_year", b"school_year", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStudentResultsRequest: _TypeAlias = GetStudentResultsRequest  # noqa: Y015
+
+@_typing.final
+class GetStudentResultsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    GRADE_FIELD_NUMBER: _builtins.int
+    TERMS_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    school_year: _builtins.str
+    class_id: _builtins.str
+    grade: _builtins.int
+    @_builtins.property
+    def terms(self) -> _containers.RepeatedCompositeFieldContainer[Global___TermResult]: ...
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        grade: _builtins.int = ...,
+        terms: _abc.Iterable[Global___TermResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "grade", b"grade", "school_year", b"school_year", "student_id", b"student_id", "terms", b"terms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStudentResultsResponse: _TypeAlias = GetStudentResultsResponse  # noqa: Y015
+
+@_typing.final
+class PublishResultsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    TERM_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    term: _builtins.int
+    """1, 2, or 0 for the year."""
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        term: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "term", b"term"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishResultsRequest: _TypeAlias = PublishResultsRequest  # noqa: Y015
+
+@_typing.final
+class PublishResultsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PUBLISH_TIME_FIELD_NUMBER: _builtins.int
+    STUDENTS_FIELD_NUMBER: _builtins.int
+    students: _builtins.int
+    @_builtins.property
+    def publish_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        publish_time: _timestamp_pb2.Timestamp | None = ...,
+        students: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["publish_time", b"publish_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["publish_time", b"publish_time", "students", b"students"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishResultsResponse: _TypeAlias = PublishResultsResponse  # noqa: Y015

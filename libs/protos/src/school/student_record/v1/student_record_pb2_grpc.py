@@ -141,6 +141,66 @@ class StudentRecordServiceStub:
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsRequest.SerializeToString,
                 response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsResponse.FromString,
                 _registered_method=True)
+        self.ListSubjects = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListSubjects',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSubjectsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSubjectsResponse.FromString,
+                _registered_method=True)
+        self.DefineSchoolYear = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/DefineSchoolYear',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DefineSchoolYearRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DefineSchoolYearResponse.FromString,
+                _registered_method=True)
+        self.ListSchoolYears = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListSchoolYears',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolYearsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolYearsResponse.FromString,
+                _registered_method=True)
+        self.RecordAssessments = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/RecordAssessments',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordAssessmentsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordAssessmentsResponse.FromString,
+                _registered_method=True)
+        self.RecordRatings = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/RecordRatings',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRatingsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRatingsResponse.FromString,
+                _registered_method=True)
+        self.GetClassGradebook = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/GetClassGradebook',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetClassGradebookRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetClassGradebookResponse.FromString,
+                _registered_method=True)
+        self.LockSemester = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/LockSemester',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.LockSemesterRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.LockSemesterResponse.FromString,
+                _registered_method=True)
+        self.RequestGradeChange = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/RequestGradeChange',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestGradeChangeRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestGradeChangeResponse.FromString,
+                _registered_method=True)
+        self.DecideGradeChange = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/DecideGradeChange',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideGradeChangeRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideGradeChangeResponse.FromString,
+                _registered_method=True)
+        self.ListGradeChanges = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListGradeChanges',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListGradeChangesRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListGradeChangesResponse.FromString,
+                _registered_method=True)
+        self.GetStudentResults = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/GetStudentResults',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentResultsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentResultsResponse.FromString,
+                _registered_method=True)
+        self.PublishResults = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/PublishResults',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsResponse.FromString,
+                _registered_method=True)
 
 
 class StudentRecordServiceServicer:
@@ -298,6 +358,95 @@ class StudentRecordServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSubjects(self, request, context):
+        """The 2018 curriculum's subjects of a grade: evaluation, periods a year, regular assessments.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DefineSchoolYear(self, request, context):
+        """Defines (or redefines, while nothing is locked) a school year's semesters for a school. School
+        admins. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSchoolYears(self, request, context):
+        """The school years of a school with their locked semesters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordAssessments(self, request, context):
+        """Records assessments of one subject of a class for one semester, in bulk: the subject's teachers in
+        that class, school admins. All entries or none. Idempotent by request_id; an unchanged value is not
+        written again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordRatings(self, request, context):
+        """Records conduct (secondary) or qualities and competences (primary) of a class's students: the
+        homeroom teacher, school admins. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetClassGradebook(self, request, context):
+        """One subject's gradebook for a class and semester, with averages: staff who may read the class.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LockSemester(self, request, context):
+        """Locks a semester's gradebook for the whole school: school admins. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestGradeChange(self, request, context):
+        """After the lock, a teacher asks for a value to be changed, with a reason. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideGradeChange(self, request, context):
+        """The principal (a school admin) approves (the value changes) or refuses a requested change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGradeChanges(self, request, context):
+        """The requested changes of a school: school admins; teachers see their own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStudentResults(self, request, context):
+        """A student's semester and year results with their explanations: who may read the student. Guardians
+        see a term's learning result, conduct, promotion and award once the school has published it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishResults(self, request, context):
+        """Publishes a class's results for a locked term to its families: school admins. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudentRecordServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -405,6 +554,66 @@ def add_StudentRecordServiceServicer_to_server(servicer, server):
                     servicer.ListStudentClubs,
                     request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsRequest.FromString,
                     response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsResponse.SerializeToString,
+            ),
+            'ListSubjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSubjects,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSubjectsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSubjectsResponse.SerializeToString,
+            ),
+            'DefineSchoolYear': grpc.unary_unary_rpc_method_handler(
+                    servicer.DefineSchoolYear,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DefineSchoolYearRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DefineSchoolYearResponse.SerializeToString,
+            ),
+            'ListSchoolYears': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchoolYears,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolYearsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolYearsResponse.SerializeToString,
+            ),
+            'RecordAssessments': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordAssessments,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordAssessmentsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordAssessmentsResponse.SerializeToString,
+            ),
+            'RecordRatings': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordRatings,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRatingsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRatingsResponse.SerializeToString,
+            ),
+            'GetClassGradebook': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClassGradebook,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetClassGradebookRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetClassGradebookResponse.SerializeToString,
+            ),
+            'LockSemester': grpc.unary_unary_rpc_method_handler(
+                    servicer.LockSemester,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.LockSemesterRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.LockSemesterResponse.SerializeToString,
+            ),
+            'RequestGradeChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestGradeChange,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestGradeChangeRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestGradeChangeResponse.SerializeToString,
+            ),
+            'DecideGradeChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideGradeChange,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideGradeChangeRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideGradeChangeResponse.SerializeToString,
+            ),
+            'ListGradeChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGradeChanges,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListGradeChangesRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListGradeChangesResponse.SerializeToString,
+            ),
+            'GetStudentResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStudentResults,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentResultsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentResultsResponse.SerializeToString,
+            ),
+            'PublishResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishResults,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -976,6 +1185,330 @@ class StudentRecordService:
             '/school.student_record.v1.StudentRecordService/ListStudentClubs',
             school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsRequest.SerializeToString,
             school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentClubsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSubjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListSubjects',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListSubjectsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListSubjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DefineSchoolYear(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/DefineSchoolYear',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.DefineSchoolYearRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.DefineSchoolYearResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchoolYears(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListSchoolYears',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolYearsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolYearsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordAssessments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/RecordAssessments',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RecordAssessmentsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RecordAssessmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordRatings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/RecordRatings',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRatingsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RecordRatingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClassGradebook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/GetClassGradebook',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.GetClassGradebookRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.GetClassGradebookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LockSemester(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/LockSemester',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.LockSemesterRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.LockSemesterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestGradeChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/RequestGradeChange',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RequestGradeChangeRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RequestGradeChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideGradeChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/DecideGradeChange',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.DecideGradeChangeRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.DecideGradeChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGradeChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListGradeChanges',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListGradeChangesRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListGradeChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStudentResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/GetStudentResults',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentResultsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.GetStudentResultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/PublishResults',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsResponse.FromString,
             options,
             channel_credentials,
             insecure,

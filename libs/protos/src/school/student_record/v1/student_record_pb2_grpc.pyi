@@ -83,6 +83,39 @@ class StudentRecordServiceStub:
     """Records a session of the club and who took part: its adviser. Idempotent by request_id."""
     ListStudentClubs: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentClubsRequest, _student_record_pb2.ListStudentClubsResponse]
     """The clubs a student belongs to or asked to join, with their participation: who may read the student."""
+    ListSubjects: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListSubjectsRequest, _student_record_pb2.ListSubjectsResponse]
+    """The 2018 curriculum's subjects of a grade: evaluation, periods a year, regular assessments."""
+    DefineSchoolYear: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.DefineSchoolYearRequest, _student_record_pb2.DefineSchoolYearResponse]
+    """Defines (or redefines, while nothing is locked) a school year's semesters for a school. School
+    admins. Idempotent by request_id.
+    """
+    ListSchoolYears: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListSchoolYearsRequest, _student_record_pb2.ListSchoolYearsResponse]
+    """The school years of a school with their locked semesters."""
+    RecordAssessments: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.RecordAssessmentsRequest, _student_record_pb2.RecordAssessmentsResponse]
+    """Records assessments of one subject of a class for one semester, in bulk: the subject's teachers in
+    that class, school admins. All entries or none. Idempotent by request_id; an unchanged value is not
+    written again.
+    """
+    RecordRatings: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.RecordRatingsRequest, _student_record_pb2.RecordRatingsResponse]
+    """Records conduct (secondary) or qualities and competences (primary) of a class's students: the
+    homeroom teacher, school admins. Idempotent by request_id.
+    """
+    GetClassGradebook: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.GetClassGradebookRequest, _student_record_pb2.GetClassGradebookResponse]
+    """One subject's gradebook for a class and semester, with averages: staff who may read the class."""
+    LockSemester: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.LockSemesterRequest, _student_record_pb2.LockSemesterResponse]
+    """Locks a semester's gradebook for the whole school: school admins. Idempotent."""
+    RequestGradeChange: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.RequestGradeChangeRequest, _student_record_pb2.RequestGradeChangeResponse]
+    """After the lock, a teacher asks for a value to be changed, with a reason. Idempotent by request_id."""
+    DecideGradeChange: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.DecideGradeChangeRequest, _student_record_pb2.DecideGradeChangeResponse]
+    """The principal (a school admin) approves (the value changes) or refuses a requested change."""
+    ListGradeChanges: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListGradeChangesRequest, _student_record_pb2.ListGradeChangesResponse]
+    """The requested changes of a school: school admins; teachers see their own."""
+    GetStudentResults: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.GetStudentResultsRequest, _student_record_pb2.GetStudentResultsResponse]
+    """A student's semester and year results with their explanations: who may read the student. Guardians
+    see a term's learning result, conduct, promotion and award once the school has published it.
+    """
+    PublishResults: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.PublishResultsRequest, _student_record_pb2.PublishResultsResponse]
+    """Publishes a class's results for a locked term to its families: school admins. Idempotent."""
 
 @_typing.type_check_only
 class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
@@ -139,6 +172,39 @@ class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
     """Records a session of the club and who took part: its adviser. Idempotent by request_id."""
     ListStudentClubs: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentClubsRequest, _student_record_pb2.ListStudentClubsResponse]  # type: ignore[assignment]
     """The clubs a student belongs to or asked to join, with their participation: who may read the student."""
+    ListSubjects: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListSubjectsRequest, _student_record_pb2.ListSubjectsResponse]  # type: ignore[assignment]
+    """The 2018 curriculum's subjects of a grade: evaluation, periods a year, regular assessments."""
+    DefineSchoolYear: _aio.UnaryUnaryMultiCallable[_student_record_pb2.DefineSchoolYearRequest, _student_record_pb2.DefineSchoolYearResponse]  # type: ignore[assignment]
+    """Defines (or redefines, while nothing is locked) a school year's semesters for a school. School
+    admins. Idempotent by request_id.
+    """
+    ListSchoolYears: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListSchoolYearsRequest, _student_record_pb2.ListSchoolYearsResponse]  # type: ignore[assignment]
+    """The school years of a school with their locked semesters."""
+    RecordAssessments: _aio.UnaryUnaryMultiCallable[_student_record_pb2.RecordAssessmentsRequest, _student_record_pb2.RecordAssessmentsResponse]  # type: ignore[assignment]
+    """Records assessments of one subject of a class for one semester, in bulk: the subject's teachers in
+    that class, school admins. All entries or none. Idempotent by request_id; an unchanged value is not
+    written again.
+    """
+    RecordRatings: _aio.UnaryUnaryMultiCallable[_student_record_pb2.RecordRatingsRequest, _student_record_pb2.RecordRatingsResponse]  # type: ignore[assignment]
+    """Records conduct (secondary) or qualities and competences (primary) of a class's students: the
+    homeroom teacher, school admins. Idempotent by request_id.
+    """
+    GetClassGradebook: _aio.UnaryUnaryMultiCallable[_student_record_pb2.GetClassGradebookRequest, _student_record_pb2.GetClassGradebookResponse]  # type: ignore[assignment]
+    """One subject's gradebook for a class and semester, with averages: staff who may read the class."""
+    LockSemester: _aio.UnaryUnaryMultiCallable[_student_record_pb2.LockSemesterRequest, _student_record_pb2.LockSemesterResponse]  # type: ignore[assignment]
+    """Locks a semester's gradebook for the whole school: school admins. Idempotent."""
+    RequestGradeChange: _aio.UnaryUnaryMultiCallable[_student_record_pb2.RequestGradeChangeRequest, _student_record_pb2.RequestGradeChangeResponse]  # type: ignore[assignment]
+    """After the lock, a teacher asks for a value to be changed, with a reason. Idempotent by request_id."""
+    DecideGradeChange: _aio.UnaryUnaryMultiCallable[_student_record_pb2.DecideGradeChangeRequest, _student_record_pb2.DecideGradeChangeResponse]  # type: ignore[assignment]
+    """The principal (a school admin) approves (the value changes) or refuses a requested change."""
+    ListGradeChanges: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListGradeChangesRequest, _student_record_pb2.ListGradeChangesResponse]  # type: ignore[assignment]
+    """The requested changes of a school: school admins; teachers see their own."""
+    GetStudentResults: _aio.UnaryUnaryMultiCallable[_student_record_pb2.GetStudentResultsRequest, _student_record_pb2.GetStudentResultsResponse]  # type: ignore[assignment]
+    """A student's semester and year results with their explanations: who may read the student. Guardians
+    see a term's learning result, conduct, promotion and award once the school has published it.
+    """
+    PublishResults: _aio.UnaryUnaryMultiCallable[_student_record_pb2.PublishResultsRequest, _student_record_pb2.PublishResultsResponse]  # type: ignore[assignment]
+    """Publishes a class's results for a locked term to its families: school admins. Idempotent."""
 
 class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
     """StudentRecordService owns schools, classes, students and enrolments of a tenant.
@@ -318,5 +384,110 @@ class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_student_record_pb2.ListStudentClubsResponse, _abc.Awaitable[_student_record_pb2.ListStudentClubsResponse]]:
         """The clubs a student belongs to or asked to join, with their participation: who may read the student."""
+
+    @_abc_1.abstractmethod
+    def ListSubjects(
+        self,
+        request: _student_record_pb2.ListSubjectsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListSubjectsResponse, _abc.Awaitable[_student_record_pb2.ListSubjectsResponse]]:
+        """The 2018 curriculum's subjects of a grade: evaluation, periods a year, regular assessments."""
+
+    @_abc_1.abstractmethod
+    def DefineSchoolYear(
+        self,
+        request: _student_record_pb2.DefineSchoolYearRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.DefineSchoolYearResponse, _abc.Awaitable[_student_record_pb2.DefineSchoolYearResponse]]:
+        """Defines (or redefines, while nothing is locked) a school year's semesters for a school. School
+        admins. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSchoolYears(
+        self,
+        request: _student_record_pb2.ListSchoolYearsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListSchoolYearsResponse, _abc.Awaitable[_student_record_pb2.ListSchoolYearsResponse]]:
+        """The school years of a school with their locked semesters."""
+
+    @_abc_1.abstractmethod
+    def RecordAssessments(
+        self,
+        request: _student_record_pb2.RecordAssessmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.RecordAssessmentsResponse, _abc.Awaitable[_student_record_pb2.RecordAssessmentsResponse]]:
+        """Records assessments of one subject of a class for one semester, in bulk: the subject's teachers in
+        that class, school admins. All entries or none. Idempotent by request_id; an unchanged value is not
+        written again.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordRatings(
+        self,
+        request: _student_record_pb2.RecordRatingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.RecordRatingsResponse, _abc.Awaitable[_student_record_pb2.RecordRatingsResponse]]:
+        """Records conduct (secondary) or qualities and competences (primary) of a class's students: the
+        homeroom teacher, school admins. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def GetClassGradebook(
+        self,
+        request: _student_record_pb2.GetClassGradebookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.GetClassGradebookResponse, _abc.Awaitable[_student_record_pb2.GetClassGradebookResponse]]:
+        """One subject's gradebook for a class and semester, with averages: staff who may read the class."""
+
+    @_abc_1.abstractmethod
+    def LockSemester(
+        self,
+        request: _student_record_pb2.LockSemesterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.LockSemesterResponse, _abc.Awaitable[_student_record_pb2.LockSemesterResponse]]:
+        """Locks a semester's gradebook for the whole school: school admins. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def RequestGradeChange(
+        self,
+        request: _student_record_pb2.RequestGradeChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.RequestGradeChangeResponse, _abc.Awaitable[_student_record_pb2.RequestGradeChangeResponse]]:
+        """After the lock, a teacher asks for a value to be changed, with a reason. Idempotent by request_id."""
+
+    @_abc_1.abstractmethod
+    def DecideGradeChange(
+        self,
+        request: _student_record_pb2.DecideGradeChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.DecideGradeChangeResponse, _abc.Awaitable[_student_record_pb2.DecideGradeChangeResponse]]:
+        """The principal (a school admin) approves (the value changes) or refuses a requested change."""
+
+    @_abc_1.abstractmethod
+    def ListGradeChanges(
+        self,
+        request: _student_record_pb2.ListGradeChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListGradeChangesResponse, _abc.Awaitable[_student_record_pb2.ListGradeChangesResponse]]:
+        """The requested changes of a school: school admins; teachers see their own."""
+
+    @_abc_1.abstractmethod
+    def GetStudentResults(
+        self,
+        request: _student_record_pb2.GetStudentResultsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.GetStudentResultsResponse, _abc.Awaitable[_student_record_pb2.GetStudentResultsResponse]]:
+        """A student's semester and year results with their explanations: who may read the student. Guardians
+        see a term's learning result, conduct, promotion and award once the school has published it.
+        """
+
+    @_abc_1.abstractmethod
+    def PublishResults(
+        self,
+        request: _student_record_pb2.PublishResultsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.PublishResultsResponse, _abc.Awaitable[_student_record_pb2.PublishResultsResponse]]:
+        """Publishes a class's results for a locked term to its families: school admins. Idempotent."""
 
 def add_StudentRecordServiceServicer_to_server(servicer: StudentRecordServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

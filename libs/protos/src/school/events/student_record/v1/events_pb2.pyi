@@ -230,3 +230,74 @@ class ViolationRecorded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ViolationRecorded: _TypeAlias = ViolationRecorded  # noqa: Y015
+
+@_typing.final
+class GradesLocked(_message.Message):
+    """GradesLocked is published as `grades.locked` when a school locks a semester's gradebook."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    SEMESTER_FIELD_NUMBER: _builtins.int
+    LOCK_TIME_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    school_year: _builtins.str
+    semester: _builtins.int
+    @_builtins.property
+    def lock_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+        semester: _builtins.int = ...,
+        lock_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lock_time", b"lock_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lock_time", b"lock_time", "school_id", b"school_id", "school_year", b"school_year", "semester", b"semester"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GradesLocked: _TypeAlias = GradesLocked  # noqa: Y015
+
+@_typing.final
+class ResultsPublished(_message.Message):
+    """ResultsPublished is published as `results.published` when a class's results for a term (1, 2, or 0
+    for the year) are published to its families. No results travel: the reader asks student-record.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    TERM_FIELD_NUMBER: _builtins.int
+    STUDENT_IDS_FIELD_NUMBER: _builtins.int
+    PUBLISH_TIME_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    school_id: _builtins.str
+    school_year: _builtins.str
+    term: _builtins.int
+    @_builtins.property
+    def student_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def publish_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+        term: _builtins.int = ...,
+        student_ids: _abc.Iterable[_builtins.str] | None = ...,
+        publish_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["publish_time", b"publish_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "publish_time", b"publish_time", "school_id", b"school_id", "school_year", b"school_year", "student_ids", b"student_ids", "term", b"term"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResultsPublished: _TypeAlias = ResultsPublished  # noqa: Y015
