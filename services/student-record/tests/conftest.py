@@ -28,6 +28,7 @@ from sqlalchemy import text
 from student_record.adapters.identity import IdentityClient
 from student_record.clubs.service import ClubService
 from student_record.discipline.service import DisciplineService
+from student_record.enrolments.c1_import import StudentListService
 from student_record.enrolments.service import EnrolmentService
 from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
@@ -121,6 +122,7 @@ class Services:
     discipline: DisciplineService
     clubs: ClubService
     gradebook: GradebookService
+    student_lists: StudentListService
 
     # For the test modules, which cannot import this conftest.
     guardian = staticmethod(guardian)
@@ -256,6 +258,7 @@ async def services(db: Database, identity_server: tuple[FakeIdentity, int]) -> A
         discipline=DisciplineService(db, outbox, access),
         clubs=ClubService(db, outbox, access),
         gradebook=GradebookService(db, outbox, access),
+        student_lists=StudentListService(db, outbox, access, client),
     )
     set_principal(None)
     await identity_channel.close()

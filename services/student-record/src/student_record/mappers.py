@@ -69,6 +69,8 @@ def student(row: Student, contacts: bool = True) -> pb.Student:
         student_code=row.student_code or "",
         guardians=[guardian(g, contacts) for g in row.guardians],
         person_id=str(row.person_id) if contacts and row.person_id else "",
+        temporary_key=row.temporary_key or "",
+        status=row.status,
     )
 
 

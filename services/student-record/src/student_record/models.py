@@ -67,6 +67,12 @@ class Student(IdMixin, TenantMixin, TimestampMixin, Base):
     # identity's pseudonymous person id, when the school declared the student's personal identification
     # number; the number itself is never stored here.
     person_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # Until the sector code arrives: the school's temporary key (never both, a CHECK constraint).
+    temporary_key: Mapped[str | None] = mapped_column(String(32))
+    # The sector database's "Trạng thái HS" (sector.StudentStatus) and the day it took effect.
+    status: Mapped[str] = mapped_column(String(32), server_default="STUDYING", default="STUDYING")
+    status_date: Mapped[date | None] = mapped_column(Date)
+    address: Mapped[str] = mapped_column(String(500), server_default="", default="")
 
     guardians: Mapped[list[Guardian]] = relationship(
         back_populates="student", lazy="selectin", order_by="Guardian.id", cascade="all, delete-orphan"

@@ -16,6 +16,7 @@ from school_common.grpc.client import channel
 from student_record.adapters.identity import IdentityClient
 from student_record.clubs.service import ClubService
 from student_record.discipline.service import DisciplineService
+from student_record.enrolments.c1_import import StudentListService
 from student_record.enrolments.service import EnrolmentService
 from student_record.gradebook.service import GradebookService
 from student_record.grpc.servicer import StudentRecordServicer
@@ -34,6 +35,7 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
         DisciplineService(deps.db, deps.outbox, access),
         ClubService(deps.db, deps.outbox, access),
         GradebookService(deps.db, deps.outbox, access),
+        StudentListService(deps.db, deps.outbox, access, identity),
     )
     return [lambda server: pb_grpc.add_StudentRecordServiceServicer_to_server(servicer, server)]
 

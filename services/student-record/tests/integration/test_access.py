@@ -357,6 +357,12 @@ PLATFORM_CALLS = {
     "PublishResults": lambda s, w: s.gradebook.publish_results(
         pb.PublishResultsRequest(class_id=w.class_a1.id, term=1)
     ),
+    "ImportStudents": lambda s, w: s.student_lists.import_students(
+        pb.ImportStudentsRequest(school_id=w.school_a.id, school_year="2025-2026", content=b"x")
+    ),
+    "ExportStudents": lambda s, w: s.student_lists.export_students(
+        pb.ExportStudentsRequest(school_id=w.school_a.id, school_year="2025-2026")
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from datetime import date
 
@@ -185,3 +186,9 @@ def check_text(value: str, field: str, limit: int) -> str:
             {"field": field},
         )
     return text
+
+
+def new_temporary_key() -> str:
+    """A school's key for a student the sector database has not coded yet ("TAM" for tạm, temporary);
+    replaced by the sector student code when it arrives."""
+    return f"TAM-{secrets.token_hex(6).upper()}"

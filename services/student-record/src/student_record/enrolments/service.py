@@ -209,6 +209,7 @@ class EnrolmentService:
                     date_of_birth=draft.date_of_birth,
                     sex=draft.sex,
                     person_id=person_ids[0],
+                    temporary_key=rules.new_temporary_key(),
                     guardians=[
                         self._guardian(caller.tenant, g, person_id)
                         for g, person_id in zip(draft.guardians, person_ids[1:], strict=True)

@@ -8,6 +8,7 @@ from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
 
 from student_record.clubs.service import ClubService
 from student_record.discipline.service import DisciplineService
+from student_record.enrolments.c1_import import StudentListService
 from student_record.enrolments.service import EnrolmentService
 from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
@@ -21,12 +22,14 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         discipline: DisciplineService,
         clubs: ClubService,
         gradebook: GradebookService,
+        student_lists: StudentListService,
     ) -> None:
         self.schools = schools
         self.enrolments = enrolments
         self.discipline = discipline
         self.clubs = clubs
         self.gradebook = gradebook
+        self.student_lists = student_lists
 
     async def CreateSchool(
         self, request: pb.CreateSchoolRequest, context: grpc.aio.ServicerContext
@@ -192,3 +195,13 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self, request: pb.PublishResultsRequest, context: grpc.aio.ServicerContext
     ) -> pb.PublishResultsResponse:
         return await self.gradebook.publish_results(request)
+
+    async def ImportStudents(
+        self, request: pb.ImportStudentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportStudentsResponse:
+        return await self.student_lists.import_students(request)
+
+    async def ExportStudents(
+        self, request: pb.ExportStudentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ExportStudentsResponse:
+        return await self.student_lists.export_students(request)

@@ -252,6 +252,28 @@ GRADE_CHANGE_STATE_APPROVED: GradeChangeState.ValueType  # 2
 GRADE_CHANGE_STATE_REFUSED: GradeChangeState.ValueType  # 3
 Global___GradeChangeState: _TypeAlias = GradeChangeState  # noqa: Y015
 
+class _ImportOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ImportOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ImportOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    IMPORT_OUTCOME_UNSPECIFIED: _ImportOutcome.ValueType  # 0
+    IMPORT_OUTCOME_CREATED: _ImportOutcome.ValueType  # 1
+    IMPORT_OUTCOME_UPDATED: _ImportOutcome.ValueType  # 2
+    IMPORT_OUTCOME_UNCHANGED: _ImportOutcome.ValueType  # 3
+    IMPORT_OUTCOME_REFUSED: _ImportOutcome.ValueType  # 4
+
+class ImportOutcome(_ImportOutcome, metaclass=_ImportOutcomeEnumTypeWrapper):
+    """ImportOutcome is what an import did with a row."""
+
+IMPORT_OUTCOME_UNSPECIFIED: ImportOutcome.ValueType  # 0
+IMPORT_OUTCOME_CREATED: ImportOutcome.ValueType  # 1
+IMPORT_OUTCOME_UPDATED: ImportOutcome.ValueType  # 2
+IMPORT_OUTCOME_UNCHANGED: ImportOutcome.ValueType  # 3
+IMPORT_OUTCOME_REFUSED: ImportOutcome.ValueType  # 4
+Global___ImportOutcome: _TypeAlias = ImportOutcome  # noqa: Y015
+
 @_typing.final
 class Club(_message.Message):
     """Club is a club of a school."""
@@ -1201,6 +1223,8 @@ class Student(_message.Message):
     STUDENT_CODE_FIELD_NUMBER: _builtins.int
     GUARDIANS_FIELD_NUMBER: _builtins.int
     PERSON_ID_FIELD_NUMBER: _builtins.int
+    TEMPORARY_KEY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     school_id: _builtins.str
     full_name: _builtins.str
@@ -1210,6 +1234,10 @@ class Student(_message.Message):
     """Mã học sinh from the sector database; empty until assigned."""
     person_id: _builtins.str
     """The student's pseudonymous person id (issued by identity); empty when no number was recorded."""
+    temporary_key: _builtins.str
+    """The school's temporary key while the sector database has not assigned student_code (then empty)."""
+    status: _builtins.str
+    """The sector database's "Trạng thái HS", e.g. STUDYING, TRANSFERRED_IN_TERM1, DROPPED_OUT_TERM2."""
     @_builtins.property
     def guardians(self) -> _containers.RepeatedCompositeFieldContainer[Global___Guardian]: ...
     def __init__(
@@ -1223,10 +1251,12 @@ class Student(_message.Message):
         student_code: _builtins.str = ...,
         guardians: _abc.Iterable[Global___Guardian] | None = ...,
         person_id: _builtins.str = ...,
+        temporary_key: _builtins.str = ...,
+        status: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["date_of_birth", b"date_of_birth", "full_name", b"full_name", "guardians", b"guardians", "id", b"id", "person_id", b"person_id", "school_id", b"school_id", "sex", b"sex", "student_code", b"student_code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date_of_birth", b"date_of_birth", "full_name", b"full_name", "guardians", b"guardians", "id", b"id", "person_id", b"person_id", "school_id", b"school_id", "sex", b"sex", "status", b"status", "student_code", b"student_code", "temporary_key", b"temporary_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2711,3 +2741,164 @@ class PublishResultsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PublishResultsResponse: _TypeAlias = PublishResultsResponse  # noqa: Y015
+
+@_typing.final
+class StudentImportRow(_message.Message):
+    """StudentImportRow reports one row of an imported sheet. No personal data: row numbers, ids and codes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROW_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_CODE_FIELD_NUMBER: _builtins.int
+    TEMPORARY_KEY_FIELD_NUMBER: _builtins.int
+    COLUMN_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    row: _builtins.int
+    """The sheet row, 1-based."""
+    outcome: Global___ImportOutcome.ValueType
+    student_id: _builtins.str
+    student_code: _builtins.str
+    temporary_key: _builtins.str
+    column: _builtins.str
+    """For a refusal: the column as the file spells it, the reason and a bilingual message."""
+    reason: _builtins.str
+    message: _builtins.str
+    def __init__(
+        self,
+        *,
+        row: _builtins.int = ...,
+        outcome: Global___ImportOutcome.ValueType = ...,
+        student_id: _builtins.str = ...,
+        student_code: _builtins.str = ...,
+        temporary_key: _builtins.str = ...,
+        column: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "message", b"message", "outcome", b"outcome", "reason", b"reason", "row", b"row", "student_code", b"student_code", "student_id", b"student_id", "temporary_key", b"temporary_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StudentImportRow: _TypeAlias = StudentImportRow  # noqa: Y015
+
+@_typing.final
+class ImportStudentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    school_year: _builtins.str
+    """"2025-2026": the classes named in the file are this year's classes of the school."""
+    content: _builtins.bytes
+    """The .xlsx file."""
+    dry_run: _builtins.bool
+    """Report what would happen and change nothing."""
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+        dry_run: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "dry_run", b"dry_run", "school_id", b"school_id", "school_year", b"school_year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportStudentsRequest: _TypeAlias = ImportStudentsRequest  # noqa: Y015
+
+@_typing.final
+class ImportStudentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREATED_FIELD_NUMBER: _builtins.int
+    UPDATED_FIELD_NUMBER: _builtins.int
+    UNCHANGED_FIELD_NUMBER: _builtins.int
+    REFUSED_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    IGNORED_HEADERS_FIELD_NUMBER: _builtins.int
+    created: _builtins.int
+    updated: _builtins.int
+    unchanged: _builtins.int
+    refused: _builtins.int
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___StudentImportRow]: ...
+    @_builtins.property
+    def ignored_headers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Header cells the import does not read."""
+
+    def __init__(
+        self,
+        *,
+        created: _builtins.int = ...,
+        updated: _builtins.int = ...,
+        unchanged: _builtins.int = ...,
+        refused: _builtins.int = ...,
+        rows: _abc.Iterable[Global___StudentImportRow] | None = ...,
+        ignored_headers: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "ignored_headers", b"ignored_headers", "refused", b"refused", "rows", b"rows", "unchanged", b"unchanged", "updated", b"updated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportStudentsResponse: _TypeAlias = ImportStudentsResponse  # noqa: Y015
+
+@_typing.final
+class ExportStudentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    school_year: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id", "school_year", b"school_year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportStudentsRequest: _TypeAlias = ExportStudentsRequest  # noqa: Y015
+
+@_typing.final
+class ExportStudentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    STUDENTS_FIELD_NUMBER: _builtins.int
+    content: _builtins.bytes
+    """The .xlsx file."""
+    filename: _builtins.str
+    students: _builtins.int
+    def __init__(
+        self,
+        *,
+        content: _builtins.bytes = ...,
+        filename: _builtins.str = ...,
+        students: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "filename", b"filename", "students", b"students"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportStudentsResponse: _TypeAlias = ExportStudentsResponse  # noqa: Y015

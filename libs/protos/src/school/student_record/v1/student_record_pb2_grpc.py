@@ -201,6 +201,16 @@ class StudentRecordServiceStub:
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsRequest.SerializeToString,
                 response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsResponse.FromString,
                 _registered_method=True)
+        self.ImportStudents = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ImportStudents',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentsResponse.FromString,
+                _registered_method=True)
+        self.ExportStudents = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ExportStudents',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsResponse.FromString,
+                _registered_method=True)
 
 
 class StudentRecordServiceServicer:
@@ -447,6 +457,23 @@ class StudentRecordServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportStudents(self, request, context):
+        """Imports the sector database's C1-HocSinh student list (.xlsx, columns matched by header text) into
+        the classes of a school year: school admins. Each row is created, updated, left unchanged or refused
+        with its reason; importing the same file again changes nothing. A student without a sector code gets
+        a temporary key, replaced by the code when a later file carries it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportStudents(self, request, context):
+        """Exports the students of a school year in the C1-HocSinh template: school admins. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudentRecordServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -614,6 +641,16 @@ def add_StudentRecordServiceServicer_to_server(servicer, server):
                     servicer.PublishResults,
                     request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsRequest.FromString,
                     response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsResponse.SerializeToString,
+            ),
+            'ImportStudents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportStudents,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentsResponse.SerializeToString,
+            ),
+            'ExportStudents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportStudents,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1509,6 +1546,60 @@ class StudentRecordService:
             '/school.student_record.v1.StudentRecordService/PublishResults',
             school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsRequest.SerializeToString,
             school_dot_student__record_dot_v1_dot_student__record__pb2.PublishResultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportStudents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ImportStudents',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportStudents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ExportStudents',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -116,6 +116,14 @@ class StudentRecordServiceStub:
     """
     PublishResults: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.PublishResultsRequest, _student_record_pb2.PublishResultsResponse]
     """Publishes a class's results for a locked term to its families: school admins. Idempotent."""
+    ImportStudents: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ImportStudentsRequest, _student_record_pb2.ImportStudentsResponse]
+    """Imports the sector database's C1-HocSinh student list (.xlsx, columns matched by header text) into
+    the classes of a school year: school admins. Each row is created, updated, left unchanged or refused
+    with its reason; importing the same file again changes nothing. A student without a sector code gets
+    a temporary key, replaced by the code when a later file carries it.
+    """
+    ExportStudents: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ExportStudentsRequest, _student_record_pb2.ExportStudentsResponse]
+    """Exports the students of a school year in the C1-HocSinh template: school admins. Audited."""
 
 @_typing.type_check_only
 class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
@@ -205,6 +213,14 @@ class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
     """
     PublishResults: _aio.UnaryUnaryMultiCallable[_student_record_pb2.PublishResultsRequest, _student_record_pb2.PublishResultsResponse]  # type: ignore[assignment]
     """Publishes a class's results for a locked term to its families: school admins. Idempotent."""
+    ImportStudents: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ImportStudentsRequest, _student_record_pb2.ImportStudentsResponse]  # type: ignore[assignment]
+    """Imports the sector database's C1-HocSinh student list (.xlsx, columns matched by header text) into
+    the classes of a school year: school admins. Each row is created, updated, left unchanged or refused
+    with its reason; importing the same file again changes nothing. A student without a sector code gets
+    a temporary key, replaced by the code when a later file carries it.
+    """
+    ExportStudents: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ExportStudentsRequest, _student_record_pb2.ExportStudentsResponse]  # type: ignore[assignment]
+    """Exports the students of a school year in the C1-HocSinh template: school admins. Audited."""
 
 class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
     """StudentRecordService owns schools, classes, students and enrolments of a tenant.
@@ -489,5 +505,25 @@ class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_student_record_pb2.PublishResultsResponse, _abc.Awaitable[_student_record_pb2.PublishResultsResponse]]:
         """Publishes a class's results for a locked term to its families: school admins. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def ImportStudents(
+        self,
+        request: _student_record_pb2.ImportStudentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ImportStudentsResponse, _abc.Awaitable[_student_record_pb2.ImportStudentsResponse]]:
+        """Imports the sector database's C1-HocSinh student list (.xlsx, columns matched by header text) into
+        the classes of a school year: school admins. Each row is created, updated, left unchanged or refused
+        with its reason; importing the same file again changes nothing. A student without a sector code gets
+        a temporary key, replaced by the code when a later file carries it.
+        """
+
+    @_abc_1.abstractmethod
+    def ExportStudents(
+        self,
+        request: _student_record_pb2.ExportStudentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ExportStudentsResponse, _abc.Awaitable[_student_record_pb2.ExportStudentsResponse]]:
+        """Exports the students of a school year in the C1-HocSinh template: school admins. Audited."""
 
 def add_StudentRecordServiceServicer_to_server(servicer: StudentRecordServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
