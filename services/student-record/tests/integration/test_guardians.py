@@ -157,7 +157,7 @@ async def test_events_name_guardians_by_person_id(services):
         ("father", ""),
         ("grandparent", grandparent_id),
     ]
-    [event] = [events.GuardianAdded.FromString(p) for p in await services.events(tenant, "guardian.added")]
+    [event] = [events.GuardianAdded.FromString(p) for p in await services.events(tenant, "guardian.recorded")]
     assert (event.student_id, event.school_id) == (enrolled.student.id, school.id)
     assert (event.guardian.person_id, event.guardian.relationship) == (grandparent_id, "grandparent")
     assert not [v for v in await every_stored_value(services, tenant) if holds(v, "079052001111")]
@@ -276,7 +276,7 @@ async def test_add_guardian_is_idempotent_and_bounded(services):
     first = await services.enrolments.add_guardian(request)
     assert await services.enrolments.add_guardian(request) == first
     assert [g.phone for g in first.student.guardians] == ["0901234567", "0912345678"]
-    assert len(await services.events(tenant, "guardian.added")) == 1
+    assert len(await services.events(tenant, "guardian.recorded")) == 1
 
     with pytest.raises(InvalidArgument) as caught:
         await services.enrolments.add_guardian(

@@ -22,7 +22,7 @@ STREAM = "STUDENT_RECORD"
 SCHOOL_CREATED = "school.student_record.school.created.v1"
 CLASS_CREATED = "school.student_record.class.created.v1"
 STUDENT_ENROLLED = "school.student_record.student.enrolled.v1"
-GUARDIAN_ADDED = "school.student_record.guardian.added.v1"
+GUARDIAN_ADDED = "school.student_record.guardian.recorded.v1"
 PERSONAL_DATA_ACCESSED = "school.student_record.personal_data.accessed.v1"
 
 

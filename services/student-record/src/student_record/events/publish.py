@@ -19,7 +19,7 @@ from student_record.models import Enrolment, Guardian, School, SchoolClass, Stud
 SCHOOL_CREATED = "school.created"
 CLASS_CREATED = "class.created"
 STUDENT_ENROLLED = "student.enrolled"
-GUARDIAN_ADDED = "guardian.added"
+GUARDIAN_ADDED = "guardian.recorded"
 PERSONAL_DATA_ACCESSED = "personal_data.accessed"
 VIOLATION_RECORDED = "violation.recorded"
 GRADES_LOCKED = "grades.locked"

@@ -165,7 +165,9 @@ Global___GuardianRef: _TypeAlias = GuardianRef  # noqa: Y015
 
 @_typing.final
 class GuardianAdded(_message.Message):
-    """GuardianAdded is published as `guardian.added` when a guardian is recorded for an enrolled student."""
+    """GuardianAdded is published as `guardian.recorded` when a guardian is recorded for an enrolled student
+    (AddGuardian, or a sector list import that names a new guardian).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
