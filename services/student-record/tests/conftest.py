@@ -32,6 +32,9 @@ from student_record.enrolments.c1_import import StudentListService
 from student_record.enrolments.service import EnrolmentService
 from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
+from student_record.transcripts.devca import ensure_dev_ca
+from student_record.transcripts.service import TranscriptService
+from student_record.transcripts.signing import LocalSigner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,6 +126,9 @@ class Services:
     clubs: ClubService
     gradebook: GradebookService
     student_lists: StudentListService
+    transcripts: TranscriptService
+    #: The development CA of this test session's transcripts (a temporary directory).
+    ca_dir: Path
 
     # For the test modules, which cannot import this conftest.
     guardian = staticmethod(guardian)
@@ -239,14 +245,27 @@ async def identity_server() -> AsyncIterator[tuple[FakeIdentity, int]]:
     await server.stop(None)
 
 
+@pytest.fixture(scope="session")
+def dev_ca_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One development CA for the session: creating keys is the slow part of signing."""
+    return tmp_path_factory.mktemp("dev-ca")
+
+
 @pytest.fixture
-async def services(db: Database, identity_server: tuple[FakeIdentity, int]) -> AsyncIterator[Services]:
+async def services(
+    db: Database, identity_server: tuple[FakeIdentity, int], dev_ca_dir: Path
+) -> AsyncIterator[Services]:
     fake, port = identity_server
     identity_channel = channel(f"127.0.0.1:{port}")
     client = IdentityClient(idgrpc.IdentityServiceStub(identity_channel), timeout_s=5)
     # No caching across calls: a test changes a caller's assignments and expects the next call to see it.
     access = Callers(ScopeResolver(client.access_scope, ttl_s=0))
     outbox = Outbox("student_record")
+    gradebook = GradebookService(db, outbox, access)
+
+    async def trust_roots() -> tuple:
+        return ensure_dev_ca(dev_ca_dir).trust_roots()
+
     yield Services(
         db=db,
         identity=fake,
@@ -257,8 +276,12 @@ async def services(db: Database, identity_server: tuple[FakeIdentity, int]) -> A
         enrolments=EnrolmentService(db, outbox, access, client),
         discipline=DisciplineService(db, outbox, access),
         clubs=ClubService(db, outbox, access),
-        gradebook=GradebookService(db, outbox, access),
+        gradebook=gradebook,
         student_lists=StudentListService(db, outbox, access, client),
+        transcripts=TranscriptService(
+            db, outbox, access, gradebook, LocalSigner(dev_ca_dir), trust_roots, "https://verify.test/t"
+        ),
+        ca_dir=dev_ca_dir,
     )
     set_principal(None)
     await identity_channel.close()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     UniqueConstraint,
@@ -20,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
@@ -265,3 +266,36 @@ class ResultPublication(IdMixin, TenantMixin, TimestampMixin, Base):
     school_year: Mapped[str] = mapped_column(String(9))
     term: Mapped[int] = mapped_column(SmallInteger)
     published_by: Mapped[str] = mapped_column(String(64))
+
+
+class Transcript(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A signed transcript (học bạ số) of one student for one school year, in one version. Immutable once
+    written, except ``superseded_at`` when a correction replaces it. The documents load only on demand."""
+
+    __tablename__ = "transcripts"
+    __table_args__ = (UniqueConstraint("student_id", "school_year", "version"),)
+
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    class_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_year: Mapped[str] = mapped_column(String(9))
+    version: Mapped[int] = mapped_column(Integer)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    digest: Mapped[str] = mapped_column(String(64))
+    verification_code: Mapped[str] = mapped_column(String(16))
+    pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    xml: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    correction_reason: Mapped[str] = mapped_column(String(500), default="")
+    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TranscriptCopy(IdMixin, TenantMixin, TimestampMixin, Base):
+    """One copy of a transcript's document handed out: who, when (``created_at``), which format."""
+
+    __tablename__ = "transcript_copies"
+
+    transcript_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    copied_by: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(8))

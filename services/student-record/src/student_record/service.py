@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 import grpc
+from cryptography import x509
 from school.identity.v1.identity_pb2_grpc import IdentityServiceStub
 from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
@@ -21,7 +23,10 @@ from student_record.enrolments.service import EnrolmentService
 from student_record.gradebook.service import GradebookService
 from student_record.grpc.servicer import StudentRecordServicer
 from student_record.schools.service import SchoolService
-from student_record.settings import IdentityClientSettings, Settings
+from student_record.settings import IdentityClientSettings, Settings, TranscriptSettings
+from student_record.transcripts.devca import ensure_dev_ca
+from student_record.transcripts.service import TranscriptService
+from student_record.transcripts.signing import LocalSigner
 
 
 def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
@@ -29,13 +34,32 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
     # The channel connects lazily and lives as long as the process.
     identity = IdentityClient(IdentityServiceStub(channel(settings.target)), settings.timeout_s)
     access = Callers(ScopeResolver(identity.access_scope))
+    transcript_settings = (
+        deps.settings.transcripts if isinstance(deps.settings, Settings) else TranscriptSettings()
+    )
+    ca_dir = transcript_settings.ca_dir
+
+    async def trust_roots() -> tuple[x509.Certificate, ...]:
+        return (await asyncio.to_thread(ensure_dev_ca, ca_dir)).trust_roots()
+
+    gradebook = GradebookService(deps.db, deps.outbox, access)
     servicer = StudentRecordServicer(
         SchoolService(deps.db, deps.outbox, access),
         EnrolmentService(deps.db, deps.outbox, access, identity),
         DisciplineService(deps.db, deps.outbox, access),
         ClubService(deps.db, deps.outbox, access),
-        GradebookService(deps.db, deps.outbox, access),
+        gradebook,
         StudentListService(deps.db, deps.outbox, access, identity),
+        TranscriptService(
+            deps.db,
+            deps.outbox,
+            access,
+            gradebook,
+            LocalSigner(ca_dir),  # the development CA; production plugs in its Signer here
+            trust_roots,
+            transcript_settings.verification_base_url,
+            transcript_settings.authority_name,
+        ),
     )
     return [lambda server: pb_grpc.add_StudentRecordServiceServicer_to_server(servicer, server)]
 

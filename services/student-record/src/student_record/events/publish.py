@@ -14,7 +14,15 @@ from school_common.db import UnitOfWork
 from school_common.events import Outbox
 
 from student_record.mappers import timestamp
-from student_record.models import Enrolment, Guardian, School, SchoolClass, Student, Violation
+from student_record.models import (
+    Enrolment,
+    Guardian,
+    School,
+    SchoolClass,
+    Student,
+    Transcript,
+    Violation,
+)
 
 SCHOOL_CREATED = "school.created"
 CLASS_CREATED = "class.created"
@@ -24,6 +32,7 @@ PERSONAL_DATA_ACCESSED = "personal_data.accessed"
 VIOLATION_RECORDED = "violation.recorded"
 GRADES_LOCKED = "grades.locked"
 RESULTS_PUBLISHED = "results.published"
+TRANSCRIPT_ISSUED = "transcript.issued"
 
 
 def guardian_ref(row: Guardian) -> events.GuardianRef:
@@ -146,5 +155,21 @@ async def results_published(
             term=term,
             student_ids=student_ids,
             publish_time=timestamp(published_at),
+        ),
+    )
+
+
+async def transcript_issued(outbox: Outbox, uow: UnitOfWork, row: Transcript) -> None:
+    """No content: whoever needs the document reads it with their own token (and is logged)."""
+    await outbox.add(
+        uow,
+        TRANSCRIPT_ISSUED,
+        events.TranscriptIssued(
+            transcript_id=str(row.id),
+            student_id=str(row.student_id),
+            school_id=str(row.school_id),
+            school_year=row.school_year,
+            version=row.version,
+            supersedes_id=str(row.supersedes_id) if row.supersedes_id else "",
         ),
     )

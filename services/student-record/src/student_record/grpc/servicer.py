@@ -12,6 +12,7 @@ from student_record.enrolments.c1_import import StudentListService
 from student_record.enrolments.service import EnrolmentService
 from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
+from student_record.transcripts.service import TranscriptService
 
 
 class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
@@ -23,6 +24,7 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         clubs: ClubService,
         gradebook: GradebookService,
         student_lists: StudentListService,
+        transcripts: TranscriptService,
     ) -> None:
         self.schools = schools
         self.enrolments = enrolments
@@ -30,6 +32,7 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self.clubs = clubs
         self.gradebook = gradebook
         self.student_lists = student_lists
+        self.transcripts = transcripts
 
     async def CreateSchool(
         self, request: pb.CreateSchoolRequest, context: grpc.aio.ServicerContext
@@ -205,3 +208,28 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self, request: pb.ExportStudentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ExportStudentsResponse:
         return await self.student_lists.export_students(request)
+
+    async def IssueTranscripts(
+        self, request: pb.IssueTranscriptsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.IssueTranscriptsResponse:
+        return await self.transcripts.issue_transcripts(request)
+
+    async def CorrectTranscript(
+        self, request: pb.CorrectTranscriptRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CorrectTranscriptResponse:
+        return await self.transcripts.correct_transcript(request)
+
+    async def ListStudentTranscripts(
+        self, request: pb.ListStudentTranscriptsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListStudentTranscriptsResponse:
+        return await self.transcripts.list_student_transcripts(request)
+
+    async def GetTranscriptDocument(
+        self, request: pb.GetTranscriptDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetTranscriptDocumentResponse:
+        return await self.transcripts.get_transcript_document(request)
+
+    async def VerifyTranscript(
+        self, request: pb.VerifyTranscriptRequest, context: grpc.aio.ServicerContext
+    ) -> pb.VerifyTranscriptResponse:
+        return await self.transcripts.verify_transcript(request)

@@ -274,6 +274,48 @@ IMPORT_OUTCOME_UNCHANGED: ImportOutcome.ValueType  # 3
 IMPORT_OUTCOME_REFUSED: ImportOutcome.ValueType  # 4
 Global___ImportOutcome: _TypeAlias = ImportOutcome  # noqa: Y015
 
+class _TranscriptIssueOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _TranscriptIssueOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TranscriptIssueOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TRANSCRIPT_ISSUE_OUTCOME_UNSPECIFIED: _TranscriptIssueOutcome.ValueType  # 0
+    TRANSCRIPT_ISSUE_OUTCOME_ISSUED: _TranscriptIssueOutcome.ValueType  # 1
+    TRANSCRIPT_ISSUE_OUTCOME_ALREADY_ISSUED: _TranscriptIssueOutcome.ValueType  # 2
+    """The student already has a transcript for the year; nothing was changed (use CorrectTranscript)."""
+    TRANSCRIPT_ISSUE_OUTCOME_RESULTS_INCOMPLETE: _TranscriptIssueOutcome.ValueType  # 3
+    """The year's results are incomplete (see missing); no transcript."""
+
+class TranscriptIssueOutcome(_TranscriptIssueOutcome, metaclass=_TranscriptIssueOutcomeEnumTypeWrapper):
+    """TranscriptIssueOutcome is what issuing did for one student."""
+
+TRANSCRIPT_ISSUE_OUTCOME_UNSPECIFIED: TranscriptIssueOutcome.ValueType  # 0
+TRANSCRIPT_ISSUE_OUTCOME_ISSUED: TranscriptIssueOutcome.ValueType  # 1
+TRANSCRIPT_ISSUE_OUTCOME_ALREADY_ISSUED: TranscriptIssueOutcome.ValueType  # 2
+"""The student already has a transcript for the year; nothing was changed (use CorrectTranscript)."""
+TRANSCRIPT_ISSUE_OUTCOME_RESULTS_INCOMPLETE: TranscriptIssueOutcome.ValueType  # 3
+"""The year's results are incomplete (see missing); no transcript."""
+Global___TranscriptIssueOutcome: _TypeAlias = TranscriptIssueOutcome  # noqa: Y015
+
+class _TranscriptFormat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _TranscriptFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TranscriptFormat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TRANSCRIPT_FORMAT_UNSPECIFIED: _TranscriptFormat.ValueType  # 0
+    TRANSCRIPT_FORMAT_PDF: _TranscriptFormat.ValueType  # 1
+    TRANSCRIPT_FORMAT_XML: _TranscriptFormat.ValueType  # 2
+
+class TranscriptFormat(_TranscriptFormat, metaclass=_TranscriptFormatEnumTypeWrapper):
+    """TranscriptFormat is which of a transcript's two equivalent documents."""
+
+TRANSCRIPT_FORMAT_UNSPECIFIED: TranscriptFormat.ValueType  # 0
+TRANSCRIPT_FORMAT_PDF: TranscriptFormat.ValueType  # 1
+TRANSCRIPT_FORMAT_XML: TranscriptFormat.ValueType  # 2
+Global___TranscriptFormat: _TypeAlias = TranscriptFormat  # noqa: Y015
+
 @_typing.final
 class Club(_message.Message):
     """Club is a club of a school."""
@@ -2902,3 +2944,384 @@ class ExportStudentsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExportStudentsResponse: _TypeAlias = ExportStudentsResponse  # noqa: Y015
+
+@_typing.final
+class Transcript(_message.Message):
+    """---------------------------------------------------------------- transcripts (học bạ số)
+
+    Transcript is a transcript's metadata; the documents are read with GetTranscriptDocument.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    SUPERSEDES_ID_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    VERIFICATION_CODE_FIELD_NUMBER: _builtins.int
+    ISSUED_BY_FIELD_NUMBER: _builtins.int
+    ISSUE_TIME_FIELD_NUMBER: _builtins.int
+    SUPERSEDED_TIME_FIELD_NUMBER: _builtins.int
+    CORRECTION_REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    student_id: _builtins.str
+    school_id: _builtins.str
+    class_id: _builtins.str
+    school_year: _builtins.str
+    version: _builtins.int
+    supersedes_id: _builtins.str
+    """The version this one replaces; empty for version 1."""
+    digest: _builtins.str
+    """SHA-256 (hex) of the transcript's canonical content."""
+    verification_code: _builtins.str
+    """What the holder gives whoever should verify the transcript (also in the printed QR code)."""
+    issued_by: _builtins.str
+    correction_reason: _builtins.str
+    """Why this version was issued (corrections); empty for version 1."""
+    @_builtins.property
+    def issue_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def superseded_time(self) -> _timestamp_pb2.Timestamp:
+        """Unset while this version is the current one."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+        version: _builtins.int = ...,
+        supersedes_id: _builtins.str = ...,
+        digest: _builtins.str = ...,
+        verification_code: _builtins.str = ...,
+        issued_by: _builtins.str = ...,
+        issue_time: _timestamp_pb2.Timestamp | None = ...,
+        superseded_time: _timestamp_pb2.Timestamp | None = ...,
+        correction_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["issue_time", b"issue_time", "superseded_time", b"superseded_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "correction_reason", b"correction_reason", "digest", b"digest", "id", b"id", "issue_time", b"issue_time", "issued_by", b"issued_by", "school_id", b"school_id", "school_year", b"school_year", "student_id", b"student_id", "superseded_time", b"superseded_time", "supersedes_id", b"supersedes_id", "verification_code", b"verification_code", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Transcript: _TypeAlias = Transcript  # noqa: Y015
+
+@_typing.final
+class TranscriptIssueRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_NAME_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    TRANSCRIPT_ID_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    student_name: _builtins.str
+    outcome: Global___TranscriptIssueOutcome.ValueType
+    transcript_id: _builtins.str
+    """The new transcript (ISSUED) or the existing one (ALREADY_ISSUED)."""
+    @_builtins.property
+    def missing(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """RESULTS_INCOMPLETE: what is missing, e.g. "HK I: Toán", "Cả năm: Rèn luyện"."""
+
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        student_name: _builtins.str = ...,
+        outcome: Global___TranscriptIssueOutcome.ValueType = ...,
+        transcript_id: _builtins.str = ...,
+        missing: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["missing", b"missing", "outcome", b"outcome", "student_id", b"student_id", "student_name", b"student_name", "transcript_id", b"transcript_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TranscriptIssueRow: _TypeAlias = TranscriptIssueRow  # noqa: Y015
+
+@_typing.final
+class IssueTranscriptsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    HOMEROOM_TEACHER_NAME_FIELD_NUMBER: _builtins.int
+    HOMEROOM_TEACHER_SUBJECT_FIELD_NUMBER: _builtins.int
+    PRINCIPAL_NAME_FIELD_NUMBER: _builtins.int
+    PRINCIPAL_SUBJECT_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    class_id: _builtins.str
+    homeroom_teacher_name: _builtins.str
+    """The signatories as the documents name them, and the accounts (subjects) whose keys sign."""
+    homeroom_teacher_subject: _builtins.str
+    principal_name: _builtins.str
+    principal_subject: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        homeroom_teacher_name: _builtins.str = ...,
+        homeroom_teacher_subject: _builtins.str = ...,
+        principal_name: _builtins.str = ...,
+        principal_subject: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "homeroom_teacher_name", b"homeroom_teacher_name", "homeroom_teacher_subject", b"homeroom_teacher_subject", "principal_name", b"principal_name", "principal_subject", b"principal_subject", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssueTranscriptsRequest: _TypeAlias = IssueTranscriptsRequest  # noqa: Y015
+
+@_typing.final
+class IssueTranscriptsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENTS_FIELD_NUMBER: _builtins.int
+    ISSUED_FIELD_NUMBER: _builtins.int
+    issued: _builtins.int
+    @_builtins.property
+    def students(self) -> _containers.RepeatedCompositeFieldContainer[Global___TranscriptIssueRow]: ...
+    def __init__(
+        self,
+        *,
+        students: _abc.Iterable[Global___TranscriptIssueRow] | None = ...,
+        issued: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["issued", b"issued", "students", b"students"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssueTranscriptsResponse: _TypeAlias = IssueTranscriptsResponse  # noqa: Y015
+
+@_typing.final
+class CorrectTranscriptRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    TRANSCRIPT_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    HOMEROOM_TEACHER_NAME_FIELD_NUMBER: _builtins.int
+    HOMEROOM_TEACHER_SUBJECT_FIELD_NUMBER: _builtins.int
+    PRINCIPAL_NAME_FIELD_NUMBER: _builtins.int
+    PRINCIPAL_SUBJECT_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    transcript_id: _builtins.str
+    reason: _builtins.str
+    homeroom_teacher_name: _builtins.str
+    homeroom_teacher_subject: _builtins.str
+    principal_name: _builtins.str
+    principal_subject: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        transcript_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        homeroom_teacher_name: _builtins.str = ...,
+        homeroom_teacher_subject: _builtins.str = ...,
+        principal_name: _builtins.str = ...,
+        principal_subject: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["homeroom_teacher_name", b"homeroom_teacher_name", "homeroom_teacher_subject", b"homeroom_teacher_subject", "principal_name", b"principal_name", "principal_subject", b"principal_subject", "reason", b"reason", "request_id", b"request_id", "transcript_id", b"transcript_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CorrectTranscriptRequest: _TypeAlias = CorrectTranscriptRequest  # noqa: Y015
+
+@_typing.final
+class CorrectTranscriptResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSCRIPT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def transcript(self) -> Global___Transcript: ...
+    def __init__(
+        self,
+        *,
+        transcript: Global___Transcript | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["transcript", b"transcript"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["transcript", b"transcript"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CorrectTranscriptResponse: _TypeAlias = CorrectTranscriptResponse  # noqa: Y015
+
+@_typing.final
+class ListStudentTranscriptsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentTranscriptsRequest: _TypeAlias = ListStudentTranscriptsRequest  # noqa: Y015
+
+@_typing.final
+class ListStudentTranscriptsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSCRIPTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def transcripts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Transcript]:
+        """Newest school year first, then newest version first."""
+
+    def __init__(
+        self,
+        *,
+        transcripts: _abc.Iterable[Global___Transcript] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["transcripts", b"transcripts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentTranscriptsResponse: _TypeAlias = ListStudentTranscriptsResponse  # noqa: Y015
+
+@_typing.final
+class GetTranscriptDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSCRIPT_ID_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    transcript_id: _builtins.str
+    format: Global___TranscriptFormat.ValueType
+    def __init__(
+        self,
+        *,
+        transcript_id: _builtins.str = ...,
+        format: Global___TranscriptFormat.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["format", b"format", "transcript_id", b"transcript_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTranscriptDocumentRequest: _TypeAlias = GetTranscriptDocumentRequest  # noqa: Y015
+
+@_typing.final
+class GetTranscriptDocumentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    MEDIA_TYPE_FIELD_NUMBER: _builtins.int
+    content: _builtins.bytes
+    filename: _builtins.str
+    media_type: _builtins.str
+    def __init__(
+        self,
+        *,
+        content: _builtins.bytes = ...,
+        filename: _builtins.str = ...,
+        media_type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "filename", b"filename", "media_type", b"media_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTranscriptDocumentResponse: _TypeAlias = GetTranscriptDocumentResponse  # noqa: Y015
+
+@_typing.final
+class VerifyTranscriptRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_FIELD_NUMBER: _builtins.int
+    TRANSCRIPT_ID_FIELD_NUMBER: _builtins.int
+    VERIFICATION_CODE_FIELD_NUMBER: _builtins.int
+    tenant: _builtins.str
+    """The tenant (realm slug) whose transcript it is, from the verification URL."""
+    transcript_id: _builtins.str
+    verification_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        tenant: _builtins.str = ...,
+        transcript_id: _builtins.str = ...,
+        verification_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tenant", b"tenant", "transcript_id", b"transcript_id", "verification_code", b"verification_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyTranscriptRequest: _TypeAlias = VerifyTranscriptRequest  # noqa: Y015
+
+@_typing.final
+class VerifyTranscriptResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALID_FIELD_NUMBER: _builtins.int
+    PDF_VALID_FIELD_NUMBER: _builtins.int
+    XML_VALID_FIELD_NUMBER: _builtins.int
+    DIGEST_MATCHES_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    SUPERSEDED_FIELD_NUMBER: _builtins.int
+    SCHOOL_NAME_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    ISSUED_ON_FIELD_NUMBER: _builtins.int
+    STUDENT_NAME_FIELD_NUMBER: _builtins.int
+    valid: _builtins.bool
+    """Both documents' signatures verify against the trust roots and the content digest matches."""
+    pdf_valid: _builtins.bool
+    xml_valid: _builtins.bool
+    digest_matches: _builtins.bool
+    version: _builtins.int
+    superseded: _builtins.bool
+    """A later version replaces this one."""
+    school_name: _builtins.str
+    school_year: _builtins.str
+    issued_on: _builtins.str
+    """The issue date, YYYY-MM-DD."""
+    student_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        valid: _builtins.bool = ...,
+        pdf_valid: _builtins.bool = ...,
+        xml_valid: _builtins.bool = ...,
+        digest_matches: _builtins.bool = ...,
+        version: _builtins.int = ...,
+        superseded: _builtins.bool = ...,
+        school_name: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+        issued_on: _builtins.str = ...,
+        student_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digest_matches", b"digest_matches", "issued_on", b"issued_on", "pdf_valid", b"pdf_valid", "school_name", b"school_name", "school_year", b"school_year", "student_name", b"student_name", "superseded", b"superseded", "valid", b"valid", "version", b"version", "xml_valid", b"xml_valid"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyTranscriptResponse: _TypeAlias = VerifyTranscriptResponse  # noqa: Y015

@@ -211,6 +211,31 @@ class StudentRecordServiceStub:
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsRequest.SerializeToString,
                 response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsResponse.FromString,
                 _registered_method=True)
+        self.IssueTranscripts = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/IssueTranscripts',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueTranscriptsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueTranscriptsResponse.FromString,
+                _registered_method=True)
+        self.CorrectTranscript = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/CorrectTranscript',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectTranscriptRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectTranscriptResponse.FromString,
+                _registered_method=True)
+        self.ListStudentTranscripts = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListStudentTranscripts',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentTranscriptsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentTranscriptsResponse.FromString,
+                _registered_method=True)
+        self.GetTranscriptDocument = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/GetTranscriptDocument',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetTranscriptDocumentRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetTranscriptDocumentResponse.FromString,
+                _registered_method=True)
+        self.VerifyTranscript = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/VerifyTranscript',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptResponse.FromString,
+                _registered_method=True)
 
 
 class StudentRecordServiceServicer:
@@ -474,6 +499,47 @@ class StudentRecordServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IssueTranscripts(self, request, context):
+        """Issues the signed year-end transcripts (học bạ số, PDF and XML) of a class's students. School admins;
+        semester II must be locked. Never overwrites: a student with a transcript for the year is reported
+        ALREADY_ISSUED, one with incomplete results RESULTS_INCOMPLETE. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CorrectTranscript(self, request, context):
+        """Issues version N+1 of a transcript from the current results; version N is marked superseded and
+        otherwise left as it was. School admins. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStudentTranscripts(self, request, context):
+        """Lists a student's transcripts (metadata only): whoever may read the student, guardians included.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTranscriptDocument(self, request, context):
+        """Returns a transcript's signed PDF or XML. Every copy is logged and audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyTranscript(self, request, context):
+        """Public verification of a transcript by id and verification code (printed with the QR code). The one
+        RPC whose tenant travels in the request: the gateway calls it with its own service identity for an
+        anonymous visitor. Answers validity, version and status, school, year, issue date and the student's
+        name only. An unknown id and a wrong code are the same NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudentRecordServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -651,6 +717,31 @@ def add_StudentRecordServiceServicer_to_server(servicer, server):
                     servicer.ExportStudents,
                     request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsRequest.FromString,
                     response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsResponse.SerializeToString,
+            ),
+            'IssueTranscripts': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueTranscripts,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueTranscriptsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueTranscriptsResponse.SerializeToString,
+            ),
+            'CorrectTranscript': grpc.unary_unary_rpc_method_handler(
+                    servicer.CorrectTranscript,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectTranscriptRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectTranscriptResponse.SerializeToString,
+            ),
+            'ListStudentTranscripts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStudentTranscripts,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentTranscriptsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentTranscriptsResponse.SerializeToString,
+            ),
+            'GetTranscriptDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTranscriptDocument,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetTranscriptDocumentRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.GetTranscriptDocumentResponse.SerializeToString,
+            ),
+            'VerifyTranscript': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyTranscript,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1600,6 +1691,141 @@ class StudentRecordService:
             '/school.student_record.v1.StudentRecordService/ExportStudents',
             school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsRequest.SerializeToString,
             school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueTranscripts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/IssueTranscripts',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.IssueTranscriptsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.IssueTranscriptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CorrectTranscript(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/CorrectTranscript',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectTranscriptRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectTranscriptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStudentTranscripts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListStudentTranscripts',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentTranscriptsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentTranscriptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTranscriptDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/GetTranscriptDocument',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.GetTranscriptDocumentRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.GetTranscriptDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyTranscript(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/VerifyTranscript',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -124,6 +124,25 @@ class StudentRecordServiceStub:
     """
     ExportStudents: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ExportStudentsRequest, _student_record_pb2.ExportStudentsResponse]
     """Exports the students of a school year in the C1-HocSinh template: school admins. Audited."""
+    IssueTranscripts: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.IssueTranscriptsRequest, _student_record_pb2.IssueTranscriptsResponse]
+    """Issues the signed year-end transcripts (học bạ số, PDF and XML) of a class's students. School admins;
+    semester II must be locked. Never overwrites: a student with a transcript for the year is reported
+    ALREADY_ISSUED, one with incomplete results RESULTS_INCOMPLETE. Idempotent by request_id.
+    """
+    CorrectTranscript: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.CorrectTranscriptRequest, _student_record_pb2.CorrectTranscriptResponse]
+    """Issues version N+1 of a transcript from the current results; version N is marked superseded and
+    otherwise left as it was. School admins. Idempotent by request_id.
+    """
+    ListStudentTranscripts: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentTranscriptsRequest, _student_record_pb2.ListStudentTranscriptsResponse]
+    """Lists a student's transcripts (metadata only): whoever may read the student, guardians included."""
+    GetTranscriptDocument: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.GetTranscriptDocumentRequest, _student_record_pb2.GetTranscriptDocumentResponse]
+    """Returns a transcript's signed PDF or XML. Every copy is logged and audited."""
+    VerifyTranscript: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.VerifyTranscriptRequest, _student_record_pb2.VerifyTranscriptResponse]
+    """Public verification of a transcript by id and verification code (printed with the QR code). The one
+    RPC whose tenant travels in the request: the gateway calls it with its own service identity for an
+    anonymous visitor. Answers validity, version and status, school, year, issue date and the student's
+    name only. An unknown id and a wrong code are the same NOT_FOUND.
+    """
 
 @_typing.type_check_only
 class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
@@ -221,6 +240,25 @@ class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
     """
     ExportStudents: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ExportStudentsRequest, _student_record_pb2.ExportStudentsResponse]  # type: ignore[assignment]
     """Exports the students of a school year in the C1-HocSinh template: school admins. Audited."""
+    IssueTranscripts: _aio.UnaryUnaryMultiCallable[_student_record_pb2.IssueTranscriptsRequest, _student_record_pb2.IssueTranscriptsResponse]  # type: ignore[assignment]
+    """Issues the signed year-end transcripts (học bạ số, PDF and XML) of a class's students. School admins;
+    semester II must be locked. Never overwrites: a student with a transcript for the year is reported
+    ALREADY_ISSUED, one with incomplete results RESULTS_INCOMPLETE. Idempotent by request_id.
+    """
+    CorrectTranscript: _aio.UnaryUnaryMultiCallable[_student_record_pb2.CorrectTranscriptRequest, _student_record_pb2.CorrectTranscriptResponse]  # type: ignore[assignment]
+    """Issues version N+1 of a transcript from the current results; version N is marked superseded and
+    otherwise left as it was. School admins. Idempotent by request_id.
+    """
+    ListStudentTranscripts: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentTranscriptsRequest, _student_record_pb2.ListStudentTranscriptsResponse]  # type: ignore[assignment]
+    """Lists a student's transcripts (metadata only): whoever may read the student, guardians included."""
+    GetTranscriptDocument: _aio.UnaryUnaryMultiCallable[_student_record_pb2.GetTranscriptDocumentRequest, _student_record_pb2.GetTranscriptDocumentResponse]  # type: ignore[assignment]
+    """Returns a transcript's signed PDF or XML. Every copy is logged and audited."""
+    VerifyTranscript: _aio.UnaryUnaryMultiCallable[_student_record_pb2.VerifyTranscriptRequest, _student_record_pb2.VerifyTranscriptResponse]  # type: ignore[assignment]
+    """Public verification of a transcript by id and verification code (printed with the QR code). The one
+    RPC whose tenant travels in the request: the gateway calls it with its own service identity for an
+    anonymous visitor. Answers validity, version and status, school, year, issue date and the student's
+    name only. An unknown id and a wrong code are the same NOT_FOUND.
+    """
 
 class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
     """StudentRecordService owns schools, classes, students and enrolments of a tenant.
@@ -525,5 +563,54 @@ class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_student_record_pb2.ExportStudentsResponse, _abc.Awaitable[_student_record_pb2.ExportStudentsResponse]]:
         """Exports the students of a school year in the C1-HocSinh template: school admins. Audited."""
+
+    @_abc_1.abstractmethod
+    def IssueTranscripts(
+        self,
+        request: _student_record_pb2.IssueTranscriptsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.IssueTranscriptsResponse, _abc.Awaitable[_student_record_pb2.IssueTranscriptsResponse]]:
+        """Issues the signed year-end transcripts (học bạ số, PDF and XML) of a class's students. School admins;
+        semester II must be locked. Never overwrites: a student with a transcript for the year is reported
+        ALREADY_ISSUED, one with incomplete results RESULTS_INCOMPLETE. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def CorrectTranscript(
+        self,
+        request: _student_record_pb2.CorrectTranscriptRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.CorrectTranscriptResponse, _abc.Awaitable[_student_record_pb2.CorrectTranscriptResponse]]:
+        """Issues version N+1 of a transcript from the current results; version N is marked superseded and
+        otherwise left as it was. School admins. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def ListStudentTranscripts(
+        self,
+        request: _student_record_pb2.ListStudentTranscriptsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListStudentTranscriptsResponse, _abc.Awaitable[_student_record_pb2.ListStudentTranscriptsResponse]]:
+        """Lists a student's transcripts (metadata only): whoever may read the student, guardians included."""
+
+    @_abc_1.abstractmethod
+    def GetTranscriptDocument(
+        self,
+        request: _student_record_pb2.GetTranscriptDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.GetTranscriptDocumentResponse, _abc.Awaitable[_student_record_pb2.GetTranscriptDocumentResponse]]:
+        """Returns a transcript's signed PDF or XML. Every copy is logged and audited."""
+
+    @_abc_1.abstractmethod
+    def VerifyTranscript(
+        self,
+        request: _student_record_pb2.VerifyTranscriptRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.VerifyTranscriptResponse, _abc.Awaitable[_student_record_pb2.VerifyTranscriptResponse]]:
+        """Public verification of a transcript by id and verification code (printed with the QR code). The one
+        RPC whose tenant travels in the request: the gateway calls it with its own service identity for an
+        anonymous visitor. Answers validity, version and status, school, year, issue date and the student's
+        name only. An unknown id and a wrong code are the same NOT_FOUND.
+        """
 
 def add_StudentRecordServiceServicer_to_server(servicer: StudentRecordServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

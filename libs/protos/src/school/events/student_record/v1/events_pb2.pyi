@@ -303,3 +303,42 @@ class ResultsPublished(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResultsPublished: _TypeAlias = ResultsPublished  # noqa: Y015
+
+@_typing.final
+class TranscriptIssued(_message.Message):
+    """TranscriptIssued is published as `transcript.issued` when a transcript (a first version or a
+    correction) has been signed and stored. No content travels.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSCRIPT_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    SUPERSEDES_ID_FIELD_NUMBER: _builtins.int
+    transcript_id: _builtins.str
+    student_id: _builtins.str
+    school_id: _builtins.str
+    school_year: _builtins.str
+    version: _builtins.int
+    supersedes_id: _builtins.str
+    """The version this one replaces; empty for version 1."""
+    def __init__(
+        self,
+        *,
+        transcript_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+        version: _builtins.int = ...,
+        supersedes_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id", "school_year", b"school_year", "student_id", b"student_id", "supersedes_id", b"supersedes_id", "transcript_id", b"transcript_id", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TranscriptIssued: _TypeAlias = TranscriptIssued  # noqa: Y015
