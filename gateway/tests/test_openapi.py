@@ -11,7 +11,15 @@ from gateway.tests.support import GatewayClient
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.json"
 
 # POSTs that create nothing a retry could duplicate: no request_id in their RPC, so no Idempotency-Key.
-NATURALLY_IDEMPOTENT = {"verifyCitizen", "decideLinkRequest", "confirmSelfReview", "decideClubMembership"}
+NATURALLY_IDEMPOTENT = {
+    "verifyCitizen",
+    "decideLinkRequest",
+    "confirmSelfReview",
+    "decideClubMembership",
+    "lockSemester",
+    "decideGradeChange",
+    "publishResults",
+}
 
 
 def render() -> str:
@@ -81,6 +89,18 @@ def test_every_operation_is_secured_and_documents_problems() -> None:
         "listClubMembers",
         "recordClubSession",
         "listStudentClubs",
+        "listSubjects",
+        "defineSchoolYear",
+        "listSchoolYears",
+        "lockSemester",
+        "recordAssessments",
+        "getClassGradebook",
+        "recordRatings",
+        "requestGradeChange",
+        "listGradeChanges",
+        "decideGradeChange",
+        "getStudentResults",
+        "publishResults",
     }
     for path, op in operations:
         assert path.startswith("/v1/")

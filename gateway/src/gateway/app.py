@@ -44,6 +44,7 @@ from gateway.routers import (
     clubs,
     consents,
     discipline,
+    gradebook,
     health,
     links,
     schools,
@@ -111,6 +112,7 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
     app.include_router(schools.router)
     app.include_router(discipline.router)
     app.include_router(clubs.router)
+    app.include_router(gradebook.router)
     app.include_router(attendance.router)
     app.include_router(links.router)
     app.include_router(consents.router)

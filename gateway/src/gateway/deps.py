@@ -20,12 +20,16 @@ from gateway.schemas import (
     EXAMPLE_CLASS_ID,
     EXAMPLE_CLUB_ID,
     EXAMPLE_CLUB_MEMBERSHIP_ID,
+    EXAMPLE_GRADE_CHANGE_ID,
     EXAMPLE_LINK_REQUEST_ID,
     EXAMPLE_SCHOOL_ID,
     EXAMPLE_STUDENT_ID,
     EXAMPLE_VIOLATION_ID,
     PURPOSE_RE,
+    SCHOOL_YEAR_PATTERN,
+    SUBJECT_CODE_RE,
     UUID_RE,
+    Term,
 )
 
 BEARER_DESCRIPTION = (
@@ -214,6 +218,36 @@ def _purpose(
     return purpose
 
 
+def _grade_change_id(
+    change_id: Annotated[
+        str,
+        Path(
+            description="Mã đề nghị sửa điểm (UUID) / grade change id",
+            examples=[EXAMPLE_GRADE_CHANGE_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    # As student-record answers for one that does not exist.
+    return _path_id(
+        change_id, "GRADE_CHANGE_NOT_FOUND", "Không tìm thấy đề nghị sửa điểm", "grade change not found"
+    )
+
+
+def _subject_code(
+    subject_code: Annotated[
+        str, Path(description="Mã môn học, ví dụ `TOAN` / subject code, e.g. `TOAN`", examples=["TOAN"])
+    ],
+) -> str:
+    # As student-record answers for a code the class's grade does not study.
+    if not SUBJECT_CODE_RE.fullmatch(subject_code):
+        message = bilingual("Khối lớp này không học môn này", "the grade has no such subject")
+        raise ProblemError(
+            422, "UNKNOWN_SUBJECT", message, errors=[{"field": "subject_code", "message": message}]
+        )
+    return subject_code.upper()
+
+
 SchoolId = Annotated[str, Depends(_school_id)]
 ClassId = Annotated[str, Depends(_class_id)]
 StudentId = Annotated[str, Depends(_student_id)]
@@ -222,6 +256,50 @@ ViolationId = Annotated[str, Depends(_violation_id)]
 ClubId = Annotated[str, Depends(_club_id)]
 ClubMembershipId = Annotated[str, Depends(_club_membership_id)]
 PurposeCode = Annotated[str, Depends(_purpose)]
+GradeChangeId = Annotated[str, Depends(_grade_change_id)]
+SubjectCode = Annotated[str, Depends(_subject_code)]
+
+
+def _semester(
+    semester: Annotated[int, Path(ge=1, le=2, description="Học kì 1 hoặc 2 / semester 1 or 2", examples=[1])],
+) -> int:
+    return semester
+
+
+def _grade(
+    grade: Annotated[int, Path(ge=1, le=12, description="Khối lớp 1–12 / grade 1-12", examples=[6])],
+) -> int:
+    return grade
+
+
+def _school_year(
+    school_year: Annotated[
+        str, Path(pattern=SCHOOL_YEAR_PATTERN, description="Năm học / school year", examples=["2025-2026"])
+    ],
+) -> str:
+    return school_year
+
+
+def _term(
+    term: Annotated[
+        Term,
+        Path(
+            description="`semester_1`, `semester_2` hoặc `year` (cả năm) / `semester_1`, `semester_2` or "
+            "`year` (the whole school year)",
+            examples=["year"],
+        ),
+    ],
+) -> Term:
+    return term
+
+
+#: A semester in a path: 1 or 2 (anything else is 422 on ``semester``).
+Semester = Annotated[int, Depends(_semester)]
+#: A grade in a path: 1 to 12.
+Grade = Annotated[int, Depends(_grade)]
+#: A school year in a path, ``2025-2026`` (the service checks the years follow each other).
+SchoolYearName = Annotated[str, Depends(_school_year)]
+TermName = Annotated[Term, Depends(_term)]
 
 PageSize = Annotated[
     int | None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -45,6 +45,46 @@ PB_TO_MEMBERSHIP_STATE: dict[int, schemas.MembershipState] = {
     sr.MEMBERSHIP_STATE_PENDING: "pending",
     sr.MEMBERSHIP_STATE_APPROVED: "approved",
     sr.MEMBERSHIP_STATE_REFUSED: "refused",
+}
+ASSESSMENT_KIND_TO_PB: dict[schemas.AssessmentKind, sr.AssessmentKind.ValueType] = {
+    "regular": sr.ASSESSMENT_KIND_REGULAR,
+    "mid_term": sr.ASSESSMENT_KIND_MID_TERM,
+    "end_term": sr.ASSESSMENT_KIND_END_TERM,
+    "mid_rating": sr.ASSESSMENT_KIND_MID_RATING,
+    "end_rating": sr.ASSESSMENT_KIND_END_RATING,
+    "mid_test": sr.ASSESSMENT_KIND_MID_TEST,
+    "end_test": sr.ASSESSMENT_KIND_END_TEST,
+}
+PB_TO_ASSESSMENT_KIND = {v: k for k, v in ASSESSMENT_KIND_TO_PB.items()}
+PB_TO_EVALUATION: dict[int, schemas.EvaluationKind] = {
+    sr.EVALUATION_SCORED: "scored",
+    sr.EVALUATION_COMMENT: "comment",
+    sr.EVALUATION_RATED: "rated",
+}
+GRADE_CHANGE_STATE_TO_PB: dict[schemas.GradeChangeState, sr.GradeChangeState.ValueType] = {
+    "pending": sr.GRADE_CHANGE_STATE_PENDING,
+    "approved": sr.GRADE_CHANGE_STATE_APPROVED,
+    "refused": sr.GRADE_CHANGE_STATE_REFUSED,
+}
+PB_TO_GRADE_CHANGE_STATE = {v: k for k, v in GRADE_CHANGE_STATE_TO_PB.items()}
+#: REST terms ↔ student-record's (0 is the year).
+TERM_TO_PB: dict[schemas.Term, int] = {"semester_1": 1, "semester_2": 2, "year": 0}
+PB_TO_TERM = {v: k for k, v in TERM_TO_PB.items()}
+# Results are strings in the proto ("KHA", "PROMOTED"…): lower-case here; one this gateway does not know is
+# null rather than a guess.
+LEARNING_LEVELS: dict[str, schemas.LearningLevel] = {
+    "TOT": "tot",
+    "KHA": "kha",
+    "DAT": "dat",
+    "CHUA_DAT": "chua_dat",
+}
+PROMOTIONS: dict[str, schemas.Promotion] = {"PROMOTED": "promoted", "RETEST": "retest", "REPEAT": "repeat"}
+AWARDS: dict[str, schemas.Award] = {"XUAT_SAC": "xuat_sac", "GIOI": "gioi", "NONE": "none"}
+PRIMARY_RESULTS: dict[str, schemas.PrimaryResult] = {
+    "HOAN_THANH_XUAT_SAC": "hoan_thanh_xuat_sac",
+    "HOAN_THANH_TOT": "hoan_thanh_tot",
+    "HOAN_THANH": "hoan_thanh",
+    "CHUA_HOAN_THANH": "chua_hoan_thanh",
 }
 
 # identity's enums as the lower-case strings of the REST API; UNSPECIFIED (and values this gateway does not
@@ -225,6 +265,66 @@ def record_club_session(
     )
 
 
+def define_school_year(
+    school_id: str, name: str, body: schemas.SchoolYearDefinition
+) -> sr.DefineSchoolYearRequest:
+    return sr.DefineSchoolYearRequest(
+        school_id=school_id,
+        name=name,
+        semester_1_start=body.semester_1_start,
+        semester_1_end=body.semester_1_end,
+        semester_2_start=body.semester_2_start,
+        semester_2_end=body.semester_2_end,
+    )
+
+
+def assessment_entry(body: schemas.AssessmentEntryIn) -> sr.AssessmentEntry:
+    return sr.AssessmentEntry(
+        student_id=body.student_id.lower(),
+        kind=ASSESSMENT_KIND_TO_PB[body.kind],
+        ordinal=body.ordinal,
+        value=body.value,
+    )
+
+
+def record_assessments(
+    class_id: str, subject_code: str, semester: int, body: schemas.AssessmentsIn
+) -> sr.RecordAssessmentsRequest:
+    return sr.RecordAssessmentsRequest(
+        class_id=class_id,
+        subject_code=subject_code,
+        semester=semester,
+        entries=[assessment_entry(e) for e in body.entries],
+    )
+
+
+def record_ratings(class_id: str, semester: int, body: schemas.RatingsIn) -> sr.RecordRatingsRequest:
+    return sr.RecordRatingsRequest(
+        class_id=class_id,
+        semester=semester,
+        entries=[
+            sr.RatingEntry(student_id=e.student_id.lower(), item=e.item, value=e.value) for e in body.entries
+        ],
+    )
+
+
+def request_grade_change(
+    class_id: str, body: schemas.GradeChangeCreate, request_id: str
+) -> sr.RequestGradeChangeRequest:
+    return sr.RequestGradeChangeRequest(
+        class_id=class_id,
+        subject_code=body.subject_code.upper(),
+        semester=body.semester,
+        entry=assessment_entry(body.entry),
+        reason=body.reason,
+        request_id=request_id,
+    )
+
+
+def decide_grade_change(change_id: str, body: schemas.GradeChangeDecision) -> sr.DecideGradeChangeRequest:
+    return sr.DecideGradeChangeRequest(change_id=change_id, approve=body.approve, note=body.note or "")
+
+
 def create_tenant(body: schemas.TenantCreate, request_id: str) -> idn.CreateTenantRequest:
     return idn.CreateTenantRequest(slug=body.slug, display_name=body.display_name, request_id=request_id)
 
@@ -400,6 +500,151 @@ def club_session(msg: sr.ClubSession) -> schemas.ClubSession:
         topic=msg.topic,
         present_student_ids=list(msg.present_student_ids),
     )
+
+
+def subject(msg: sr.Subject) -> schemas.Subject:
+    return schemas.Subject(
+        code=msg.code,
+        name=msg.name,
+        name_en=msg.name_en,
+        evaluation=PB_TO_EVALUATION.get(msg.evaluation),
+        periods_per_year=msg.periods_per_year,
+        regular_assessments=msg.regular_assessments,
+        tested=msg.tested,
+        mid_tested=msg.mid_tested,
+        elective=msg.elective,
+    )
+
+
+def school_year(msg: sr.SchoolYear) -> schemas.SchoolYear:
+    return schemas.SchoolYear(
+        school_id=msg.school_id,
+        name=msg.name,
+        semester_1_start=_optional(msg.semester_1_start),
+        semester_1_end=_optional(msg.semester_1_end),
+        semester_2_start=_optional(msg.semester_2_start),
+        semester_2_end=_optional(msg.semester_2_end),
+        locked_semesters=list(msg.locked_semesters),
+    )
+
+
+def gradebook(class_id: str, msg: sr.GetClassGradebookResponse) -> schemas.Gradebook:
+    return schemas.Gradebook(
+        class_id=class_id,
+        subject=subject(msg.subject),
+        semester=msg.semester,
+        locked=msg.locked,
+        rows=[
+            schemas.GradebookRow(
+                student_id=r.student_id,
+                full_name=r.full_name,
+                cells=[
+                    schemas.GradebookCell(
+                        kind=PB_TO_ASSESSMENT_KIND.get(c.kind),
+                        ordinal=c.ordinal,
+                        value=c.value,
+                        display=c.display,
+                    )
+                    for c in r.cells
+                ],
+                result=_optional(r.result),
+                missing=list(r.missing),
+            )
+            for r in msg.rows
+        ],
+    )
+
+
+def grade_change(msg: sr.GradeChange) -> schemas.GradeChange:
+    return schemas.GradeChange(
+        id=msg.id,
+        class_id=msg.class_id,
+        student_id=msg.student_id,
+        subject_code=msg.subject_code,
+        school_year=msg.school_year,
+        semester=msg.semester,
+        kind=PB_TO_ASSESSMENT_KIND.get(msg.kind),
+        ordinal=msg.ordinal,
+        old_value=_optional(msg.old_value),
+        new_value=msg.new_value,
+        reason=msg.reason,
+        state=PB_TO_GRADE_CHANGE_STATE.get(msg.state),
+        requested_by=msg.requested_by,
+        requested_at=_time(msg.request_time),
+        decided_by=_optional(msg.decided_by),
+        decided_at=_optional_time(msg, "decide_time"),
+        decision_note=_optional(msg.decision_note),
+    )
+
+
+ExplanationField = Literal[
+    "learning_explanation",
+    "conduct_explanation",
+    "promotion_explanation",
+    "award_explanation",
+    "primary_explanation",
+]
+
+
+def _explanation(msg: sr.TermResult, name: ExplanationField, value: str) -> schemas.Explanation | None:
+    # Only with its result: a result hidden from a family hides its explanation too.
+    if not value or not msg.HasField(name):
+        return None
+    e: sr.Explanation = getattr(msg, name)
+    return schemas.Explanation(rule=e.rule, vi=e.vi, en=e.en, subjects=list(e.subjects))
+
+
+def term_result(msg: sr.TermResult) -> schemas.TermResult | None:
+    term = PB_TO_TERM.get(msg.term)
+    if term is None:
+        return None
+    learning = LEARNING_LEVELS.get(msg.learning)
+    conduct = LEARNING_LEVELS.get(msg.conduct)
+    promotion = PROMOTIONS.get(msg.promotion)
+    award = AWARDS.get(msg.award)
+    primary = PRIMARY_RESULTS.get(msg.primary_result)
+    return schemas.TermResult(
+        term=term,
+        subjects=[
+            schemas.SubjectResult(
+                subject_code=s.subject_code,
+                subject_name=s.subject_name,
+                value=_optional(s.value),
+                display=_optional(s.display),
+                missing=list(s.missing),
+                test_score=s.test_score if s.test_score >= 0 else None,
+            )
+            for s in msg.subjects
+        ],
+        learning=learning,
+        learning_explanation=_explanation(msg, "learning_explanation", learning or ""),
+        conduct=conduct,
+        conduct_explanation=_explanation(msg, "conduct_explanation", conduct or ""),
+        promotion=promotion,
+        promotion_explanation=_explanation(msg, "promotion_explanation", promotion or ""),
+        award=award,
+        award_explanation=_explanation(msg, "award_explanation", award or ""),
+        primary_result=primary,
+        primary_explanation=_explanation(msg, "primary_explanation", primary or ""),
+        incomplete=list(msg.incomplete),
+        absent_sessions=msg.absent_sessions if msg.absent_sessions >= 0 else None,
+        published=msg.published,
+    )
+
+
+def student_results(msg: sr.GetStudentResultsResponse) -> schemas.StudentResults:
+    terms = [term_result(t) for t in msg.terms]
+    return schemas.StudentResults(
+        student_id=msg.student_id,
+        school_year=msg.school_year,
+        class_id=msg.class_id,
+        grade=msg.grade,
+        terms=[t for t in terms if t is not None],
+    )
+
+
+def results_publication(msg: sr.PublishResultsResponse) -> schemas.ResultsPublication:
+    return schemas.ResultsPublication(published_at=_time(msg.publish_time), students=msg.students)
 
 
 # identity

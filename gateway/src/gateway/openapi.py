@@ -29,7 +29,7 @@ xác thực danh tính, liên kết phụ huynh với con, sự đồng ý xử 
 sinh, kỷ luật và khen thưởng, câu lạc bộ, điểm danh.
 / The public API of the digital-school platform for education authorities and their schools: tenants, \
 accounts and staff, identity verification, guardian–child links, consent, the audit trail, schools, \
-classes, students, discipline and rewards, clubs, and attendance.
+classes, students, the gradebook and results, discipline and rewards, clubs, and attendance.
 
 **Xác thực / Authentication.** Mọi thao tác cần mã truy cập OpenID Connect (`Authorization: Bearer <token>`) \
 do realm Keycloak của đơn vị cấp; đơn vị của yêu cầu là realm đã cấp mã, không bao giờ lấy từ header hay \
@@ -89,6 +89,13 @@ TAGS: list[dict[str, Any]] = [
         "name": "clubs",
         "description": "Câu lạc bộ của trường, thành viên và buổi sinh hoạt / School clubs, their members "
         "and sessions",
+    },
+    {
+        "name": "gradebook",
+        "description": "Chương trình, năm học, sổ điểm theo Thông tư 22/2021 và 27/2020, sửa điểm sau "
+        "khóa sổ "
+        "và kết quả học tập có giải thích / The curriculum, school years, the gradebook under Circulars "
+        "22/2021 and 27/2020, changes after the lock and explained results",
     },
     {"name": "attendance", "description": "Điểm danh và sĩ số lớp / Attendance and class rosters"},
 ]

@@ -36,6 +36,22 @@ Measure = Literal["reminder", "apology", "criticism", "self_review"]
 RewardKind = Literal["praise_class", "praise_school", "principal_certificate", "commendation_letter"]
 #: Where a student's club membership stands.
 MembershipState = Literal["pending", "approved", "refused"]
+#: Which assessment of a semester a value is: secondary `regular` (numbered from 1), `mid_term`, `end_term`;
+#: primary `mid_rating`, `end_rating` (T / H / C) and the periodic tests `mid_test`, `end_test`.
+AssessmentKind = Literal[
+    "regular", "mid_term", "end_term", "mid_rating", "end_rating", "mid_test", "end_test"
+]
+#: How a subject is evaluated: a 10-point score, a comment (Đạt / Chưa đạt), primary ratings (T / H / C).
+EvaluationKind = Literal["scored", "comment", "rated"]
+#: Where a change requested after the lock stands.
+GradeChangeState = Literal["pending", "approved", "refused"]
+#: A term of results: a semester, or the whole school year.
+Term = Literal["semester_1", "semester_2", "year"]
+#: Circular 22's four levels of learning results and of conduct.
+LearningLevel = Literal["tot", "kha", "dat", "chua_dat"]
+Promotion = Literal["promoted", "retest", "repeat"]
+Award = Literal["xuat_sac", "gioi", "none"]
+PrimaryResult = Literal["hoan_thanh_xuat_sac", "hoan_thanh_tot", "hoan_thanh", "chua_hoan_thanh"]
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 UUID_RE = re.compile(UUID_PATTERN)
@@ -51,6 +67,13 @@ EXAMPLE_REWARD_ID = "0193a4c2-bbaa-7ab3-8fc4-d3e7f8091a2b"
 EXAMPLE_CLUB_ID = "0193a4c2-ccbb-7bc4-9ad5-e4f8091a2b3c"
 EXAMPLE_CLUB_MEMBERSHIP_ID = "0193a4c2-ddcc-7cd5-8be6-f5091a2b3c4d"
 EXAMPLE_CLUB_SESSION_ID = "0193a4c2-eedd-7de6-9cf7-061a2b3c4d5e"
+EXAMPLE_GRADE_CHANGE_ID = "0193a4c2-ffee-7ef7-8d08-172b3c4d5e6f"
+
+SCHOOL_YEAR_PATTERN = r"^[0-9]{4}-[0-9]{4}$"
+SUBJECT_CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
+SUBJECT_CODE_RE = re.compile(SUBJECT_CODE_PATTERN)
+#: Entries of one bulk request, as student-record accepts them.
+MAX_GRADEBOOK_ENTRIES = 2000
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 PERSONAL_ID_PATTERN = r"^[0-9]{12}$"
@@ -462,6 +485,149 @@ class ClubSessionCreate(_Request):
         "part (at most 200, no duplicates)",
         examples=[[EXAMPLE_STUDENT_ID]],
         json_schema_extra={"uniqueItems": True},
+    )
+
+
+# Gradebook (Circulars 22/2021 and 27/2020)
+
+
+class SchoolYearDefinition(_Request):
+    """Các mốc học kì của năm học; theo thứ tự: bắt đầu HKI < kết thúc HKI < bắt đầu HKII < kết thúc HKII,
+    trong năm học / The semesters' dates, in order, within the school year."""
+
+    semester_1_start: CalendarDate = Field(
+        description="Bắt đầu học kì I / semester I starts", examples=["2025-09-05"]
+    )
+    semester_1_end: CalendarDate = Field(
+        description="Kết thúc học kì I / semester I ends", examples=["2026-01-10"]
+    )
+    semester_2_start: CalendarDate = Field(
+        description="Bắt đầu học kì II / semester II starts", examples=["2026-01-12"]
+    )
+    semester_2_end: CalendarDate = Field(
+        description="Kết thúc học kì II / semester II ends", examples=["2026-05-25"]
+    )
+
+
+class AssessmentEntryIn(_Request):
+    """Một điểm/mức đánh giá, viết như trên giấy / One value, typed as on paper."""
+
+    student_id: str = Field(
+        pattern=UUID_PATTERN,
+        description="Học sinh của lớp / a student of the class",
+        examples=[EXAMPLE_STUDENT_ID],
+    )
+    kind: AssessmentKind = Field(
+        description="Loại đánh giá. THCS, THPT: `regular` thường xuyên, `mid_term` giữa kì, `end_term` "
+        "cuối kì; tiểu học: `mid_rating`, `end_rating` (T/H/C), `mid_test`, `end_test` (kiểm tra định kì) "
+        "/ which assessment. Secondary: `regular`, `mid_term`, `end_term`; primary: `mid_rating`, "
+        "`end_rating` (T / H / C) and the periodic tests `mid_test`, `end_test`"
+    )
+    ordinal: int = Field(
+        default=1,
+        ge=0,
+        le=99,
+        description="Điểm thường xuyên: thứ tự 1..`regular_assessments` của môn (vượt quá: 422 "
+        "`TOO_MANY_REGULAR_SCORES`); loại khác: 1 (mặc định) / regular assessments: 1..the subject's "
+        "`regular_assessments` (beyond: 422 `TOO_MANY_REGULAR_SCORES`); other kinds: 1 (the default)",
+        examples=[1],
+    )
+    value: str = Field(
+        max_length=16,
+        description="Giá trị như viết trên giấy: điểm `8,5` hoặc `8.5` (0–10, số nguyên hoặc một chữ số "
+        "thập phân), nhận xét `Đ`/`CĐ`, mức `T`/`H`/`C`, điểm kiểm tra tiểu học `9` (số nguyên); chuỗi "
+        "rỗng xóa điểm (trước khi khóa sổ). Giá trị sai: 422 `INVALID_SCORE`, `INVALID_COMMENT`, "
+        "`INVALID_RATING`, `INVALID_TEST_SCORE` / as typed on paper: a score `8,5` or `8.5` (0-10, an "
+        "integer or one decimal), a comment `Đ`/`CĐ`, a rating `T`/`H`/`C`, a primary test `9` (an "
+        "integer); an empty string clears the value (before the lock). A wrong value: 422 `INVALID_SCORE`, "
+        "`INVALID_COMMENT`, `INVALID_RATING`, `INVALID_TEST_SCORE`",
+        examples=["8,5"],
+    )
+
+
+class AssessmentsIn(_Request):
+    """Điểm một môn của một lớp trong một học kì, nhập một lần (tất cả hoặc không gì) / One subject's values
+    for a class and semester, in one request (all or nothing)."""
+
+    entries: list[AssessmentEntryIn] = Field(
+        min_length=1,
+        max_length=MAX_GRADEBOOK_ENTRIES,
+        description=f"1–{MAX_GRADEBOOK_ENTRIES} giá trị; mỗi (học sinh, loại, thứ tự) một lần / 1-"
+        f"{MAX_GRADEBOOK_ENTRIES} values; each (student, kind, ordinal) once",
+    )
+
+
+class RatingEntryIn(_Request):
+    """Một đánh giá của giáo viên chủ nhiệm / One of the homeroom teacher's ratings."""
+
+    student_id: str = Field(
+        pattern=UUID_PATTERN,
+        description="Học sinh của lớp / a student of the class",
+        examples=[EXAMPLE_STUDENT_ID],
+    )
+    item: str = Field(
+        default="CONDUCT",
+        min_length=1,
+        max_length=32,
+        description="THCS, THPT: `CONDUCT` rèn luyện (mặc định); tiểu học: mã phẩm chất hoặc năng lực "
+        "(`YEU_NUOC`, `NHAN_AI`, `CHAM_CHI`, `TRUNG_THUC`, `TRACH_NHIEM`, `TU_CHU_TU_HOC`, "
+        "`GIAO_TIEP_HOP_TAC`, `GQVD_SANG_TAO`, `NGON_NGU`, `TINH_TOAN`, `KHOA_HOC`, `CONG_NGHE`, "
+        "`TIN_HOC`, `THAM_MI`, `THE_CHAT`) / secondary: `CONDUCT` (the default); primary: a quality or "
+        "competence code",
+        examples=["CONDUCT"],
+    )
+    value: str = Field(
+        min_length=1,
+        max_length=32,
+        description="Rèn luyện: Tốt, Khá, Đạt, Chưa đạt (`TOT`, `KHA`, `DAT`, `CHUA_DAT`); phẩm chất, "
+        "năng lực: Tốt, Đạt, Cần cố gắng (`TOT`, `DAT`, `CAN_CO_GANG`). Sai: 422 `INVALID_CONDUCT`, "
+        "`INVALID_QUALITY` / conduct: Tốt, Khá, Đạt, Chưa đạt; qualities and competences: Tốt, Đạt, "
+        "Cần cố gắng",
+        examples=["Tốt"],
+    )
+
+
+class RatingsIn(_Request):
+    """Đánh giá rèn luyện (THCS, THPT) hoặc phẩm chất, năng lực (tiểu học; học kì 2 là cuối năm) của học sinh
+    trong lớp / Conduct (secondary) or qualities and competences (primary; semester 2 is the year's end)."""
+
+    entries: list[RatingEntryIn] = Field(
+        min_length=1,
+        max_length=MAX_GRADEBOOK_ENTRIES,
+        description=f"1–{MAX_GRADEBOOK_ENTRIES} đánh giá / 1-{MAX_GRADEBOOK_ENTRIES} ratings",
+    )
+
+
+class GradeChangeCreate(_Request):
+    """Đề nghị sửa một giá trị sau khi khóa sổ, để hiệu trưởng duyệt / A request to change a value after the
+    lock, for the principal to decide."""
+
+    subject_code: str = Field(
+        pattern=SUBJECT_CODE_PATTERN, description="Mã môn / subject code", examples=["TOAN"]
+    )
+    semester: int = Field(ge=1, le=2, description="Học kì 1 hoặc 2 / semester 1 or 2", examples=[1])
+    entry: AssessmentEntryIn = Field(description="Giá trị mới (không rỗng) / the new value (not empty)")
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Lý do sửa; hiệu trưởng và nhật ký sửa điểm lưu lại / why; kept in the trail",
+        examples=["Cộng nhầm điểm bài cuối kì"],
+    )
+
+
+class GradeChangeDecision(_Request):
+    """Quyết định của hiệu trưởng; từ chối cần `note` / The principal's decision; refusing needs `note`."""
+
+    approve: bool = Field(
+        description="true: duyệt (giá trị đổi ngay); false: từ chối / true approves (the value changes), "
+        "false refuses"
+    )
+    note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Ghi chú; bắt buộc khi từ chối / a note; required to refuse",
+        examples=["Đã kiểm tra bài thi"],
     )
 
 
@@ -975,3 +1141,200 @@ class StudentClub(_Response):
 
 class StudentClubList(_Response):
     items: list[StudentClub]
+
+
+# Gradebook
+
+
+class Subject(_Response):
+    """Một môn học hoặc hoạt động giáo dục của chương trình 2018 ở một khối lớp / A subject or educational
+    activity of the 2018 curriculum for a grade."""
+
+    code: str = Field(examples=["TOAN"])
+    name: str = Field(examples=["Toán"])
+    name_en: str = Field(examples=["Mathematics"])
+    evaluation: EvaluationKind | None = Field(
+        description="`scored`: điểm 10; `comment`: nhận xét Đạt/Chưa đạt; `rated`: tiểu học T/H/C / "
+        "`scored`: a 10-point score; `comment`: Đạt / Chưa đạt; `rated`: primary T / H / C"
+    )
+    periods_per_year: int = Field(examples=[140])
+    regular_assessments: int = Field(
+        description="Số điểm thường xuyên mỗi học kì (THCS, THPT): 2, 3 hoặc 4 / regular assessments a "
+        "semester (secondary): 2, 3 or 4",
+        examples=[4],
+    )
+    tested: bool = Field(description="Tiểu học: có bài kiểm tra định kì / primary: periodic tests")
+    mid_tested: bool = Field(
+        description="Tiểu học lớp 4–5: cả kiểm tra giữa kì / primary 4-5: also mid-semester"
+    )
+    elective: bool = Field(description="THPT: môn lựa chọn / upper secondary: an elective")
+
+
+class SubjectList(_Response):
+    items: list[Subject]
+
+
+class SchoolYear(_Response):
+    """Năm học của trường: các học kì và học kì đã khóa sổ / A school's school year: its semesters and which
+    are locked."""
+
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    name: str = Field(examples=["2025-2026"])
+    semester_1_start: str | None = Field(
+        description="null khi chưa khai báo các mốc học kì / null until the dates are defined",
+        examples=["2025-09-05"],
+    )
+    semester_1_end: str | None = Field(examples=["2026-01-10"])
+    semester_2_start: str | None = Field(examples=["2026-01-12"])
+    semester_2_end: str | None = Field(examples=["2026-05-25"])
+    locked_semesters: list[int] = Field(description="Học kì đã khóa sổ / locked semesters", examples=[[1]])
+
+
+class SchoolYearList(_Response):
+    items: list[SchoolYear]
+
+
+class EntryCounts(_Response):
+    """Kết quả ghi; gửi lại cùng nội dung không ghi gì / What was written; sending the same again writes
+    nothing."""
+
+    written: int = Field(
+        description="Giá trị mới hoặc đã đổi (kể cả đã xóa) / values new or changed (cleared included)",
+        examples=[32],
+    )
+    unchanged: int = Field(description="Giá trị đã đúng như vậy / values already as recorded", examples=[0])
+
+
+class GradebookCell(_Response):
+    kind: AssessmentKind | None
+    ordinal: int = Field(examples=[1])
+    value: str = Field(
+        description="Dạng chuẩn / canonical: `8.5`, `D`/`CD`, `T`/`H`/`C`, `9`", examples=["8.5"]
+    )
+    display: str = Field(description="Như in trên sổ / as printed: `8,5`, `Đ`/`CĐ`", examples=["8,5"])
+
+
+class GradebookRow(_Response):
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    full_name: str = Field(examples=["Nguyễn Văn An"])
+    cells: list[GradebookCell]
+    result: str | None = Field(
+        description="Điểm trung bình hoặc kết quả học kì như in (`8,3`, `Đ`, `T`); null khi còn thiếu / the "
+        "semester's average or result as printed; null while incomplete",
+        examples=["8,3"],
+    )
+    missing: list[str] = Field(
+        description="Còn thiếu / still to be entered", examples=[["REGULAR 3", "END_TERM"]]
+    )
+
+
+class Gradebook(_Response):
+    """Sổ điểm một môn của lớp trong một học kì; không xếp hạng / One subject's gradebook for a class and
+    semester; no ranking."""
+
+    class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    subject: Subject
+    semester: int = Field(examples=[1])
+    locked: bool = Field(description="Học kì đã khóa sổ / the semester is locked")
+    rows: list[GradebookRow]
+
+
+class GradeChange(_Response):
+    """Đề nghị sửa điểm sau khóa sổ và dấu vết của nó / A change after the lock and its trail."""
+
+    id: str = Field(examples=[EXAMPLE_GRADE_CHANGE_ID])
+    class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    subject_code: str = Field(examples=["TOAN"])
+    school_year: str = Field(examples=["2025-2026"])
+    semester: int = Field(examples=[1])
+    kind: AssessmentKind | None
+    ordinal: int = Field(examples=[1])
+    old_value: str | None = Field(
+        description="Dạng chuẩn; null khi chưa có / canonical; null when none", examples=["6"]
+    )
+    new_value: str = Field(examples=["7"])
+    reason: str = Field(examples=["Cộng nhầm điểm bài cuối kì"])
+    state: GradeChangeState | None
+    requested_by: str = Field(
+        description="Tài khoản người đề nghị / the requester's account", examples=[EXAMPLE_SUBJECT]
+    )
+    requested_at: datetime
+    decided_by: str | None = Field(description="Tài khoản hiệu trưởng đã quyết định / the decider's account")
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+class GradeChangeList(_Response):
+    items: list[GradeChange]
+
+
+class Explanation(_Response):
+    """Quy tắc nào quyết định kết quả và vì môn nào / Which rule decided a result, and because of which
+    subjects."""
+
+    rule: str = Field(examples=["KHA"])
+    vi: str = Field(examples=["Khá vì môn Ngữ văn có điểm trung bình 6,0 (dưới 6,5)"])
+    en: str = Field(examples=["Khá because Ngữ văn averages 6.0 (below 6.5)"])
+    subjects: list[str] = Field(examples=[["Ngữ văn"]])
+
+
+class SubjectResult(_Response):
+    subject_code: str = Field(examples=["TOAN"])
+    subject_name: str = Field(examples=["Toán"])
+    value: str | None = Field(
+        description="Dạng chuẩn; null khi còn thiếu / canonical; null while incomplete", examples=["8.3"]
+    )
+    display: str | None = Field(description="Như in / as printed", examples=["8,3"])
+    missing: list[str] = Field(examples=[[]])
+    test_score: int | None = Field(
+        description="Tiểu học: điểm kiểm tra định kì; null khi không có / primary: the periodic test; null "
+        "when none"
+    )
+
+
+class TermResult(_Response):
+    """Kết quả một học kì hoặc cả năm. Không bao giờ có xếp hạng hay so sánh với học sinh khác. Phụ huynh chỉ
+    thấy kết quả học tập, rèn luyện, lên lớp, khen thưởng khi nhà trường đã công bố (`published`); trước đó
+    các trường này là null / A semester's or the year's results. Never a rank or a comparison with other
+    students. Guardians see learning, conduct, promotion and award once the school has published them; null
+    before."""
+
+    term: Term
+    subjects: list[SubjectResult]
+    learning: LearningLevel | None = Field(
+        description="THCS, THPT: kết quả học tập / secondary: learning result"
+    )
+    learning_explanation: Explanation | None
+    conduct: LearningLevel | None = Field(description="THCS, THPT: kết quả rèn luyện / secondary: conduct")
+    conduct_explanation: Explanation | None
+    promotion: Promotion | None = Field(
+        description="Cả năm: lên lớp, kiểm tra lại/rèn luyện hè, ở lại lớp; null khi chưa biết số buổi nghỉ "
+        "/ the year: promoted, re-test, repeat; null until absences are known"
+    )
+    promotion_explanation: Explanation | None
+    award: Award | None = Field(description="Cả năm: Học sinh Xuất sắc, Giỏi, không / the year's award")
+    award_explanation: Explanation | None
+    primary_result: PrimaryResult | None = Field(description="Tiểu học, cả năm / primary, the year")
+    primary_explanation: Explanation | None
+    incomplete: list[str] = Field(
+        description="Môn (hoặc Rèn luyện) còn thiếu giá trị / subjects (or conduct) still missing values"
+    )
+    absent_sessions: int | None = Field(
+        description="Cả năm: số buổi nghỉ; null khi điểm danh chưa cho biết / the year: sessions absent; "
+        "null while attendance cannot say"
+    )
+    published: bool = Field(description="Đã công bố cho gia đình / published to families")
+
+
+class StudentResults(_Response):
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    school_year: str = Field(examples=["2025-2026"])
+    class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    grade: int = Field(examples=[6])
+    terms: list[TermResult]
+
+
+class ResultsPublication(_Response):
+    published_at: datetime = Field(description="Lần công bố đầu tiên / when first published")
+    students: int = Field(description="Số học sinh của lớp / students of the class", examples=[32])

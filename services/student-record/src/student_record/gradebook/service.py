@@ -440,6 +440,7 @@ class GradebookService:
         semester = gb.check_semester(request.semester)
         async with self.db.unit_of_work(caller.tenant) as uow:
             school = await self._school(uow, caller, request.school_id, Action.ADMIN)
+            _is_principal(caller, school.id)
             if semester == 2 and not await _locked(uow.session, school.id, name, 1):
                 raise FailedPrecondition(
                     "EARLIER_SEMESTER_OPEN",
@@ -478,13 +479,14 @@ class GradebookService:
             _may_grade(caller, school_class, subject)
             students = await _class_students(uow.session, school_class.id)
             entries = _entries(school_class, subject, request.entries, students)
-            if await _locked(uow.session, school_class.school_id, school_class.school_year, semester):
-                raise semester_locked()
+            # A retry of a write that landed just before the lock gets its answer, not SEMESTER_LOCKED.
             replayed = await idempotency.replay(
                 uow, request.request_id, "RecordAssessments", request, pb.RecordAssessmentsResponse
             )
             if replayed:
                 return replayed
+            if await _locked(uow.session, school_class.school_id, school_class.school_year, semester):
+                raise semester_locked()
             written = await self._write_assessments(uow, caller, school_class, subject, semester, entries)
             response = pb.RecordAssessmentsResponse(written=written, unchanged=len(entries) - written)
             await idempotency.remember(uow, request.request_id, "RecordAssessments", request, response)
@@ -559,6 +561,12 @@ class GradebookService:
             students = await _class_students(uow.session, school_class.id)
             if not request.entries:
                 raise invalid("entries", "Chưa có đánh giá nào", "no entries")
+            if len(request.entries) > MAX_ENTRIES:
+                raise invalid(
+                    "entries",
+                    f"Tối đa {MAX_ENTRIES} đánh giá mỗi lần",
+                    f"at most {MAX_ENTRIES} entries a request",
+                )
             values = []
             for i, entry in enumerate(request.entries):
                 fld = f"entries[{i}]"
@@ -590,13 +598,13 @@ class GradebookService:
                         "recorded_by": caller.principal.subject,
                     }
                 )
-            if await _locked(uow.session, school_class.school_id, school_class.school_year, semester):
-                raise semester_locked()
             replayed = await idempotency.replay(
                 uow, request.request_id, "RecordRatings", request, pb.RecordRatingsResponse
             )
             if replayed:
                 return replayed
+            if await _locked(uow.session, school_class.school_id, school_class.school_year, semester):
+                raise semester_locked()
             statement = insert(Rating).values(values)
             upsert = statement.on_conflict_do_update(
                 index_elements=["student_id", "school_year", "semester", "item"],
@@ -934,6 +942,7 @@ class GradebookService:
             raise invalid("term", "Kì là 1, 2 hoặc 0 (cả năm)", "the term is 1, 2 or 0 (the year)")
         async with self.db.unit_of_work(caller.tenant) as uow:
             school_class = await _class(uow.session, caller, request.class_id, Action.ADMIN)
+            _is_principal(caller, school_class.school_id)
             semester = request.term or 2
             if not await _locked(uow.session, school_class.school_id, school_class.school_year, semester):
                 raise FailedPrecondition(
