@@ -26,7 +26,7 @@ from student_record.schools.service import SchoolService
 from student_record.settings import IdentityClientSettings, Settings, TranscriptSettings
 from student_record.transcripts.devca import ensure_dev_ca
 from student_record.transcripts.service import TranscriptService
-from student_record.transcripts.signing import LocalSigner
+from student_record.transcripts.signing import signer_for
 
 
 def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
@@ -55,7 +55,7 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
             deps.outbox,
             access,
             gradebook,
-            LocalSigner(ca_dir),  # the development CA; production plugs in its Signer here
+            signer_for(str(deps.settings.environment), ca_dir),  # production plugs in its Signer here
             trust_roots,
             transcript_settings.verification_base_url,
             transcript_settings.authority_name,

@@ -392,3 +392,16 @@ async def test_local_signer_tasks_share_one_certificate_per_identity(tmp_path: P
 def test_cli_prints_the_root_certificate_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main([str(tmp_path / "cli")])
     assert capsys.readouterr().out.strip() == str((tmp_path / "cli" / "root-ca.pem").resolve())
+
+
+async def test_outside_development_no_development_key_signs(tmp_path: Path) -> None:
+    from school_common.errors import FailedPrecondition
+    from student_record.transcripts.signing import LocalSigner, NoSigner, signer_for
+
+    assert isinstance(signer_for("development", tmp_path), LocalSigner)
+    production = signer_for("production", tmp_path)
+    assert isinstance(production, NoSigner)
+    with pytest.raises(FailedPrecondition) as caught:
+        await production.sign_xml(b"<x/>", SigningIdentity("institution", "school", "Trường"))
+    assert caught.value.reason == "SIGNER_NOT_CONFIGURED"
+    assert not os.listdir(tmp_path)  # no key was created

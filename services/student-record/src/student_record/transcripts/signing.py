@@ -42,7 +42,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
-from school_common.errors import InvalidArgument, bilingual
+from school_common.errors import FailedPrecondition, InvalidArgument, bilingual
 from signxml import (
     CanonicalizationMethod,
     DigestAlgorithm,
@@ -445,3 +445,32 @@ def verify_xml(xml: bytes, trust_roots: Sequence[x509.Certificate]) -> Verificat
         ca_file.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in trust_roots))
         checks = tuple(_check_slot(xml, root, n, str(ca_file)) for n in range(1, len(slots) + 1))
     return Verification(_overall(checks), checks)
+
+
+class NoSigner:
+    """Where no signer is configured (production without its remote signer or HSM): issuing refuses with
+    ``SIGNER_NOT_CONFIGURED`` rather than sign with a development key that nobody should trust."""
+
+    @staticmethod
+    def _refuse() -> FailedPrecondition:
+        return FailedPrecondition(
+            "SIGNER_NOT_CONFIGURED",
+            bilingual(
+                "Chưa cấu hình chữ ký số của trường; không thể phát hành học bạ",
+                "no signer is configured; transcripts cannot be issued",
+            ),
+        )
+
+    async def sign_pdf(self, pdf: bytes, identity: SigningIdentity, field_name: str, reason: str) -> bytes:
+        raise self._refuse()
+
+    async def sign_xml(self, xml: bytes, identity: SigningIdentity) -> bytes:
+        raise self._refuse()
+
+
+def signer_for(environment: str, ca_dir: Path) -> Signer:
+    """The development CA's ``LocalSigner`` in development and test; nothing elsewhere until a remote
+    signer is plugged in."""
+    if environment in ("development", "test"):
+        return LocalSigner(ca_dir)
+    return NoSigner()
