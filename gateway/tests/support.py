@@ -282,6 +282,55 @@ def membership_pb(**fields: Any) -> sr.ClubMembership:
     return sr.ClubMembership(**values)
 
 
+# The gradebook's canned values.
+CHANGE_ID = "0193a4c2-ffee-7ef7-8d08-172b3c4d5e6f"
+TEACHER = "0193a4c2-0000-7000-8000-00000000000a"
+PRINCIPAL_SUBJECT = "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f"
+DATES = {
+    "semester_1_start": "2025-09-05",
+    "semester_1_end": "2026-01-10",
+    "semester_2_start": "2026-01-12",
+    "semester_2_end": "2026-05-25",
+}
+
+MATHS = sr.Subject(
+    code="TOAN",
+    name="Toán",
+    name_en="Mathematics",
+    evaluation=sr.EVALUATION_SCORED,
+    periods_per_year=140,
+    regular_assessments=4,
+)
+PE = sr.Subject(
+    code="GDTC", name="Giáo dục thể chất", name_en="Physical education", evaluation=sr.EVALUATION_COMMENT
+)
+
+
+def explanation(rule: str, subjects: tuple[str, ...] = ()) -> sr.Explanation:
+    return sr.Explanation(rule=rule, vi=f"Vì {rule}", en=f"Because {rule}", subjects=list(subjects))
+
+
+def change_pb(**fields: Any) -> sr.GradeChange:
+    values: dict[str, Any] = {
+        "id": CHANGE_ID,
+        "class_id": CLASS_ID,
+        "student_id": STUDENT_ID,
+        "subject_code": "TOAN",
+        "semester": 1,
+        "kind": sr.ASSESSMENT_KIND_END_TERM,
+        "ordinal": 1,
+        "old_value": "6",
+        "new_value": "7",
+        "reason": "Cộng nhầm điểm bài cuối kì",
+        "state": sr.GRADE_CHANGE_STATE_PENDING,
+        "requested_by": TEACHER,
+        "request_time": ts(),
+        "school_year": "2025-2026",
+    }
+    values.update(fields)
+    return sr.GradeChange(**values)
+
+
 class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
     def __init__(self, recorder: Recorder) -> None:
         self.r = recorder
@@ -506,6 +555,185 @@ class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
             ]
         )
         return await self.r.handle("ListStudentClubs", request, context, response)
+
+    # ---------------------------------------------------------------- the gradebook
+
+    async def ListSubjects(self, request: sr.ListSubjectsRequest, context: Any) -> sr.ListSubjectsResponse:
+        return await self.r.handle(
+            "ListSubjects", request, context, sr.ListSubjectsResponse(subjects=[MATHS, PE])
+        )
+
+    async def DefineSchoolYear(
+        self, request: sr.DefineSchoolYearRequest, context: Any
+    ) -> sr.DefineSchoolYearResponse:
+        year = sr.SchoolYear(
+            school_id=request.school_id,
+            name=request.name,
+            semester_1_start=request.semester_1_start,
+            semester_1_end=request.semester_1_end,
+            semester_2_start=request.semester_2_start,
+            semester_2_end=request.semester_2_end,
+        )
+        return await self.r.handle(
+            "DefineSchoolYear", request, context, sr.DefineSchoolYearResponse(school_year=year)
+        )
+
+    async def ListSchoolYears(
+        self, request: sr.ListSchoolYearsRequest, context: Any
+    ) -> sr.ListSchoolYearsResponse:
+        years = [
+            sr.SchoolYear(school_id=request.school_id, name="2026-2027"),  # a class's year, not defined
+            sr.SchoolYear(school_id=request.school_id, name="2025-2026", locked_semesters=[1], **DATES),
+        ]
+        return await self.r.handle(
+            "ListSchoolYears", request, context, sr.ListSchoolYearsResponse(school_years=years)
+        )
+
+    async def LockSemester(self, request: sr.LockSemesterRequest, context: Any) -> sr.LockSemesterResponse:
+        year = sr.SchoolYear(
+            school_id=request.school_id,
+            name=request.school_year,
+            locked_semesters=list(range(1, request.semester + 1)),
+            **DATES,
+        )
+        return await self.r.handle(
+            "LockSemester", request, context, sr.LockSemesterResponse(school_year=year)
+        )
+
+    async def RecordAssessments(
+        self, request: sr.RecordAssessmentsRequest, context: Any
+    ) -> sr.RecordAssessmentsResponse:
+        response = sr.RecordAssessmentsResponse(written=len(request.entries) - 1, unchanged=1)
+        return await self.r.handle("RecordAssessments", request, context, response)
+
+    async def RecordRatings(self, request: sr.RecordRatingsRequest, context: Any) -> sr.RecordRatingsResponse:
+        response = sr.RecordRatingsResponse(written=len(request.entries), unchanged=0)
+        return await self.r.handle("RecordRatings", request, context, response)
+
+    async def GetClassGradebook(
+        self, request: sr.GetClassGradebookRequest, context: Any
+    ) -> sr.GetClassGradebookResponse:
+        response = sr.GetClassGradebookResponse(
+            subject=MATHS,
+            semester=request.semester,
+            locked=True,
+            rows=[
+                sr.GradebookRow(
+                    student_id=STUDENT_ID,
+                    full_name="Nguyễn Văn An",
+                    cells=[
+                        sr.GradebookCell(
+                            kind=sr.ASSESSMENT_KIND_REGULAR, ordinal=1, value="8.5", display="8,5"
+                        ),
+                        sr.GradebookCell(kind=sr.ASSESSMENT_KIND_MID_TERM, ordinal=1, value="8", display="8"),
+                        sr.GradebookCell(
+                            kind=sr.ASSESSMENT_KIND_UNSPECIFIED, ordinal=1, value="9", display="9"
+                        ),
+                    ],
+                    result="8,3",
+                ),
+                sr.GradebookRow(
+                    student_id=OTHER_STUDENT_ID,
+                    full_name="Lê Thị Hoa",
+                    missing=["REGULAR 1", "END_TERM"],
+                ),
+            ],
+        )
+        return await self.r.handle("GetClassGradebook", request, context, response)
+
+    async def RequestGradeChange(
+        self, request: sr.RequestGradeChangeRequest, context: Any
+    ) -> sr.RequestGradeChangeResponse:
+        change = change_pb(
+            class_id=request.class_id,
+            student_id=request.entry.student_id,
+            subject_code=request.subject_code,
+            semester=request.semester,
+            kind=request.entry.kind,
+            ordinal=request.entry.ordinal or 1,
+            new_value=request.entry.value,
+            reason=request.reason,
+        )
+        return await self.r.handle(
+            "RequestGradeChange", request, context, sr.RequestGradeChangeResponse(change=change)
+        )
+
+    async def DecideGradeChange(
+        self, request: sr.DecideGradeChangeRequest, context: Any
+    ) -> sr.DecideGradeChangeResponse:
+        change = change_pb(
+            id=request.change_id,
+            state=sr.GRADE_CHANGE_STATE_APPROVED if request.approve else sr.GRADE_CHANGE_STATE_REFUSED,
+            decided_by=PRINCIPAL_SUBJECT,
+            decide_time=ts(1_764_000_300),
+            decision_note=request.note,
+        )
+        return await self.r.handle(
+            "DecideGradeChange", request, context, sr.DecideGradeChangeResponse(change=change)
+        )
+
+    async def ListGradeChanges(
+        self, request: sr.ListGradeChangesRequest, context: Any
+    ) -> sr.ListGradeChangesResponse:
+        changes = [
+            change_pb(
+                state=sr.GRADE_CHANGE_STATE_APPROVED,
+                decided_by=PRINCIPAL_SUBJECT,
+                decide_time=ts(1_764_000_300),
+                decision_note="Đã kiểm tra bài thi",
+            ),
+            change_pb(id=OTHER_STUDENT_ID, kind=sr.ASSESSMENT_KIND_MID_TERM, old_value="", new_value="9"),
+        ]
+        return await self.r.handle(
+            "ListGradeChanges", request, context, sr.ListGradeChangesResponse(changes=changes)
+        )
+
+    async def GetStudentResults(
+        self, request: sr.GetStudentResultsRequest, context: Any
+    ) -> sr.GetStudentResultsResponse:
+        literature = sr.SubjectResult(
+            subject_code="NGU_VAN", subject_name="Ngữ văn", value="6", display="6,0", test_score=-1
+        )
+        maths = sr.SubjectResult(
+            subject_code="TOAN", subject_name="Toán", missing=["END_TERM"], test_score=-1
+        )
+        response = sr.GetStudentResultsResponse(
+            student_id=request.student_id,
+            school_year=request.school_year or "2025-2026",
+            class_id=CLASS_ID,
+            grade=6,
+            terms=[
+                # Semester I, not published and read by a family: no overall result.
+                sr.TermResult(term=1, subjects=[literature, maths], incomplete=["Toán"], absent_sessions=-1),
+                sr.TermResult(
+                    term=0,
+                    subjects=[
+                        literature,
+                        sr.SubjectResult(
+                            subject_code="TOAN", subject_name="Toán", value="9", display="9,0", test_score=7
+                        ),
+                    ],
+                    learning="KHA",
+                    learning_explanation=explanation("KHA", ("Ngữ văn",)),
+                    conduct="TOT",
+                    conduct_explanation=explanation("CONDUCT_YEAR"),
+                    promotion="PROMOTED",
+                    promotion_explanation=explanation("PROMOTION"),
+                    award="NONE",
+                    award_explanation=explanation("AWARD"),
+                    absent_sessions=3,
+                    published=True,
+                ),
+                sr.TermResult(term=7),  # a term this gateway does not know: left out
+            ],
+        )
+        return await self.r.handle("GetStudentResults", request, context, response)
+
+    async def PublishResults(
+        self, request: sr.PublishResultsRequest, context: Any
+    ) -> sr.PublishResultsResponse:
+        response = sr.PublishResultsResponse(publish_time=ts(1_764_000_600), students=32)
+        return await self.r.handle("PublishResults", request, context, response)
 
 
 class FakeAttendance(att_grpc.AttendanceServiceServicer):
