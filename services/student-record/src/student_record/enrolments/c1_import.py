@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from school.student_record.v1 import student_record_pb2 as pb
-from school_common.access import Action, Caller, Callers, Resource
+from school_common.access import Action, Caller, Callers
 from school_common.db import Database, UnitOfWork
 from school_common.errors import InvalidArgument, bilingual
 from school_common.events import Outbox
-from school_common.ids import parse_uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -35,7 +34,7 @@ from student_record.adapters.identity import PersonRegistry, PersonToRegister
 from student_record.domain import rules
 from student_record.events import publish
 from student_record.models import Enrolment, Guardian, School, SchoolClass, Student
-from student_record.schools.service import school_not_found
+from student_record.schools.service import school_for
 from student_record.sector import C1Guardian, C1Row, StudentStatus, read_c1, write_c1
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -72,15 +71,6 @@ class StudentListService:
         self.persons = persons
 
     @staticmethod
-    async def _school(session: AsyncSession, caller: Caller, school_id: str) -> School:
-        parsed = parse_uuid(school_id)
-        school = await session.get(School, parsed) if parsed else None
-        if school is None:
-            raise school_not_found()
-        await caller.authorize(Action.ADMIN, Resource.school(str(school.id)))
-        return school
-
-    @staticmethod
     async def _known(session: AsyncSession, school_id: uuid.UUID, year: str) -> _Known:
         known = _Known()
         students = (
@@ -110,7 +100,7 @@ class StudentListService:
                 {"field": "content"},
             )
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school = await self._school(uow.session, caller, request.school_id)
+            school = await school_for(uow.session, caller, request.school_id, Action.ADMIN)
             sheet = read_c1(request.content, today=datetime.now(UTC).date())
             known = await self._known(uow.session, school.id, year)
         # identity hears of the new students' numbers before the write transaction opens.
@@ -135,7 +125,7 @@ class StudentListService:
             for p in sheet.problems
         ]
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school = await self._school(uow.session, caller, request.school_id)
+            school = await school_for(uow.session, caller, request.school_id, Action.ADMIN)
             known = await self._known(uow.session, school.id, year)
             classes = {
                 c.name.casefold(): c
@@ -312,7 +302,7 @@ class StudentListService:
         caller = await self.access.current()
         year = rules.school_year(request.school_year)
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school = await self._school(uow.session, caller, request.school_id)
+            school = await school_for(uow.session, caller, request.school_id, Action.ADMIN)
             found = (
                 await uow.session.execute(
                     select(Student, SchoolClass.name)

@@ -25,8 +25,7 @@ from student_record.enrolments import repository
 from student_record.events import publish
 from student_record.models import Enrolment, Guardian, SchoolClass, Student
 from student_record.pagination import decode_token, page, page_size
-from student_record.schools.repository import get_class
-from student_record.schools.service import class_not_found
+from student_record.schools.service import class_for, class_not_found
 
 MAX_GUARDIANS = 4
 
@@ -134,16 +133,6 @@ def pseudonymised_student(
     pseudonymised_guardians(new.guardians, guardian_ids)
 
 
-async def _class_for(
-    session: AsyncSession, caller: Caller, class_id: uuid.UUID, action: Action
-) -> SchoolClass:
-    school_class = await get_class(session, class_id)
-    if school_class is None:
-        raise class_not_found()
-    await caller.authorize(action, Resource.klass(str(school_class.id), str(school_class.school_id)))
-    return school_class
-
-
 async def student_for(
     session: AsyncSession, caller: Caller, student_id: uuid.UUID, action: Action
 ) -> tuple[Student, list[str]]:
@@ -185,14 +174,14 @@ class EnrolmentService:
             # identity hears of these people only from a caller who may enrol into this class, and
             # before the write transaction opens (no transaction waits on another service).
             async with self.db.unit_of_work(caller.tenant) as uow:
-                await _class_for(uow.session, caller, class_id, Action.ADMIN)
+                await class_for(uow.session, caller, class_id, Action.ADMIN)
             person_ids = await register_persons(self.persons, caller.principal, declared)
         kept = pb.EnrolStudentRequest()
         kept.CopyFrom(request)
         if draft:
             pseudonymised_student(kept.new_student, person_ids[0], person_ids[1:])
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school_class = await _class_for(uow.session, caller, class_id, Action.ADMIN)
+            school_class = await class_for(uow.session, caller, class_id, Action.ADMIN)
             replayed = await idempotency.replay(
                 uow, request.request_id, "EnrolStudent", kept, pb.EnrolStudentResponse
             )
@@ -356,7 +345,7 @@ class EnrolmentService:
         if class_id is None:
             raise class_not_found()
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school_class = await _class_for(uow.session, caller, class_id, Action.READ)
+            school_class = await class_for(uow.session, caller, class_id, Action.READ)
             rows = await repository.list_class_students(uow.session, class_id, after, limit + 1)
             items, token = page(rows, limit)
             contacts = sees_guardian_contacts(

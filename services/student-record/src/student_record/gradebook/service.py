@@ -45,13 +45,12 @@ from student_record.models import (
     GradeChange,
     Rating,
     ResultPublication,
-    School,
     SchoolClass,
     SchoolYear,
     SemesterLock,
     Student,
 )
-from student_record.schools.service import class_not_found, school_not_found
+from student_record.schools.service import class_for, school_for
 
 MAX_ENTRIES = 2000
 CONDUCT = "CONDUCT"
@@ -205,15 +204,6 @@ async def _locked(session: AsyncSession, school_id: uuid.UUID, year: str, semest
     return (await session.scalar(query)) is not None
 
 
-async def _class(session: AsyncSession, caller: Caller, class_id: str, action: Action) -> SchoolClass:
-    parsed = parse_uuid(class_id)
-    row = await session.get(SchoolClass, parsed) if parsed else None
-    if row is None:
-        raise class_not_found()
-    await caller.authorize(action, Resource.klass(str(row.id), str(row.school_id)))
-    return row
-
-
 async def _class_students(session: AsyncSession, class_id: uuid.UUID) -> dict[uuid.UUID, Student]:
     rows = await session.scalars(
         select(Student)
@@ -341,14 +331,6 @@ class GradebookService:
             subjects=[subject_proto(s) for s in curriculum.subjects_of(request.grade)]
         )
 
-    async def _school(self, uow: UnitOfWork, caller: Caller, school_id: str, action: Action) -> School:
-        parsed = parse_uuid(school_id)
-        school = await uow.session.get(School, parsed) if parsed else None
-        if school is None:
-            raise school_not_found()
-        await caller.authorize(action, Resource.school(str(school.id)))
-        return school
-
     async def _year_proto(self, session: AsyncSession, school_id: uuid.UUID, name: str) -> pb.SchoolYear:
         row = await session.scalar(
             select(SchoolYear).where(SchoolYear.school_id == school_id, SchoolYear.name == name)
@@ -386,7 +368,7 @@ class GradebookService:
                 "semester dates must be in order",
             )
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school = await self._school(uow, caller, request.school_id, Action.ADMIN)
+            school = await school_for(uow.session, caller, request.school_id, Action.ADMIN)
             replayed = await idempotency.replay(
                 uow, request.request_id, "DefineSchoolYear", request, pb.DefineSchoolYearResponse
             )
@@ -417,7 +399,7 @@ class GradebookService:
     async def list_school_years(self, request: pb.ListSchoolYearsRequest) -> pb.ListSchoolYearsResponse:
         caller = await self.access.current()
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school = await self._school(uow, caller, request.school_id, Action.READ)
+            school = await school_for(uow.session, caller, request.school_id, Action.READ)
             names = set(
                 (
                     await uow.session.scalars(
@@ -439,7 +421,7 @@ class GradebookService:
         name = school_year(request.school_year)
         semester = gb.check_semester(request.semester)
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school = await self._school(uow, caller, request.school_id, Action.ADMIN)
+            school = await school_for(uow.session, caller, request.school_id, Action.ADMIN)
             _is_principal(caller, school.id)
             if semester == 2 and not await _locked(uow.session, school.id, name, 1):
                 raise FailedPrecondition(
@@ -474,7 +456,7 @@ class GradebookService:
         caller = await self.access.current()
         semester = gb.check_semester(request.semester)
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school_class = await _class(uow.session, caller, request.class_id, Action.WRITE)
+            school_class = await class_for(uow.session, caller, request.class_id, Action.WRITE)
             subject = _subject_of(school_class, request.subject_code)
             _may_grade(caller, school_class, subject)
             students = await _class_students(uow.session, school_class.id)
@@ -556,7 +538,7 @@ class GradebookService:
         caller = await self.access.current()
         semester = gb.check_semester(request.semester)
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school_class = await _class(uow.session, caller, request.class_id, Action.WRITE)
+            school_class = await class_for(uow.session, caller, request.class_id, Action.WRITE)
             _may_rate(caller, school_class)
             students = await _class_students(uow.session, school_class.id)
             if not request.entries:
@@ -625,7 +607,7 @@ class GradebookService:
         caller = await self.access.current()
         semester = gb.check_semester(request.semester)
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school_class = await _class(uow.session, caller, request.class_id, Action.READ)
+            school_class = await class_for(uow.session, caller, request.class_id, Action.READ)
             subject = _subject_of(school_class, request.subject_code)
             students = await _class_students(uow.session, school_class.id)
             rows = (
@@ -685,7 +667,7 @@ class GradebookService:
         semester = gb.check_semester(request.semester)
         reason = check_text(request.reason, "reason", 500)
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school_class = await _class(uow.session, caller, request.class_id, Action.WRITE)
+            school_class = await class_for(uow.session, caller, request.class_id, Action.WRITE)
             subject = _subject_of(school_class, request.subject_code)
             _may_grade(caller, school_class, subject)
             students = await _class_students(uow.session, school_class.id)
@@ -842,7 +824,7 @@ class GradebookService:
     async def list_grade_changes(self, request: pb.ListGradeChangesRequest) -> pb.ListGradeChangesResponse:
         caller = await self.access.current()
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school = await self._school(uow, caller, request.school_id, Action.READ)
+            school = await school_for(uow.session, caller, request.school_id, Action.READ)
             query = select(GradeChange).where(GradeChange.school_id == school.id)
             if SCHOOL_ADMIN not in caller.scope.school_roles(str(school.id)) and not caller.scope.tenant_wide:
                 query = query.where(GradeChange.requested_by == caller.principal.subject)
@@ -941,7 +923,7 @@ class GradebookService:
         if request.term not in (0, 1, 2):
             raise invalid("term", "Kì là 1, 2 hoặc 0 (cả năm)", "the term is 1, 2 or 0 (the year)")
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school_class = await _class(uow.session, caller, request.class_id, Action.ADMIN)
+            school_class = await class_for(uow.session, caller, request.class_id, Action.ADMIN)
             _is_principal(caller, school_class.school_id)
             semester = request.term or 2
             if not await _locked(uow.session, school_class.school_id, school_class.school_year, semester):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from school.student_record.v1 import student_record_pb2 as pb
 from school_common import idempotency
-from school_common.access import Action, Callers, Resource
+from school_common.access import Action, Caller, Callers, Resource
 from school_common.db import Database
 from school_common.errors import AlreadyExists, NotFound, bilingual
 from school_common.events import Outbox
 from school_common.ids import parse_uuid
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from student_record import mappers
 from student_record.authz import as_uuids
@@ -25,6 +28,34 @@ def school_not_found() -> NotFound:
 
 def class_not_found() -> NotFound:
     return NotFound("CLASS_NOT_FOUND", bilingual("Không tìm thấy lớp", "class not found"))
+
+
+def _id(value: str | uuid.UUID) -> uuid.UUID | None:
+    return value if isinstance(value, uuid.UUID) else parse_uuid(value)
+
+
+async def school_for(
+    session: AsyncSession, caller: Caller, school_id: str | uuid.UUID, action: Action
+) -> School:
+    """The school, once ``caller`` may do ``action`` on it; ``SCHOOL_NOT_FOUND`` for a malformed id too."""
+    parsed = _id(school_id)
+    school = await repository.get_school(session, parsed) if parsed else None
+    if school is None:
+        raise school_not_found()
+    await caller.authorize(action, Resource.school(str(school.id)))
+    return school
+
+
+async def class_for(
+    session: AsyncSession, caller: Caller, class_id: str | uuid.UUID, action: Action
+) -> SchoolClass:
+    """The class, once ``caller`` may do ``action`` on it; ``CLASS_NOT_FOUND`` for a malformed id too."""
+    parsed = _id(class_id)
+    school_class = await repository.get_class(session, parsed) if parsed else None
+    if school_class is None:
+        raise class_not_found()
+    await caller.authorize(action, Resource.klass(str(school_class.id), str(school_class.school_id)))
+    return school_class
 
 
 class SchoolService:

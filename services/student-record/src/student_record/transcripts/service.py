@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from cryptography import x509
 from school.student_record.v1 import student_record_pb2 as pb
 from school_common import idempotency
-from school_common.access import Action, Caller, Callers, Resource
+from school_common.access import Action, Caller, Callers
 from school_common.auth import valid_tenant
 from school_common.context import current_principal
 from school_common.db import Database
@@ -58,7 +58,7 @@ from student_record.models import (
     Transcript,
     TranscriptCopy,
 )
-from student_record.schools.service import class_not_found
+from student_record.schools.service import class_for
 from student_record.transcripts.content import Signatory, Table, TranscriptContent, content_digest
 from student_record.transcripts.render import parse_xml, render_pdf, render_xml
 from student_record.transcripts.signing import (
@@ -236,14 +236,6 @@ class TranscriptService:
 
     # ------------------------------------------------------------ helpers
 
-    async def _class(self, session: AsyncSession, caller: Caller, class_id: str) -> SchoolClass:
-        parsed = parse_uuid(class_id)
-        row = await session.get(SchoolClass, parsed) if parsed else None
-        if row is None:
-            raise class_not_found()
-        await caller.authorize(Action.ADMIN, Resource.klass(str(row.id), str(row.school_id)))
-        return row
-
     @staticmethod
     async def _year_locked(session: AsyncSession, school_class: SchoolClass) -> None:
         locked = await session.scalar(
@@ -347,7 +339,7 @@ class TranscriptService:
         rows: dict[uuid.UUID, pb.TranscriptIssueRow] = {}
         drafts: list[_Draft] = []
         async with self.db.unit_of_work(caller.tenant) as uow:
-            school_class = await self._class(uow.session, caller, request.class_id)
+            school_class = await class_for(uow.session, caller, request.class_id, Action.ADMIN)
             await self._year_locked(uow.session, school_class)
             replayed = await idempotency.replay(
                 uow, request.request_id, "IssueTranscripts", request, pb.IssueTranscriptsResponse
@@ -443,7 +435,7 @@ class TranscriptService:
             old = await uow.session.get(Transcript, old_id)
             if old is None:
                 raise transcript_not_found()
-            school_class = await self._class(uow.session, caller, str(old.class_id))
+            school_class = await class_for(uow.session, caller, old.class_id, Action.ADMIN)
             replayed = await idempotency.replay(
                 uow, request.request_id, "CorrectTranscript", request, pb.CorrectTranscriptResponse
             )
