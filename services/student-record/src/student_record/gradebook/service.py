@@ -29,7 +29,7 @@ from school_common.errors import FailedPrecondition, InvalidArgument, NotFound, 
 from school_common.events import Outbox
 from school_common.ids import parse_uuid
 from sqlalchemy import and_, delete, func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from student_record.domain import curriculum
@@ -195,7 +195,7 @@ def _unknown_subject(fld: str = "subject_code") -> InvalidArgument:
     )
 
 
-async def _locked(session: AsyncSession, school_id: uuid.UUID, year: str, semester: int) -> bool:
+async def is_locked(session: AsyncSession, school_id: uuid.UUID, year: str, semester: int) -> bool:
     query = select(SemesterLock.id).where(
         SemesterLock.school_id == school_id,
         SemesterLock.school_year == year,
@@ -264,6 +264,22 @@ def _subject_of(school_class: SchoolClass, code: str) -> curriculum.Subject:
     return subject
 
 
+def _upsert(values: list[dict[str, object]]) -> Insert:
+    """Assessments written by their key (student, year, semester, subject, kind, ordinal); a row whose
+    value is already the one given is left alone, so it is neither rewritten nor returned."""
+    statement = insert(Assessment).values(values)
+    return statement.on_conflict_do_update(
+        index_elements=["student_id", "school_year", "semester", "subject", "kind", "ordinal"],
+        set_={
+            "value": statement.excluded.value,
+            "recorded_by": statement.excluded.recorded_by,
+            "class_id": statement.excluded.class_id,
+            "updated_at": func.now(),
+        },
+        where=Assessment.value != statement.excluded.value,
+    )
+
+
 @dataclass(frozen=True)
 class _Entry:
     student_id: uuid.UUID
@@ -273,7 +289,6 @@ class _Entry:
 
 
 def _entries(
-    school_class: SchoolClass,
     subject: curriculum.Subject,
     entries: Sequence[pb.AssessmentEntry],
     students: dict[uuid.UUID, Student],
@@ -382,7 +397,7 @@ class GradebookService:
             if row is None:
                 row = SchoolYear(id=uuid.uuid4(), tenant_id=caller.tenant, school_id=school.id, name=name)
                 uow.session.add(row)
-            elif await _locked(uow.session, school.id, name, 1):
+            elif await is_locked(uow.session, school.id, name, 1):
                 raise FailedPrecondition(
                     "SEMESTER_LOCKED",
                     bilingual("Năm học đã có học kì khóa sổ", "a semester of this year is already locked"),
@@ -423,7 +438,7 @@ class GradebookService:
         async with self.db.unit_of_work(caller.tenant) as uow:
             school = await school_for(uow.session, caller, request.school_id, Action.ADMIN)
             _is_principal(caller, school.id)
-            if semester == 2 and not await _locked(uow.session, school.id, name, 1):
+            if semester == 2 and not await is_locked(uow.session, school.id, name, 1):
                 raise FailedPrecondition(
                     "EARLIER_SEMESTER_OPEN",
                     bilingual("Hãy khóa sổ học kì I trước", "lock semester I first"),
@@ -460,14 +475,14 @@ class GradebookService:
             subject = _subject_of(school_class, request.subject_code)
             _may_grade(caller, school_class, subject)
             students = await _class_students(uow.session, school_class.id)
-            entries = _entries(school_class, subject, request.entries, students)
+            entries = _entries(subject, request.entries, students)
             # A retry of a write that landed just before the lock gets its answer, not SEMESTER_LOCKED.
             replayed = await idempotency.replay(
                 uow, request.request_id, "RecordAssessments", request, pb.RecordAssessmentsResponse
             )
             if replayed:
                 return replayed
-            if await _locked(uow.session, school_class.school_id, school_class.school_year, semester):
+            if await is_locked(uow.session, school_class.school_id, school_class.school_year, semester):
                 raise semester_locked()
             written = await self._write_assessments(uow, caller, school_class, subject, semester, entries)
             response = pb.RecordAssessmentsResponse(written=written, unchanged=len(entries) - written)
@@ -507,18 +522,7 @@ class GradebookService:
             if e.value
         ]
         if values:
-            statement = insert(Assessment).values(values)
-            upsert = statement.on_conflict_do_update(
-                index_elements=["student_id", "school_year", "semester", "subject", "kind", "ordinal"],
-                set_={
-                    "value": statement.excluded.value,
-                    "recorded_by": statement.excluded.recorded_by,
-                    "class_id": statement.excluded.class_id,
-                    "updated_at": func.now(),
-                },
-                where=Assessment.value != statement.excluded.value,
-            ).returning(Assessment.id)
-            written += len((await uow.session.execute(upsert)).all())
+            written += len((await uow.session.execute(_upsert(values).returning(Assessment.id))).all())
         cleared = [(e.student_id, e.kind, e.ordinal) for e in entries if not e.value]
         if cleared:
             result = await uow.session.execute(
@@ -585,7 +589,7 @@ class GradebookService:
             )
             if replayed:
                 return replayed
-            if await _locked(uow.session, school_class.school_id, school_class.school_year, semester):
+            if await is_locked(uow.session, school_class.school_id, school_class.school_year, semester):
                 raise semester_locked()
             statement = insert(Rating).values(values)
             upsert = statement.on_conflict_do_update(
@@ -619,7 +623,7 @@ class GradebookService:
                     )
                 )
             ).all()
-            locked = await _locked(uow.session, school_class.school_id, school_class.school_year, semester)
+            locked = await is_locked(uow.session, school_class.school_id, school_class.school_year, semester)
             await publish.personal_data_accessed(
                 self.outbox,
                 uow,
@@ -671,10 +675,10 @@ class GradebookService:
             subject = _subject_of(school_class, request.subject_code)
             _may_grade(caller, school_class, subject)
             students = await _class_students(uow.session, school_class.id)
-            [entry] = _entries(school_class, subject, [request.entry], students, prefix="entry")
+            [entry] = _entries(subject, [request.entry], students, prefix="entry")
             if not entry.value:
                 raise invalid("entry.value", "Cần giá trị mới", "the new value is required")
-            if not await _locked(uow.session, school_class.school_id, school_class.school_year, semester):
+            if not await is_locked(uow.session, school_class.school_id, school_class.school_year, semester):
                 raise FailedPrecondition(
                     "SEMESTER_NOT_LOCKED",
                     bilingual(
@@ -785,35 +789,24 @@ class GradebookService:
                             "the value changed after the request was made",
                         ),
                     )
-                statement = insert(Assessment).values(
-                    id=uuid.uuid4(),
-                    tenant_id=caller.tenant,
-                    school_id=row.school_id,
-                    class_id=row.class_id,
-                    student_id=row.student_id,
-                    school_year=row.school_year,
-                    semester=row.semester,
-                    subject=row.subject,
-                    kind=row.kind,
-                    ordinal=row.ordinal,
-                    value=row.new_value,
-                    recorded_by=row.requested_by,
-                )
                 await uow.session.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[
-                            "student_id",
-                            "school_year",
-                            "semester",
-                            "subject",
-                            "kind",
-                            "ordinal",
-                        ],
-                        set_={
-                            "value": row.new_value,
-                            "recorded_by": row.requested_by,
-                            "updated_at": func.now(),
-                        },
+                    _upsert(
+                        [
+                            {
+                                "id": uuid.uuid4(),
+                                "tenant_id": caller.tenant,
+                                "school_id": row.school_id,
+                                "class_id": row.class_id,
+                                "student_id": row.student_id,
+                                "school_year": row.school_year,
+                                "semester": row.semester,
+                                "subject": row.subject,
+                                "kind": row.kind,
+                                "ordinal": row.ordinal,
+                                "value": row.new_value,
+                                "recorded_by": row.requested_by,
+                            }
+                        ]
                     )
                 )
             await uow.session.flush()
@@ -836,9 +829,11 @@ class GradebookService:
 
     # ------------------------------------------------------------ results
 
+    @staticmethod
     async def student_book(
-        self, session: AsyncSession, student_id: uuid.UUID, enrolment: Enrolment, grade: int
+        session: AsyncSession, student_id: uuid.UUID, year: str, grade: int
     ) -> gb.StudentBook:
+        """Everything recorded for the student in a school year."""
         assessments = (
             await session.execute(
                 select(
@@ -847,13 +842,13 @@ class GradebookService:
                     Assessment.kind,
                     Assessment.ordinal,
                     Assessment.value,
-                ).where(Assessment.student_id == student_id, Assessment.school_year == enrolment.school_year)
+                ).where(Assessment.student_id == student_id, Assessment.school_year == year)
             )
         ).all()
         ratings = (
             await session.execute(
                 select(Rating.semester, Rating.item, Rating.value).where(
-                    Rating.student_id == student_id, Rating.school_year == enrolment.school_year
+                    Rating.student_id == student_id, Rating.school_year == year
                 )
             )
         ).all()
@@ -863,6 +858,12 @@ class GradebookService:
             conduct={s: v for s, item, v in ratings if item == CONDUCT},
             qualities={item: v for s, item, v in ratings if item != CONDUCT and s == 2},
         )
+
+    async def results_for(
+        self, book: gb.StudentBook, student_id: str, year: str
+    ) -> tuple[gb.TermResult, ...]:
+        """Semester I, II and the year, with the absences attendance counts for the year."""
+        return gb.results(book, await self.absences.absent_sessions(student_id, year))
 
     async def get_student_results(self, request: pb.GetStudentResultsRequest) -> pb.GetStudentResultsResponse:
         caller = await self.access.current()
@@ -883,7 +884,7 @@ class GradebookService:
                     bilingual("Học sinh không học năm học này", "the student has no class that year"),
                 )
             enrolment, school_class = found
-            book = await self.student_book(uow.session, student.id, enrolment, school_class.grade)
+            book = await self.student_book(uow.session, student.id, enrolment.school_year, school_class.grade)
             published = set(
                 (
                     await uow.session.scalars(
@@ -900,7 +901,6 @@ class GradebookService:
                 operation="GetStudentResults",
             )
             await uow.commit()
-        absences = await self.absences.absent_sessions(str(student.id), enrolment.school_year)
         family_only = str(student.id) in caller.scope.children and not (
             caller.scope.tenant_wide
             or caller.scope.school_roles(str(student.school_id))
@@ -908,7 +908,7 @@ class GradebookService:
         )
         terms = [
             term_proto(t, t.term in published, reveal=not family_only or t.term in published)
-            for t in gb.results(book, absences)
+            for t in await self.results_for(book, str(student.id), enrolment.school_year)
         ]
         return pb.GetStudentResultsResponse(
             student_id=str(student.id),
@@ -926,7 +926,7 @@ class GradebookService:
             school_class = await class_for(uow.session, caller, request.class_id, Action.ADMIN)
             _is_principal(caller, school_class.school_id)
             semester = request.term or 2
-            if not await _locked(uow.session, school_class.school_id, school_class.school_year, semester):
+            if not await is_locked(uow.session, school_class.school_id, school_class.school_year, semester):
                 raise FailedPrecondition(
                     "SEMESTER_NOT_LOCKED",
                     bilingual(

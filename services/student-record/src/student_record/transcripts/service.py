@@ -25,7 +25,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
@@ -47,13 +47,12 @@ from student_record.domain import gradebook as gb
 from student_record.domain.rules import check_text, invalid
 from student_record.enrolments.service import student_for, student_not_found
 from student_record.events import publish
-from student_record.gradebook.service import GradebookService
+from student_record.gradebook.service import GradebookService, is_locked
 from student_record.mappers import timestamp
 from student_record.models import (
     Enrolment,
     School,
     SchoolClass,
-    SemesterLock,
     Student,
     Transcript,
     TranscriptCopy,
@@ -238,14 +237,7 @@ class TranscriptService:
 
     @staticmethod
     async def _year_locked(session: AsyncSession, school_class: SchoolClass) -> None:
-        locked = await session.scalar(
-            select(SemesterLock.id).where(
-                SemesterLock.school_id == school_class.school_id,
-                SemesterLock.school_year == school_class.school_year,
-                SemesterLock.semester == 2,
-            )
-        )
-        if locked is None:
+        if not await is_locked(session, school_class.school_id, school_class.school_year, 2):
             raise FailedPrecondition(
                 "SEMESTER_NOT_LOCKED",
                 bilingual(
@@ -257,14 +249,11 @@ class TranscriptService:
     async def _results(
         self, session: AsyncSession, student: Student, school_class: SchoolClass
     ) -> tuple[gb.TermResult, ...]:
-        enrolment = await session.scalar(
-            select(Enrolment).where(Enrolment.student_id == student.id, Enrolment.class_id == school_class.id)
+        """The student's results for the class's year (the caller knows the student is in the class)."""
+        book = await GradebookService.student_book(
+            session, student.id, school_class.school_year, school_class.grade
         )
-        if enrolment is None:
-            raise student_not_found()
-        book = await self.gradebook.student_book(session, student.id, enrolment, school_class.grade)
-        absences = await self.gradebook.absences.absent_sessions(str(student.id), school_class.school_year)
-        return gb.results(book, absences)
+        return await self.gradebook.results_for(book, str(student.id), school_class.school_year)
 
     def _content(
         self,
@@ -600,13 +589,9 @@ class TranscriptService:
             superseded=row.superseded_at is not None,
             school_name=school.name,
             school_year=row.school_year,
-            issued_on=_iso(issued_on),
+            issued_on=issued_on.isoformat(),
             student_name=student.full_name,
         )
-
-
-def _iso(day: date) -> str:
-    return day.isoformat()
 
 
 def _superseded() -> FailedPrecondition:
