@@ -32,9 +32,8 @@ from student_record.enrolments.c1_import import StudentListService
 from student_record.enrolments.service import EnrolmentService
 from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
-from student_record.transcripts.devca import ensure_dev_ca
 from student_record.transcripts.service import TranscriptService
-from student_record.transcripts.signing import LocalSigner
+from student_record.transcripts.signing import signer_for, trust_roots_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -263,9 +262,6 @@ async def services(
     outbox = Outbox("student_record")
     gradebook = GradebookService(db, outbox, access)
 
-    async def trust_roots() -> tuple:
-        return ensure_dev_ca(dev_ca_dir).trust_roots()
-
     yield Services(
         db=db,
         identity=fake,
@@ -279,7 +275,13 @@ async def services(
         gradebook=gradebook,
         student_lists=StudentListService(db, outbox, access, client),
         transcripts=TranscriptService(
-            db, outbox, access, gradebook, LocalSigner(dev_ca_dir), trust_roots, "https://verify.test/t"
+            db,
+            outbox,
+            access,
+            gradebook,
+            signer_for("test", dev_ca_dir),
+            trust_roots_for("test", dev_ca_dir),
+            "https://verify.test/t",
         ),
         ca_dir=dev_ca_dir,
     )

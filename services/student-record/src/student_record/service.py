@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 import grpc
-from cryptography import x509
 from school.identity.v1.identity_pb2_grpc import IdentityServiceStub
 from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
@@ -24,9 +22,8 @@ from student_record.gradebook.service import GradebookService
 from student_record.grpc.servicer import StudentRecordServicer
 from student_record.schools.service import SchoolService
 from student_record.settings import IdentityClientSettings, Settings, TranscriptSettings
-from student_record.transcripts.devca import ensure_dev_ca
 from student_record.transcripts.service import TranscriptService
-from student_record.transcripts.signing import signer_for
+from student_record.transcripts.signing import signer_for, trust_roots_for
 
 
 def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
@@ -38,9 +35,6 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
         deps.settings.transcripts if isinstance(deps.settings, Settings) else TranscriptSettings()
     )
     ca_dir = transcript_settings.ca_dir
-
-    async def trust_roots() -> tuple[x509.Certificate, ...]:
-        return (await asyncio.to_thread(ensure_dev_ca, ca_dir)).trust_roots()
 
     gradebook = GradebookService(deps.db, deps.outbox, access)
     servicer = StudentRecordServicer(
@@ -56,7 +50,7 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
             access,
             gradebook,
             signer_for(str(deps.settings.environment), ca_dir),  # production plugs in its Signer here
-            trust_roots,
+            trust_roots_for(str(deps.settings.environment), ca_dir),
             transcript_settings.verification_base_url,
             transcript_settings.authority_name,
         ),

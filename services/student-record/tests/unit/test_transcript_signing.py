@@ -396,7 +396,7 @@ def test_cli_prints_the_root_certificate_path(tmp_path: Path, capsys: pytest.Cap
 
 async def test_outside_development_no_development_key_signs(tmp_path: Path) -> None:
     from school_common.errors import FailedPrecondition
-    from student_record.transcripts.signing import LocalSigner, NoSigner, signer_for
+    from student_record.transcripts.signing import LocalSigner, NoSigner, signer_for, trust_roots_for
 
     assert isinstance(signer_for("development", tmp_path), LocalSigner)
     production = signer_for("production", tmp_path)
@@ -404,4 +404,8 @@ async def test_outside_development_no_development_key_signs(tmp_path: Path) -> N
     with pytest.raises(FailedPrecondition) as caught:
         await production.sign_xml(b"<x/>", SigningIdentity("institution", "school", "Trường"))
     assert caught.value.reason == "SIGNER_NOT_CONFIGURED"
+    assert await trust_roots_for("production", tmp_path)() == ()  # a development signature is not valid
     assert not os.listdir(tmp_path)  # no key was created
+    development = trust_roots_for("development", tmp_path)
+    assert await development() == (await development())
+    assert len(await development()) == 1

@@ -24,7 +24,7 @@ import io
 import re
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -468,9 +468,27 @@ class NoSigner:
         raise self._refuse()
 
 
+DEVELOPMENT = ("development", "test")
+
+
 def signer_for(environment: str, ca_dir: Path) -> Signer:
     """The development CA's ``LocalSigner`` in development and test; nothing elsewhere until a remote
     signer is plugged in."""
-    if environment in ("development", "test"):
+    if environment in DEVELOPMENT:
         return LocalSigner(ca_dir)
     return NoSigner()
+
+
+def trust_roots_for(environment: str, ca_dir: Path) -> Callable[[], Awaitable[tuple[x509.Certificate, ...]]]:
+    """What verification trusts: the development CA's root in development and test (read once), nothing
+    elsewhere, so a development signature never verifies as valid in production."""
+    cached: list[tuple[x509.Certificate, ...]] = []
+
+    async def trust_roots() -> tuple[x509.Certificate, ...]:
+        if environment not in DEVELOPMENT:
+            return ()
+        if not cached:
+            cached.append(tuple((await asyncio.to_thread(ensure_dev_ca, ca_dir)).trust_roots()))
+        return cached[0]
+
+    return trust_roots
