@@ -35,7 +35,7 @@ from student_record.domain import rules
 from student_record.events import publish
 from student_record.models import Enrolment, Guardian, School, SchoolClass, Student
 from student_record.schools.service import school_for
-from student_record.sector import C1Guardian, C1Row, StudentStatus, read_c1, write_c1
+from student_record.sector import C1Guardian, C1Row, C1Sheet, StudentStatus, read_c1, write_c1
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_GUARDIANS = 4
@@ -50,6 +50,8 @@ class _Known:
     by_code: dict[str, Student] = field(default_factory=dict)
     by_natural: dict[tuple[str, str], Student] = field(default_factory=dict)
     enrolment: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # student → class this year
+    #: The file's sector codes that belong to students of other schools.
+    codes_elsewhere: set[str] = field(default_factory=set)
 
 
 def _refused(row: C1Row | int, column: str, reason: str, vi: str, en: str) -> pb.StudentImportRow:
@@ -71,7 +73,9 @@ class StudentListService:
         self.persons = persons
 
     @staticmethod
-    async def _known(session: AsyncSession, school_id: uuid.UUID, year: str) -> _Known:
+    async def _known(session: AsyncSession, school_id: uuid.UUID, year: str, sheet: C1Sheet) -> _Known:
+        """The school's students and this year's enrolments, and which of the file's codes are taken by
+        other schools: read once per import, not once per row."""
         known = _Known()
         students = (
             await session.scalars(
@@ -88,6 +92,14 @@ class StudentListService:
             .where(SchoolClass.school_id == school_id, Enrolment.school_year == year)
         )
         known.enrolment = {student: klass for student, klass in enrolments.all()}
+        codes = {row.student_code for row in sheet.rows if row.student_code}
+        if codes:
+            elsewhere = await session.scalars(
+                select(Student.student_code).where(
+                    Student.student_code.in_(codes), Student.school_id != school_id
+                )
+            )
+            known.codes_elsewhere = {code for code in elsewhere.all() if code}
         return known
 
     async def import_students(self, request: pb.ImportStudentsRequest) -> pb.ImportStudentsResponse:
@@ -102,7 +114,7 @@ class StudentListService:
         async with self.db.unit_of_work(caller.tenant) as uow:
             school = await school_for(uow.session, caller, request.school_id, Action.ADMIN)
             sheet = read_c1(request.content, today=datetime.now(UTC).date())
-            known = await self._known(uow.session, school.id, year)
+            known = await self._known(uow.session, school.id, year, sheet)
         # identity hears of the new students' numbers before the write transaction opens.
         person_ids: dict[int, uuid.UUID] = {}
         refusals: dict[int, InvalidArgument] = {}
@@ -126,7 +138,7 @@ class StudentListService:
         ]
         async with self.db.unit_of_work(caller.tenant) as uow:
             school = await school_for(uow.session, caller, request.school_id, Action.ADMIN)
-            known = await self._known(uow.session, school.id, year)
+            known = await self._known(uow.session, school.id, year, sheet)
             classes = {
                 c.name.casefold(): c
                 for c in (
@@ -182,14 +194,12 @@ class StudentListService:
                 row, "Lớp", "UNKNOWN_CLASS", f"Trường không có lớp này trong năm học {year}",
                 f"the school has no such class in {year}",
             )  # fmt: skip
-        if row.student_code:
-            coded = await uow.session.scalar(select(Student).where(Student.student_code == row.student_code))
-            if coded is not None and coded.school_id != school.id:
-                return _refused(
-                    row, "Mã học sinh", "STUDENT_IN_OTHER_SCHOOL",
-                    "Mã học sinh thuộc học sinh của trường khác; cần chuyển trường",
-                    "the student code belongs to a student of another school; transfer them first",
-                )  # fmt: skip
+        if row.student_code in known.codes_elsewhere:
+            return _refused(
+                row, "Mã học sinh", "STUDENT_IN_OTHER_SCHOOL",
+                "Mã học sinh thuộc học sinh của trường khác; cần chuyển trường",
+                "the student code belongs to a student of another school; transfer them first",
+            )  # fmt: skip
         student = self._match(known, row)
         if student is not None:
             if row.student_code and student.student_code and student.student_code != row.student_code:
