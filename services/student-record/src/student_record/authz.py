@@ -26,6 +26,15 @@ def sees_guardian_contacts(scope: Scope, school_id: str, class_ids: Iterable[str
     return any(g is not None and g.school_id == school_id and HOMEROOM_TEACHER in g.roles for g in grants)
 
 
+def sees_unpublished_results(scope: Scope, school_id: str, class_id: str) -> bool:
+    """A term's overall results (learning, conduct, promotion, award) reach a family once the school has
+    published them; the school's staff, the authority and the class's teachers see them as they are."""
+    if scope.tenant_wide or scope.school_roles(school_id):
+        return True
+    grant = scope.classes.get(class_id)
+    return grant is not None and grant.school_id == school_id
+
+
 def as_uuids(ids: Iterable[str] | None) -> set[uuid.UUID] | None:
     """Visible ids from a scope as UUIDs (``None``, i.e. everything, stays ``None``)."""
     if ids is None:

@@ -32,6 +32,7 @@ from sqlalchemy import and_, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from student_record.authz import sees_unpublished_results
 from student_record.domain import curriculum
 from student_record.domain import evaluation as ev
 from student_record.domain import gradebook as gb
@@ -901,13 +902,9 @@ class GradebookService:
                 operation="GetStudentResults",
             )
             await uow.commit()
-        family_only = str(student.id) in caller.scope.children and not (
-            caller.scope.tenant_wide
-            or caller.scope.school_roles(str(student.school_id))
-            or str(school_class.id) in caller.scope.classes
-        )
+        staff = sees_unpublished_results(caller.scope, str(student.school_id), str(school_class.id))
         terms = [
-            term_proto(t, t.term in published, reveal=not family_only or t.term in published)
+            term_proto(t, t.term in published, reveal=staff or t.term in published)
             for t in await self.results_for(book, str(student.id), enrolment.school_year)
         ]
         return pb.GetStudentResultsResponse(
