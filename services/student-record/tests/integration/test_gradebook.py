@@ -5,6 +5,7 @@ with explanations, and what a family sees before and after publication."""
 from __future__ import annotations
 
 import pytest
+from school.events.audit.v1 import events_pb2 as audit
 from school.events.student_record.v1 import events_pb2 as events
 from school.student_record.v1 import student_record_pb2 as pb
 from school_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -77,8 +78,17 @@ async def test_a_subject_teacher_enters_a_class_in_one_request_and_sees_the_aver
     assert [c.display for c in rows[child].cells if c.kind == REG] == ["8", "7,5", "9", "8"]
     assert rows[mate].result == ""
     assert list(rows[mate].missing) == ["REGULAR 2", "REGULAR 3", "REGULAR 4", "MID_TERM", "END_TERM"]
-    # reading grades is audited
-    assert len(await services.events("g-entry", "personal_data.accessed")) >= 1
+    # reading grades is audited: who read which class's book, and how many students it showed
+    [read] = [
+        audit.PersonalDataAccessed.FromString(p)
+        for p in await services.events("g-entry", "personal_data.accessed")
+    ]
+    assert (read.actor, read.target, read.subjects, read.operation) == (
+        "gv-toan",
+        f"class:{world.class_a1.id}/gradebook/TOAN/1",
+        2,
+        "GetClassGradebook",
+    )
 
     # a cleared value is deleted (before the lock)
     cleared = await services.gradebook.record_assessments(
