@@ -58,6 +58,9 @@ class ServiceDefinition:
     # Loops of the worker component besides the consumers (retries, synchronisation); each runs until the
     # event it is given is set. Readiness fails if one of them ends.
     background: Callable[[Deps], list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]]] | None = None
+    # Methods anyone may call without a token ("/package.Service/Method"): what a public page asks for
+    # on behalf of an anonymous visitor. Each must decide from its request alone what it may show.
+    public_methods: list[str] = field(default_factory=list)
 
     @property
     def migrations_root(self) -> Path:
@@ -126,6 +129,7 @@ async def _run(
             register=definition.servicers(deps) if api else (),
             service_names=definition.service_names if api else (),
             reflection_enabled=settings.environment != Environment.PRODUCTION,
+            public_methods=definition.public_methods if api else (),
         )
         await server.start()
         await mark_live(health_servicer)

@@ -64,4 +64,6 @@ DEFINITION = ServiceDefinition(
     root=Path(__file__).resolve().parents[2],
     servicers=servicers,
     service_names=[pb.DESCRIPTOR.services_by_name["StudentRecordService"].full_name],
+    # The transcript verification page: a visitor holding the id and code, no account.
+    public_methods=[f"/{pb.DESCRIPTOR.services_by_name['StudentRecordService'].full_name}/VerifyTranscript"],
 )

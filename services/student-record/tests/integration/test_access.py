@@ -376,8 +376,8 @@ PLATFORM_CALLS = {
         pb.GetTranscriptDocumentRequest(transcript_id=w.child.id, format=pb.TRANSCRIPT_FORMAT_PDF)
     ),
 }
-#: Public RPCs: no tenant token and no access scope; the tenant travels in the request (the gateway calls
-#: with its own service identity) and the answer is what the holder of the verification code may show.
+#: Public RPCs: no token and no access scope (``DEFINITION.public_methods``); the tenant travels in the
+#: request and the answer is what the holder of the verification code may show.
 PUBLIC_CALLS = {"VerifyTranscript"}
 
 

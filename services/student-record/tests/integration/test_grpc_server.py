@@ -40,3 +40,19 @@ async def test_calls_without_a_valid_token_are_unauthenticated_with_a_reason(ser
     assert error.reason == reason
     assert error.domain == "student-record.school"
     assert "/" in error.message  # Vietnamese / English
+
+
+async def test_only_the_declared_public_method_answers_without_a_token(server):
+    """Transcript verification is for anyone holding the id and code; nothing else is, even with the same
+    deployment and no token."""
+    stub = pb_grpc.StudentRecordServiceStub(server)
+    unknown = pb.VerifyTranscriptRequest(
+        tenant="demo", transcript_id="0193a4c2-0000-7000-8000-000000000001", verification_code="ABCDEFGHJK"
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.VerifyTranscript(unknown, timeout=5)
+    error = parse_rpc_error(caught.value)
+    assert (error.code, error.reason) == (grpc.StatusCode.NOT_FOUND, "TRANSCRIPT_NOT_FOUND")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.ListStudentTranscripts(pb.ListStudentTranscriptsRequest(student_id=unknown.transcript_id))
+    assert parse_rpc_error(caught.value).reason == "MISSING_TOKEN"

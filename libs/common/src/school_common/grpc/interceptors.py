@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import grpc
@@ -47,9 +47,17 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
     """One interceptor doing, in order: deadline, authentication, error mapping."""
 
     def __init__(
-        self, verifier: TokenVerifier | None, domain: str, default_deadline_s: float, max_deadline_s: float
+        self,
+        verifier: TokenVerifier | None,
+        domain: str,
+        default_deadline_s: float,
+        max_deadline_s: float,
+        public_methods: Iterable[str] = (),
     ):
         self.verifier = verifier
+        #: Full method names ("/package.Service/Method") a service declares public: deadline and error
+        #: mapping apply, the token is not asked for and no principal is set.
+        self.public_methods = frozenset(public_methods)
         self.domain = domain
         self.default_deadline_s = default_deadline_s
         self.max_deadline_s = max_deadline_s
@@ -64,6 +72,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         if method.startswith(PUBLIC_PREFIXES):
             return handler
         metadata = _metadata(handler_call_details)
+        verifier = None if method in self.public_methods else self.verifier
 
         def wrap(behaviour: Behaviour) -> Behaviour:
             async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -76,10 +85,8 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 deadline = asyncio.timeout(budget)
                 try:
                     async with deadline:
-                        if self.verifier is not None:
-                            principal = await self.verifier.verify(
-                                bearer_token(metadata.get("authorization"))
-                            )
+                        if verifier is not None:
+                            principal = await verifier.verify(bearer_token(metadata.get("authorization")))
                             set_principal(principal)
                         return await behaviour(request, context)
                 except grpc.aio.AbortError:

@@ -31,13 +31,16 @@ def build_server(
     register: Iterable[Callable[[grpc.aio.Server], None]] = (),
     service_names: Iterable[str] = (),
     reflection_enabled: bool = False,
+    public_methods: Iterable[str] = (),
 ) -> tuple[grpc.aio.Server, health.aio.HealthServicer, int]:
     from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
     server = grpc.aio.server(
         interceptors=[
             aio_server_interceptor(),
-            ServerInterceptor(verifier, domain, settings.default_deadline_s, settings.max_deadline_s),
+            ServerInterceptor(
+                verifier, domain, settings.default_deadline_s, settings.max_deadline_s, public_methods
+            ),
         ],
         options=[
             ("grpc.so_reuseport", 0),

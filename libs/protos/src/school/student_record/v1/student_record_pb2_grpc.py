@@ -532,8 +532,8 @@ class StudentRecordServiceServicer:
 
     def VerifyTranscript(self, request, context):
         """Public verification of a transcript by id and verification code (printed with the QR code). The one
-        RPC whose tenant travels in the request: the gateway calls it with its own service identity for an
-        anonymous visitor. Answers validity, version and status, school, year, issue date and the student's
+        RPC whose tenant travels in the request, and the one callable without a token (for an anonymous
+        visitor of the verification page). Answers validity, version and status, school, year, issue date and the student's
         name only. An unknown id and a wrong code are the same NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -139,8 +139,8 @@ class StudentRecordServiceStub:
     """Returns a transcript's signed PDF or XML. Every copy is logged and audited."""
     VerifyTranscript: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.VerifyTranscriptRequest, _student_record_pb2.VerifyTranscriptResponse]
     """Public verification of a transcript by id and verification code (printed with the QR code). The one
-    RPC whose tenant travels in the request: the gateway calls it with its own service identity for an
-    anonymous visitor. Answers validity, version and status, school, year, issue date and the student's
+    RPC whose tenant travels in the request, and the one callable without a token (for an anonymous
+    visitor of the verification page). Answers validity, version and status, school, year, issue date and the student's
     name only. An unknown id and a wrong code are the same NOT_FOUND.
     """
 
@@ -255,8 +255,8 @@ class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
     """Returns a transcript's signed PDF or XML. Every copy is logged and audited."""
     VerifyTranscript: _aio.UnaryUnaryMultiCallable[_student_record_pb2.VerifyTranscriptRequest, _student_record_pb2.VerifyTranscriptResponse]  # type: ignore[assignment]
     """Public verification of a transcript by id and verification code (printed with the QR code). The one
-    RPC whose tenant travels in the request: the gateway calls it with its own service identity for an
-    anonymous visitor. Answers validity, version and status, school, year, issue date and the student's
+    RPC whose tenant travels in the request, and the one callable without a token (for an anonymous
+    visitor of the verification page). Answers validity, version and status, school, year, issue date and the student's
     name only. An unknown id and a wrong code are the same NOT_FOUND.
     """
 
@@ -608,8 +608,8 @@ class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_student_record_pb2.VerifyTranscriptResponse, _abc.Awaitable[_student_record_pb2.VerifyTranscriptResponse]]:
         """Public verification of a transcript by id and verification code (printed with the QR code). The one
-        RPC whose tenant travels in the request: the gateway calls it with its own service identity for an
-        anonymous visitor. Answers validity, version and status, school, year, issue date and the student's
+        RPC whose tenant travels in the request, and the one callable without a token (for an anonymous
+        visitor of the verification page). Answers validity, version and status, school, year, issue date and the student's
         name only. An unknown id and a wrong code are the same NOT_FOUND.
         """
 
