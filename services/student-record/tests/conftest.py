@@ -27,8 +27,10 @@ from school_common.grpc.status import abort_with_domain_error
 from sqlalchemy import text
 from student_record.adapters.identity import IdentityClient
 from student_record.clubs.service import ClubService
+from student_record.diplomas.service import DiplomaService
 from student_record.discipline.service import DisciplineService
 from student_record.enrolments.c1_import import StudentListService
+from student_record.enrolments.movements import MovementService
 from student_record.enrolments.service import EnrolmentService
 from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
@@ -125,7 +127,9 @@ class Services:
     clubs: ClubService
     gradebook: GradebookService
     student_lists: StudentListService
+    movements: MovementService
     transcripts: TranscriptService
+    diplomas: DiplomaService
     #: The development CA of this test session's transcripts (a temporary directory).
     ca_dir: Path
 
@@ -274,6 +278,7 @@ async def services(
         clubs=ClubService(db, outbox, access),
         gradebook=gradebook,
         student_lists=StudentListService(db, outbox, access, client),
+        movements=MovementService(db, outbox, access),
         transcripts=TranscriptService(
             db,
             outbox,
@@ -283,6 +288,7 @@ async def services(
             trust_roots_for("test", dev_ca_dir),
             "https://verify.test/t",
         ),
+        diplomas=DiplomaService(db, outbox, access),
         ca_dir=dev_ca_dir,
     )
     set_principal(None)

@@ -299,3 +299,55 @@ class TranscriptCopy(IdMixin, TenantMixin, TimestampMixin, Base):
     transcript_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     copied_by: Mapped[str] = mapped_column(String(64))
     format: Mapped[str] = mapped_column(String(8))
+
+
+class Movement(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A move between classes (done at once) or a transfer between schools (pending until the receiving
+    school decides): the request and its trail."""
+
+    __tablename__ = "movements"
+
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(16))  # CLASS_MOVE, SCHOOL_TRANSFER
+    state: Mapped[str] = mapped_column(String(16))  # PENDING, DONE, REFUSED
+    school_year: Mapped[str] = mapped_column(String(9))
+    from_school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    from_class_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    to_school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    to_class_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    effective_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Diploma(IdMixin, TenantMixin, TimestampMixin, Base):
+    """An entry of a school's register of upper-secondary diplomas and certificates of completion. Never
+    edited in place: a correction is a new entry (``supersedes_id``) and marks this one ``corrected_at``;
+    a revocation marks it ``revoked_at`` and it stays. Holder's name and date of birth as printed."""
+
+    __tablename__ = "diplomas"
+
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(32))  # UPPER_SECONDARY_DIPLOMA, UPPER_SECONDARY_COMPLETION
+    graduation_year: Mapped[int] = mapped_column(SmallInteger)
+    classification: Mapped[str | None] = mapped_column(String(16))  # GIOI, KHA, TRUNG_BINH
+    register_number: Mapped[str] = mapped_column(String(32))
+    serial_number: Mapped[str] = mapped_column(String(32))
+    holder_name: Mapped[str] = mapped_column(String(200))
+    holder_date_of_birth: Mapped[date] = mapped_column(Date)
+    issued_on: Mapped[date] = mapped_column(Date)
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_title: Mapped[str] = mapped_column(String(200))
+    verification_code: Mapped[str] = mapped_column(String(16))
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    correction_reason: Mapped[str] = mapped_column(String(500), default="")
+    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    corrected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    revocation_reason: Mapped[str | None] = mapped_column(String(500))

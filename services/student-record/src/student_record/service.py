@@ -15,8 +15,10 @@ from school_common.grpc.client import channel
 
 from student_record.adapters.identity import IdentityClient
 from student_record.clubs.service import ClubService
+from student_record.diplomas.service import DiplomaService
 from student_record.discipline.service import DisciplineService
 from student_record.enrolments.c1_import import StudentListService
+from student_record.enrolments.movements import MovementService
 from student_record.enrolments.service import EnrolmentService
 from student_record.gradebook.service import GradebookService
 from student_record.grpc.servicer import StudentRecordServicer
@@ -44,6 +46,7 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
         ClubService(deps.db, deps.outbox, access),
         gradebook,
         StudentListService(deps.db, deps.outbox, access, identity),
+        MovementService(deps.db, deps.outbox, access),
         TranscriptService(
             deps.db,
             deps.outbox,
@@ -54,6 +57,7 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
             transcript_settings.verification_base_url,
             transcript_settings.authority_name,
         ),
+        DiplomaService(deps.db, deps.outbox, access),
     )
     return [lambda server: pb_grpc.add_StudentRecordServiceServicer_to_server(servicer, server)]
 
@@ -64,6 +68,9 @@ DEFINITION = ServiceDefinition(
     root=Path(__file__).resolve().parents[2],
     servicers=servicers,
     service_names=[pb.DESCRIPTOR.services_by_name["StudentRecordService"].full_name],
-    # The transcript verification page: a visitor holding the id and code, no account.
-    public_methods=[f"/{pb.DESCRIPTOR.services_by_name['StudentRecordService'].full_name}/VerifyTranscript"],
+    # The verification pages: a visitor holding the id (a diploma's serial number) and code, no account.
+    public_methods=[
+        f"/{pb.DESCRIPTOR.services_by_name['StudentRecordService'].full_name}/{method}"
+        for method in ("VerifyTranscript", "VerifyDiploma")
+    ],
 )

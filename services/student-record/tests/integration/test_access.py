@@ -363,6 +363,22 @@ PLATFORM_CALLS = {
     "ExportStudents": lambda s, w: s.student_lists.export_students(
         pb.ExportStudentsRequest(school_id=w.school_a.id, school_year="2025-2026")
     ),
+    "MoveStudent": lambda s, w: s.movements.move_student(
+        pb.MoveStudentRequest(
+            student_id=w.child.id, to_class_id=w.class_a2.id, reason="x", effective_on="2025-11-20"
+        )
+    ),
+    "RequestTransfer": lambda s, w: s.movements.request_transfer(
+        pb.RequestTransferRequest(
+            student_id=w.child.id, to_school_id=w.school_b.id, reason="x", effective_on="2025-11-20"
+        )
+    ),
+    "DecideTransfer": lambda s, w: s.movements.decide_transfer(
+        pb.DecideTransferRequest(movement_id=w.child.id, accept=True, to_class_id=w.class_b1.id)
+    ),
+    "ListMovements": lambda s, w: s.movements.list_movements(
+        pb.ListMovementsRequest(school_id=w.school_a.id)
+    ),
     "IssueTranscripts": lambda s, w: s.transcripts.issue_transcripts(
         pb.IssueTranscriptsRequest(class_id=w.class_a1.id)
     ),
@@ -375,10 +391,42 @@ PLATFORM_CALLS = {
     "GetTranscriptDocument": lambda s, w: s.transcripts.get_transcript_document(
         pb.GetTranscriptDocumentRequest(transcript_id=w.child.id, format=pb.TRANSCRIPT_FORMAT_PDF)
     ),
+    "IssueDiploma": lambda s, w: s.diplomas.issue_diploma(
+        pb.IssueDiplomaRequest(
+            student_id=w.child.id,
+            kind=pb.DIPLOMA_KIND_UPPER_SECONDARY_DIPLOMA,
+            graduation_year=2026,
+            register_number="1",
+            serial_number="A1",
+            issued_on="2026-07-20",
+            signer_name="Đặng Văn Hùng",
+            signer_title="Giám đốc",
+        )
+    ),
+    "CorrectDiploma": lambda s, w: s.diplomas.correct_diploma(
+        pb.CorrectDiplomaRequest(
+            diploma_id=w.child.id,
+            reason="x",
+            register_number="2",
+            serial_number="A2",
+            issued_on="2026-07-20",
+            signer_name="Đặng Văn Hùng",
+            signer_title="Giám đốc",
+        )
+    ),
+    "RevokeDiploma": lambda s, w: s.diplomas.revoke_diploma(
+        pb.RevokeDiplomaRequest(diploma_id=w.child.id, reason="x")
+    ),
+    "ListSchoolDiplomas": lambda s, w: s.diplomas.list_school_diplomas(
+        pb.ListSchoolDiplomasRequest(school_id=w.school_a.id, graduation_year=2026)
+    ),
+    "ListStudentDiplomas": lambda s, w: s.diplomas.list_student_diplomas(
+        pb.ListStudentDiplomasRequest(student_id=w.child.id)
+    ),
 }
 #: Public RPCs: no token and no access scope (``DEFINITION.public_methods``); the tenant travels in the
 #: request and the answer is what the holder of the verification code may show.
-PUBLIC_CALLS = {"VerifyTranscript"}
+PUBLIC_CALLS = {"VerifyTranscript", "VerifyDiploma"}
 
 
 async def test_every_rpc_is_served_and_covered_here():

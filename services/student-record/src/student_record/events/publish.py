@@ -15,8 +15,10 @@ from school_common.events import Outbox
 
 from student_record.mappers import timestamp
 from student_record.models import (
+    Diploma,
     Enrolment,
     Guardian,
+    Movement,
     School,
     SchoolClass,
     Student,
@@ -32,6 +34,7 @@ PERSONAL_DATA_ACCESSED = "personal_data.accessed"
 VIOLATION_RECORDED = "violation.recorded"
 GRADES_LOCKED = "grades.locked"
 RESULTS_PUBLISHED = "results.published"
+STUDENT_TRANSFERRED = "student.transferred"
 TRANSCRIPT_ISSUED = "transcript.issued"
 
 
@@ -171,5 +174,59 @@ async def transcript_issued(outbox: Outbox, uow: UnitOfWork, row: Transcript) ->
             school_year=row.school_year,
             version=row.version,
             supersedes_id=str(row.supersedes_id) if row.supersedes_id else "",
+        ),
+    )
+
+
+async def student_transferred(outbox: Outbox, uow: UnitOfWork, row: Movement, student: Student) -> None:
+    await outbox.add(
+        uow,
+        STUDENT_TRANSFERRED,
+        events.StudentTransferred(
+            movement_id=str(row.id),
+            student_id=str(student.id),
+            school_year=row.school_year,
+            kind=row.kind,
+            from_school_id=str(row.from_school_id),
+            from_class_id=str(row.from_class_id),
+            to_school_id=str(row.to_school_id),
+            to_class_id=str(row.to_class_id),
+            effective_on=row.effective_on.isoformat(),
+            full_name=student.full_name,
+            transfer_time=timestamp(row.decided_at or datetime.now(UTC)),
+        ),
+    )
+
+
+DIPLOMA_ISSUED = "diploma.issued"
+DIPLOMA_REVOKED = "diploma.revoked"
+
+
+async def diploma_issued(outbox: Outbox, uow: UnitOfWork, row: Diploma) -> None:
+    """Ids only: no holder's name, no numbers (whoever needs them reads the register with their token)."""
+    await outbox.add(
+        uow,
+        DIPLOMA_ISSUED,
+        events.DiplomaIssued(
+            diploma_id=str(row.id),
+            student_id=str(row.student_id),
+            school_id=str(row.school_id),
+            kind=row.kind,
+            graduation_year=row.graduation_year,
+            supersedes_id=str(row.supersedes_id) if row.supersedes_id else "",
+        ),
+    )
+
+
+async def diploma_revoked(outbox: Outbox, uow: UnitOfWork, row: Diploma) -> None:
+    await outbox.add(
+        uow,
+        DIPLOMA_REVOKED,
+        events.DiplomaRevoked(
+            diploma_id=str(row.id),
+            student_id=str(row.student_id),
+            school_id=str(row.school_id),
+            kind=row.kind,
+            graduation_year=row.graduation_year,
         ),
     )

@@ -7,8 +7,10 @@ from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
 
 from student_record.clubs.service import ClubService
+from student_record.diplomas.service import DiplomaService
 from student_record.discipline.service import DisciplineService
 from student_record.enrolments.c1_import import StudentListService
+from student_record.enrolments.movements import MovementService
 from student_record.enrolments.service import EnrolmentService
 from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
@@ -24,7 +26,9 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         clubs: ClubService,
         gradebook: GradebookService,
         student_lists: StudentListService,
+        movements: MovementService,
         transcripts: TranscriptService,
+        diplomas: DiplomaService,
     ) -> None:
         self.schools = schools
         self.enrolments = enrolments
@@ -32,7 +36,9 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self.clubs = clubs
         self.gradebook = gradebook
         self.student_lists = student_lists
+        self.movements = movements
         self.transcripts = transcripts
+        self.diplomas = diplomas
 
     async def CreateSchool(
         self, request: pb.CreateSchoolRequest, context: grpc.aio.ServicerContext
@@ -233,3 +239,53 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self, request: pb.VerifyTranscriptRequest, context: grpc.aio.ServicerContext
     ) -> pb.VerifyTranscriptResponse:
         return await self.transcripts.verify_transcript(request)
+
+    async def IssueDiploma(
+        self, request: pb.IssueDiplomaRequest, context: grpc.aio.ServicerContext
+    ) -> pb.IssueDiplomaResponse:
+        return await self.diplomas.issue_diploma(request)
+
+    async def CorrectDiploma(
+        self, request: pb.CorrectDiplomaRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CorrectDiplomaResponse:
+        return await self.diplomas.correct_diploma(request)
+
+    async def RevokeDiploma(
+        self, request: pb.RevokeDiplomaRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RevokeDiplomaResponse:
+        return await self.diplomas.revoke_diploma(request)
+
+    async def ListSchoolDiplomas(
+        self, request: pb.ListSchoolDiplomasRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListSchoolDiplomasResponse:
+        return await self.diplomas.list_school_diplomas(request)
+
+    async def ListStudentDiplomas(
+        self, request: pb.ListStudentDiplomasRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListStudentDiplomasResponse:
+        return await self.diplomas.list_student_diplomas(request)
+
+    async def VerifyDiploma(
+        self, request: pb.VerifyDiplomaRequest, context: grpc.aio.ServicerContext
+    ) -> pb.VerifyDiplomaResponse:
+        return await self.diplomas.verify_diploma(request)
+
+    async def MoveStudent(
+        self, request: pb.MoveStudentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MoveStudentResponse:
+        return await self.movements.move_student(request)
+
+    async def RequestTransfer(
+        self, request: pb.RequestTransferRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RequestTransferResponse:
+        return await self.movements.request_transfer(request)
+
+    async def DecideTransfer(
+        self, request: pb.DecideTransferRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DecideTransferResponse:
+        return await self.movements.decide_transfer(request)
+
+    async def ListMovements(
+        self, request: pb.ListMovementsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListMovementsResponse:
+        return await self.movements.list_movements(request)

@@ -316,6 +316,118 @@ TRANSCRIPT_FORMAT_PDF: TranscriptFormat.ValueType  # 1
 TRANSCRIPT_FORMAT_XML: TranscriptFormat.ValueType  # 2
 Global___TranscriptFormat: _TypeAlias = TranscriptFormat  # noqa: Y015
 
+class _MovementKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MovementKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MovementKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MOVEMENT_KIND_UNSPECIFIED: _MovementKind.ValueType  # 0
+    MOVEMENT_KIND_CLASS_MOVE: _MovementKind.ValueType  # 1
+    """To another class of the same school and school year."""
+    MOVEMENT_KIND_SCHOOL_TRANSFER: _MovementKind.ValueType  # 2
+    """To another school of the tenant."""
+
+class MovementKind(_MovementKind, metaclass=_MovementKindEnumTypeWrapper):
+    """MovementKind is what a movement is."""
+
+MOVEMENT_KIND_UNSPECIFIED: MovementKind.ValueType  # 0
+MOVEMENT_KIND_CLASS_MOVE: MovementKind.ValueType  # 1
+"""To another class of the same school and school year."""
+MOVEMENT_KIND_SCHOOL_TRANSFER: MovementKind.ValueType  # 2
+"""To another school of the tenant."""
+Global___MovementKind: _TypeAlias = MovementKind  # noqa: Y015
+
+class _MovementState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MovementStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MovementState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MOVEMENT_STATE_UNSPECIFIED: _MovementState.ValueType  # 0
+    MOVEMENT_STATE_PENDING: _MovementState.ValueType  # 1
+    MOVEMENT_STATE_DONE: _MovementState.ValueType  # 2
+    MOVEMENT_STATE_REFUSED: _MovementState.ValueType  # 3
+
+class MovementState(_MovementState, metaclass=_MovementStateEnumTypeWrapper):
+    """MovementState is where a movement stands; a class move is DONE at once."""
+
+MOVEMENT_STATE_UNSPECIFIED: MovementState.ValueType  # 0
+MOVEMENT_STATE_PENDING: MovementState.ValueType  # 1
+MOVEMENT_STATE_DONE: MovementState.ValueType  # 2
+MOVEMENT_STATE_REFUSED: MovementState.ValueType  # 3
+Global___MovementState: _TypeAlias = MovementState  # noqa: Y015
+
+class _DiplomaKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DiplomaKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DiplomaKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DIPLOMA_KIND_UNSPECIFIED: _DiplomaKind.ValueType  # 0
+    DIPLOMA_KIND_UPPER_SECONDARY_DIPLOMA: _DiplomaKind.ValueType  # 1
+    """Bằng tốt nghiệp trung học phổ thông."""
+    DIPLOMA_KIND_UPPER_SECONDARY_COMPLETION: _DiplomaKind.ValueType  # 2
+    """Giấy chứng nhận hoàn thành chương trình giáo dục phổ thông cấp trung học phổ thông."""
+
+class DiplomaKind(_DiplomaKind, metaclass=_DiplomaKindEnumTypeWrapper):
+    """---------------------------------------------------------------- diplomas (bằng tốt nghiệp THPT)
+
+    DiplomaKind is which document. There is no lower-secondary diploma: abolished from 1/1/2026
+    (completion of lower secondary is confirmed on the transcript).
+    """
+
+DIPLOMA_KIND_UNSPECIFIED: DiplomaKind.ValueType  # 0
+DIPLOMA_KIND_UPPER_SECONDARY_DIPLOMA: DiplomaKind.ValueType  # 1
+"""Bằng tốt nghiệp trung học phổ thông."""
+DIPLOMA_KIND_UPPER_SECONDARY_COMPLETION: DiplomaKind.ValueType  # 2
+"""Giấy chứng nhận hoàn thành chương trình giáo dục phổ thông cấp trung học phổ thông."""
+Global___DiplomaKind: _TypeAlias = DiplomaKind  # noqa: Y015
+
+class _DiplomaClassification:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DiplomaClassificationEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DiplomaClassification.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DIPLOMA_CLASSIFICATION_UNSPECIFIED: _DiplomaClassification.ValueType  # 0
+    DIPLOMA_CLASSIFICATION_GIOI: _DiplomaClassification.ValueType  # 1
+    DIPLOMA_CLASSIFICATION_KHA: _DiplomaClassification.ValueType  # 2
+    DIPLOMA_CLASSIFICATION_TRUNG_BINH: _DiplomaClassification.ValueType  # 3
+
+class DiplomaClassification(_DiplomaClassification, metaclass=_DiplomaClassificationEnumTypeWrapper):
+    """DiplomaClassification is the classification (xếp loại) of a diploma whose form prints one; unspecified
+    is none. A certificate of completion carries none.
+    """
+
+DIPLOMA_CLASSIFICATION_UNSPECIFIED: DiplomaClassification.ValueType  # 0
+DIPLOMA_CLASSIFICATION_GIOI: DiplomaClassification.ValueType  # 1
+DIPLOMA_CLASSIFICATION_KHA: DiplomaClassification.ValueType  # 2
+DIPLOMA_CLASSIFICATION_TRUNG_BINH: DiplomaClassification.ValueType  # 3
+Global___DiplomaClassification: _TypeAlias = DiplomaClassification  # noqa: Y015
+
+class _DiplomaStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DiplomaStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DiplomaStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DIPLOMA_STATUS_UNSPECIFIED: _DiplomaStatus.ValueType  # 0
+    DIPLOMA_STATUS_VALID: _DiplomaStatus.ValueType  # 1
+    DIPLOMA_STATUS_CORRECTED: _DiplomaStatus.ValueType  # 2
+    """A corrected entry replaces this one."""
+    DIPLOMA_STATUS_REVOKED: _DiplomaStatus.ValueType  # 3
+
+class DiplomaStatus(_DiplomaStatus, metaclass=_DiplomaStatusEnumTypeWrapper):
+    """DiplomaStatus is where an entry of the register stands."""
+
+DIPLOMA_STATUS_UNSPECIFIED: DiplomaStatus.ValueType  # 0
+DIPLOMA_STATUS_VALID: DiplomaStatus.ValueType  # 1
+DIPLOMA_STATUS_CORRECTED: DiplomaStatus.ValueType  # 2
+"""A corrected entry replaces this one."""
+DIPLOMA_STATUS_REVOKED: DiplomaStatus.ValueType  # 3
+Global___DiplomaStatus: _TypeAlias = DiplomaStatus  # noqa: Y015
+
 @_typing.final
 class Club(_message.Message):
     """Club is a club of a school."""
@@ -3325,3 +3437,695 @@ class VerifyTranscriptResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VerifyTranscriptResponse: _TypeAlias = VerifyTranscriptResponse  # noqa: Y015
+
+@_typing.final
+class Movement(_message.Message):
+    """Movement is a student's move between classes or transfer between schools, and its trail."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    FROM_SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    FROM_CLASS_ID_FIELD_NUMBER: _builtins.int
+    TO_SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    TO_CLASS_ID_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    REQUEST_TIME_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    DECIDE_TIME_FIELD_NUMBER: _builtins.int
+    DECISION_NOTE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    student_id: _builtins.str
+    kind: Global___MovementKind.ValueType
+    state: Global___MovementState.ValueType
+    school_year: _builtins.str
+    from_school_id: _builtins.str
+    from_class_id: _builtins.str
+    to_school_id: _builtins.str
+    to_class_id: _builtins.str
+    """Empty while a transfer is pending."""
+    effective_on: _builtins.str
+    """YYYY-MM-DD."""
+    reason: _builtins.str
+    requested_by: _builtins.str
+    decided_by: _builtins.str
+    decision_note: _builtins.str
+    @_builtins.property
+    def request_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def decide_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        kind: Global___MovementKind.ValueType = ...,
+        state: Global___MovementState.ValueType = ...,
+        school_year: _builtins.str = ...,
+        from_school_id: _builtins.str = ...,
+        from_class_id: _builtins.str = ...,
+        to_school_id: _builtins.str = ...,
+        to_class_id: _builtins.str = ...,
+        effective_on: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        requested_by: _builtins.str = ...,
+        request_time: _timestamp_pb2.Timestamp | None = ...,
+        decided_by: _builtins.str = ...,
+        decide_time: _timestamp_pb2.Timestamp | None = ...,
+        decision_note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decide_time", b"decide_time", "request_time", b"request_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decide_time", b"decide_time", "decided_by", b"decided_by", "decision_note", b"decision_note", "effective_on", b"effective_on", "from_class_id", b"from_class_id", "from_school_id", b"from_school_id", "id", b"id", "kind", b"kind", "reason", b"reason", "request_time", b"request_time", "requested_by", b"requested_by", "school_year", b"school_year", "state", b"state", "student_id", b"student_id", "to_class_id", b"to_class_id", "to_school_id", b"to_school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Movement: _TypeAlias = Movement  # noqa: Y015
+
+@_typing.final
+class MoveStudentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    TO_CLASS_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    student_id: _builtins.str
+    to_class_id: _builtins.str
+    reason: _builtins.str
+    effective_on: _builtins.str
+    """YYYY-MM-DD, not in the future."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        to_class_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        effective_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["effective_on", b"effective_on", "reason", b"reason", "request_id", b"request_id", "student_id", b"student_id", "to_class_id", b"to_class_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MoveStudentRequest: _TypeAlias = MoveStudentRequest  # noqa: Y015
+
+@_typing.final
+class MoveStudentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MOVEMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def movement(self) -> Global___Movement: ...
+    def __init__(
+        self,
+        *,
+        movement: Global___Movement | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["movement", b"movement"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["movement", b"movement"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MoveStudentResponse: _TypeAlias = MoveStudentResponse  # noqa: Y015
+
+@_typing.final
+class RequestTransferRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    TO_SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    student_id: _builtins.str
+    to_school_id: _builtins.str
+    reason: _builtins.str
+    effective_on: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        to_school_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        effective_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["effective_on", b"effective_on", "reason", b"reason", "request_id", b"request_id", "student_id", b"student_id", "to_school_id", b"to_school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestTransferRequest: _TypeAlias = RequestTransferRequest  # noqa: Y015
+
+@_typing.final
+class RequestTransferResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MOVEMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def movement(self) -> Global___Movement: ...
+    def __init__(
+        self,
+        *,
+        movement: Global___Movement | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["movement", b"movement"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["movement", b"movement"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestTransferResponse: _TypeAlias = RequestTransferResponse  # noqa: Y015
+
+@_typing.final
+class DecideTransferRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MOVEMENT_ID_FIELD_NUMBER: _builtins.int
+    ACCEPT_FIELD_NUMBER: _builtins.int
+    TO_CLASS_ID_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    movement_id: _builtins.str
+    accept: _builtins.bool
+    to_class_id: _builtins.str
+    """Required to accept: a class of the receiving school in the student's school year."""
+    note: _builtins.str
+    """Required to refuse."""
+    def __init__(
+        self,
+        *,
+        movement_id: _builtins.str = ...,
+        accept: _builtins.bool = ...,
+        to_class_id: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept", b"accept", "movement_id", b"movement_id", "note", b"note", "to_class_id", b"to_class_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideTransferRequest: _TypeAlias = DecideTransferRequest  # noqa: Y015
+
+@_typing.final
+class DecideTransferResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MOVEMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def movement(self) -> Global___Movement: ...
+    def __init__(
+        self,
+        *,
+        movement: Global___Movement | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["movement", b"movement"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["movement", b"movement"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideTransferResponse: _TypeAlias = DecideTransferResponse  # noqa: Y015
+
+@_typing.final
+class ListMovementsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    state: Global___MovementState.ValueType
+    """Unspecified: all."""
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        state: Global___MovementState.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMovementsRequest: _TypeAlias = ListMovementsRequest  # noqa: Y015
+
+@_typing.final
+class ListMovementsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MOVEMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def movements(self) -> _containers.RepeatedCompositeFieldContainer[Global___Movement]: ...
+    def __init__(
+        self,
+        *,
+        movements: _abc.Iterable[Global___Movement] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["movements", b"movements"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMovementsResponse: _TypeAlias = ListMovementsResponse  # noqa: Y015
+
+@_typing.final
+class Diploma(_message.Message):
+    """Diploma is one entry of a school's register of diplomas and certificates."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    GRADUATION_YEAR_FIELD_NUMBER: _builtins.int
+    CLASSIFICATION_FIELD_NUMBER: _builtins.int
+    REGISTER_NUMBER_FIELD_NUMBER: _builtins.int
+    SERIAL_NUMBER_FIELD_NUMBER: _builtins.int
+    HOLDER_NAME_FIELD_NUMBER: _builtins.int
+    HOLDER_DATE_OF_BIRTH_FIELD_NUMBER: _builtins.int
+    ISSUED_ON_FIELD_NUMBER: _builtins.int
+    SIGNER_NAME_FIELD_NUMBER: _builtins.int
+    SIGNER_TITLE_FIELD_NUMBER: _builtins.int
+    VERIFICATION_CODE_FIELD_NUMBER: _builtins.int
+    SUPERSEDES_ID_FIELD_NUMBER: _builtins.int
+    CORRECTION_REASON_FIELD_NUMBER: _builtins.int
+    ISSUED_BY_FIELD_NUMBER: _builtins.int
+    ISSUE_TIME_FIELD_NUMBER: _builtins.int
+    CORRECT_TIME_FIELD_NUMBER: _builtins.int
+    REVOKED_BY_FIELD_NUMBER: _builtins.int
+    REVOKE_TIME_FIELD_NUMBER: _builtins.int
+    REVOCATION_REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    student_id: _builtins.str
+    school_id: _builtins.str
+    """The issuing school."""
+    kind: Global___DiplomaKind.ValueType
+    status: Global___DiplomaStatus.ValueType
+    graduation_year: _builtins.int
+    """E.g. 2026."""
+    classification: Global___DiplomaClassification.ValueType
+    register_number: _builtins.str
+    """Số vào sổ cấp bằng."""
+    serial_number: _builtins.str
+    """Số hiệu."""
+    holder_name: _builtins.str
+    """The holder's name and date of birth (YYYY-MM-DD) as the document prints them."""
+    holder_date_of_birth: _builtins.str
+    issued_on: _builtins.str
+    """YYYY-MM-DD."""
+    signer_name: _builtins.str
+    signer_title: _builtins.str
+    verification_code: _builtins.str
+    """What the holder gives whoever should verify the document, with the serial number."""
+    supersedes_id: _builtins.str
+    """The entry this one corrects; empty for a first entry."""
+    correction_reason: _builtins.str
+    issued_by: _builtins.str
+    revoked_by: _builtins.str
+    revocation_reason: _builtins.str
+    @_builtins.property
+    def issue_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def correct_time(self) -> _timestamp_pb2.Timestamp:
+        """Set once a corrected entry replaces this one."""
+
+    @_builtins.property
+    def revoke_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        kind: Global___DiplomaKind.ValueType = ...,
+        status: Global___DiplomaStatus.ValueType = ...,
+        graduation_year: _builtins.int = ...,
+        classification: Global___DiplomaClassification.ValueType = ...,
+        register_number: _builtins.str = ...,
+        serial_number: _builtins.str = ...,
+        holder_name: _builtins.str = ...,
+        holder_date_of_birth: _builtins.str = ...,
+        issued_on: _builtins.str = ...,
+        signer_name: _builtins.str = ...,
+        signer_title: _builtins.str = ...,
+        verification_code: _builtins.str = ...,
+        supersedes_id: _builtins.str = ...,
+        correction_reason: _builtins.str = ...,
+        issued_by: _builtins.str = ...,
+        issue_time: _timestamp_pb2.Timestamp | None = ...,
+        correct_time: _timestamp_pb2.Timestamp | None = ...,
+        revoked_by: _builtins.str = ...,
+        revoke_time: _timestamp_pb2.Timestamp | None = ...,
+        revocation_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["correct_time", b"correct_time", "issue_time", b"issue_time", "revoke_time", b"revoke_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["classification", b"classification", "correct_time", b"correct_time", "correction_reason", b"correction_reason", "graduation_year", b"graduation_year", "holder_date_of_birth", b"holder_date_of_birth", "holder_name", b"holder_name", "id", b"id", "issue_time", b"issue_time", "issued_by", b"issued_by", "issued_on", b"issued_on", "kind", b"kind", "register_number", b"register_number", "revocation_reason", b"revocation_reason", "revoke_time", b"revoke_time", "revoked_by", b"revoked_by", "school_id", b"school_id", "serial_number", b"serial_number", "signer_name", b"signer_name", "signer_title", b"signer_title", "status", b"status", "student_id", b"student_id", "supersedes_id", b"supersedes_id", "verification_code", b"verification_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Diploma: _TypeAlias = Diploma  # noqa: Y015
+
+@_typing.final
+class IssueDiplomaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    GRADUATION_YEAR_FIELD_NUMBER: _builtins.int
+    CLASSIFICATION_FIELD_NUMBER: _builtins.int
+    REGISTER_NUMBER_FIELD_NUMBER: _builtins.int
+    SERIAL_NUMBER_FIELD_NUMBER: _builtins.int
+    ISSUED_ON_FIELD_NUMBER: _builtins.int
+    SIGNER_NAME_FIELD_NUMBER: _builtins.int
+    SIGNER_TITLE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    student_id: _builtins.str
+    kind: Global___DiplomaKind.ValueType
+    graduation_year: _builtins.int
+    classification: Global___DiplomaClassification.ValueType
+    """Optional; diplomas only."""
+    register_number: _builtins.str
+    serial_number: _builtins.str
+    issued_on: _builtins.str
+    """YYYY-MM-DD: not in the future, not before the graduation year."""
+    signer_name: _builtins.str
+    signer_title: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        kind: Global___DiplomaKind.ValueType = ...,
+        graduation_year: _builtins.int = ...,
+        classification: Global___DiplomaClassification.ValueType = ...,
+        register_number: _builtins.str = ...,
+        serial_number: _builtins.str = ...,
+        issued_on: _builtins.str = ...,
+        signer_name: _builtins.str = ...,
+        signer_title: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["classification", b"classification", "graduation_year", b"graduation_year", "issued_on", b"issued_on", "kind", b"kind", "register_number", b"register_number", "request_id", b"request_id", "serial_number", b"serial_number", "signer_name", b"signer_name", "signer_title", b"signer_title", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssueDiplomaRequest: _TypeAlias = IssueDiplomaRequest  # noqa: Y015
+
+@_typing.final
+class IssueDiplomaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIPLOMA_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def diploma(self) -> Global___Diploma: ...
+    def __init__(
+        self,
+        *,
+        diploma: Global___Diploma | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["diploma", b"diploma"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diploma", b"diploma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssueDiplomaResponse: _TypeAlias = IssueDiplomaResponse  # noqa: Y015
+
+@_typing.final
+class CorrectDiplomaRequest(_message.Message):
+    """CorrectDiplomaRequest gives the corrected entry: kind and year are the old entry's, the holder's name
+    and date of birth are read again from the student's record (correct the record first).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    DIPLOMA_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CLASSIFICATION_FIELD_NUMBER: _builtins.int
+    REGISTER_NUMBER_FIELD_NUMBER: _builtins.int
+    SERIAL_NUMBER_FIELD_NUMBER: _builtins.int
+    ISSUED_ON_FIELD_NUMBER: _builtins.int
+    SIGNER_NAME_FIELD_NUMBER: _builtins.int
+    SIGNER_TITLE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    diploma_id: _builtins.str
+    reason: _builtins.str
+    classification: Global___DiplomaClassification.ValueType
+    register_number: _builtins.str
+    serial_number: _builtins.str
+    issued_on: _builtins.str
+    signer_name: _builtins.str
+    signer_title: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        diploma_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        classification: Global___DiplomaClassification.ValueType = ...,
+        register_number: _builtins.str = ...,
+        serial_number: _builtins.str = ...,
+        issued_on: _builtins.str = ...,
+        signer_name: _builtins.str = ...,
+        signer_title: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["classification", b"classification", "diploma_id", b"diploma_id", "issued_on", b"issued_on", "reason", b"reason", "register_number", b"register_number", "request_id", b"request_id", "serial_number", b"serial_number", "signer_name", b"signer_name", "signer_title", b"signer_title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CorrectDiplomaRequest: _TypeAlias = CorrectDiplomaRequest  # noqa: Y015
+
+@_typing.final
+class CorrectDiplomaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIPLOMA_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def diploma(self) -> Global___Diploma: ...
+    def __init__(
+        self,
+        *,
+        diploma: Global___Diploma | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["diploma", b"diploma"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diploma", b"diploma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CorrectDiplomaResponse: _TypeAlias = CorrectDiplomaResponse  # noqa: Y015
+
+@_typing.final
+class RevokeDiplomaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    DIPLOMA_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    diploma_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        diploma_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diploma_id", b"diploma_id", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeDiplomaRequest: _TypeAlias = RevokeDiplomaRequest  # noqa: Y015
+
+@_typing.final
+class RevokeDiplomaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIPLOMA_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def diploma(self) -> Global___Diploma: ...
+    def __init__(
+        self,
+        *,
+        diploma: Global___Diploma | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["diploma", b"diploma"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diploma", b"diploma"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeDiplomaResponse: _TypeAlias = RevokeDiplomaResponse  # noqa: Y015
+
+@_typing.final
+class ListSchoolDiplomasRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    GRADUATION_YEAR_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    graduation_year: _builtins.int
+    kind: Global___DiplomaKind.ValueType
+    """Unspecified: both kinds."""
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        graduation_year: _builtins.int = ...,
+        kind: Global___DiplomaKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["graduation_year", b"graduation_year", "kind", b"kind", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSchoolDiplomasRequest: _TypeAlias = ListSchoolDiplomasRequest  # noqa: Y015
+
+@_typing.final
+class ListSchoolDiplomasResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIPLOMAS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def diplomas(self) -> _containers.RepeatedCompositeFieldContainer[Global___Diploma]:
+        """In the order of entry."""
+
+    def __init__(
+        self,
+        *,
+        diplomas: _abc.Iterable[Global___Diploma] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diplomas", b"diplomas"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSchoolDiplomasResponse: _TypeAlias = ListSchoolDiplomasResponse  # noqa: Y015
+
+@_typing.final
+class ListStudentDiplomasRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentDiplomasRequest: _TypeAlias = ListStudentDiplomasRequest  # noqa: Y015
+
+@_typing.final
+class ListStudentDiplomasResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIPLOMAS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def diplomas(self) -> _containers.RepeatedCompositeFieldContainer[Global___Diploma]:
+        """Newest graduation year first, in the order of entry."""
+
+    def __init__(
+        self,
+        *,
+        diplomas: _abc.Iterable[Global___Diploma] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diplomas", b"diplomas"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentDiplomasResponse: _TypeAlias = ListStudentDiplomasResponse  # noqa: Y015
+
+@_typing.final
+class VerifyDiplomaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_FIELD_NUMBER: _builtins.int
+    SERIAL_NUMBER_FIELD_NUMBER: _builtins.int
+    VERIFICATION_CODE_FIELD_NUMBER: _builtins.int
+    tenant: _builtins.str
+    """The tenant (realm slug) whose register it is."""
+    serial_number: _builtins.str
+    verification_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        tenant: _builtins.str = ...,
+        serial_number: _builtins.str = ...,
+        verification_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["serial_number", b"serial_number", "tenant", b"tenant", "verification_code", b"verification_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyDiplomaRequest: _TypeAlias = VerifyDiplomaRequest  # noqa: Y015
+
+@_typing.final
+class VerifyDiplomaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    SCHOOL_NAME_FIELD_NUMBER: _builtins.int
+    GRADUATION_YEAR_FIELD_NUMBER: _builtins.int
+    HOLDER_NAME_FIELD_NUMBER: _builtins.int
+    status: Global___DiplomaStatus.ValueType
+    kind: Global___DiplomaKind.ValueType
+    school_name: _builtins.str
+    graduation_year: _builtins.int
+    holder_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        status: Global___DiplomaStatus.ValueType = ...,
+        kind: Global___DiplomaKind.ValueType = ...,
+        school_name: _builtins.str = ...,
+        graduation_year: _builtins.int = ...,
+        holder_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["graduation_year", b"graduation_year", "holder_name", b"holder_name", "kind", b"kind", "school_name", b"school_name", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyDiplomaResponse: _TypeAlias = VerifyDiplomaResponse  # noqa: Y015

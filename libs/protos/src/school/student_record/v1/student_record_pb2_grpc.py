@@ -211,6 +211,26 @@ class StudentRecordServiceStub:
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsRequest.SerializeToString,
                 response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsResponse.FromString,
                 _registered_method=True)
+        self.MoveStudent = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/MoveStudent',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.MoveStudentRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.MoveStudentResponse.FromString,
+                _registered_method=True)
+        self.RequestTransfer = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/RequestTransfer',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestTransferRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestTransferResponse.FromString,
+                _registered_method=True)
+        self.DecideTransfer = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/DecideTransfer',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideTransferRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideTransferResponse.FromString,
+                _registered_method=True)
+        self.ListMovements = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListMovements',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsResponse.FromString,
+                _registered_method=True)
         self.IssueTranscripts = channel.unary_unary(
                 '/school.student_record.v1.StudentRecordService/IssueTranscripts',
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueTranscriptsRequest.SerializeToString,
@@ -235,6 +255,36 @@ class StudentRecordServiceStub:
                 '/school.student_record.v1.StudentRecordService/VerifyTranscript',
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptRequest.SerializeToString,
                 response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptResponse.FromString,
+                _registered_method=True)
+        self.IssueDiploma = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/IssueDiploma',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueDiplomaRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueDiplomaResponse.FromString,
+                _registered_method=True)
+        self.CorrectDiploma = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/CorrectDiploma',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectDiplomaRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectDiplomaResponse.FromString,
+                _registered_method=True)
+        self.RevokeDiploma = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/RevokeDiploma',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RevokeDiplomaRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RevokeDiplomaResponse.FromString,
+                _registered_method=True)
+        self.ListSchoolDiplomas = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListSchoolDiplomas',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolDiplomasRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolDiplomasResponse.FromString,
+                _registered_method=True)
+        self.ListStudentDiplomas = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListStudentDiplomas',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentDiplomasRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentDiplomasResponse.FromString,
+                _registered_method=True)
+        self.VerifyDiploma = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/VerifyDiploma',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyDiplomaRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyDiplomaResponse.FromString,
                 _registered_method=True)
 
 
@@ -499,6 +549,37 @@ class StudentRecordServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MoveStudent(self, request, context):
+        """Moves a student to another class of their school in the same school year: school admins. Their
+        grades of the year move with them. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestTransfer(self, request, context):
+        """Asks another school of the tenant to take a student (the sending school's admins). Idempotent by
+        request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideTransfer(self, request, context):
+        """The receiving school's admins accept a transfer into one of their classes of the same school year
+        (the record travels: grades, transcripts, discipline and the family's links) or refuse it with a note.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMovements(self, request, context):
+        """A school's moves and transfers, in and out: its admins and the authority.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def IssueTranscripts(self, request, context):
         """Issues the signed year-end transcripts (học bạ số, PDF and XML) of a class's students. School admins;
         semester II must be locked. Never overwrites: a student with a transcript for the year is reported
@@ -535,6 +616,54 @@ class StudentRecordServiceServicer:
         RPC whose tenant travels in the request, and the one callable without a token (for an anonymous
         visitor of the verification page). Answers validity, version and status, school, year, issue date and the student's
         name only. An unknown id and a wrong code are the same NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueDiploma(self, request, context):
+        """Enters an upper-secondary diploma or certificate of programme completion in the school's register:
+        the school's admins (or the authority), for a grade-12 student of an upper-secondary school. Serial
+        number unique in the tenant, register number unique in the school's book of the kind and year; one
+        active entry per student and kind. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CorrectDiploma(self, request, context):
+        """A corrected entry: a new row (new serial and register numbers) referencing the old one, which is
+        marked corrected and otherwise left as it was. Reason required. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeDiploma(self, request, context):
+        """Marks an entry revoked (who, when, why); it stays in the register. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSchoolDiplomas(self, request, context):
+        """The register book of a school for a graduation year, every entry included: school admins and the
+        authority. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStudentDiplomas(self, request, context):
+        """A student's entries: whoever may read the student, guardians included, for life. Audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyDiploma(self, request, context):
+        """Public verification by tenant, serial number and verification code, without a token: status, kind,
+        school, year and the holder's name only. An unknown serial and a wrong code are the same NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -718,6 +847,26 @@ def add_StudentRecordServiceServicer_to_server(servicer, server):
                     request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsRequest.FromString,
                     response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentsResponse.SerializeToString,
             ),
+            'MoveStudent': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveStudent,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.MoveStudentRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.MoveStudentResponse.SerializeToString,
+            ),
+            'RequestTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestTransfer,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestTransferRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RequestTransferResponse.SerializeToString,
+            ),
+            'DecideTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideTransfer,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideTransferRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.DecideTransferResponse.SerializeToString,
+            ),
+            'ListMovements': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMovements,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsResponse.SerializeToString,
+            ),
             'IssueTranscripts': grpc.unary_unary_rpc_method_handler(
                     servicer.IssueTranscripts,
                     request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueTranscriptsRequest.FromString,
@@ -742,6 +891,36 @@ def add_StudentRecordServiceServicer_to_server(servicer, server):
                     servicer.VerifyTranscript,
                     request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptRequest.FromString,
                     response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptResponse.SerializeToString,
+            ),
+            'IssueDiploma': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueDiploma,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueDiplomaRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueDiplomaResponse.SerializeToString,
+            ),
+            'CorrectDiploma': grpc.unary_unary_rpc_method_handler(
+                    servicer.CorrectDiploma,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectDiplomaRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectDiplomaResponse.SerializeToString,
+            ),
+            'RevokeDiploma': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeDiploma,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RevokeDiplomaRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.RevokeDiplomaResponse.SerializeToString,
+            ),
+            'ListSchoolDiplomas': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchoolDiplomas,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolDiplomasRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolDiplomasResponse.SerializeToString,
+            ),
+            'ListStudentDiplomas': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStudentDiplomas,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentDiplomasRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentDiplomasResponse.SerializeToString,
+            ),
+            'VerifyDiploma': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyDiploma,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyDiplomaRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyDiplomaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1702,6 +1881,114 @@ class StudentRecordService:
             _registered_method=True)
 
     @staticmethod
+    def MoveStudent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/MoveStudent',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.MoveStudentRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.MoveStudentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/RequestTransfer',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RequestTransferRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RequestTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/DecideTransfer',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.DecideTransferRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.DecideTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMovements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListMovements',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def IssueTranscripts(request,
             target,
             options=(),
@@ -1826,6 +2113,168 @@ class StudentRecordService:
             '/school.student_record.v1.StudentRecordService/VerifyTranscript',
             school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptRequest.SerializeToString,
             school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyTranscriptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueDiploma(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/IssueDiploma',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.IssueDiplomaRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.IssueDiplomaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CorrectDiploma(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/CorrectDiploma',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectDiplomaRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.CorrectDiplomaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeDiploma(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/RevokeDiploma',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RevokeDiplomaRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.RevokeDiplomaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchoolDiplomas(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListSchoolDiplomas',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolDiplomasRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListSchoolDiplomasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStudentDiplomas(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListStudentDiplomas',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentDiplomasRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListStudentDiplomasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyDiploma(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/VerifyDiploma',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyDiplomaRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.VerifyDiplomaResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -124,6 +124,20 @@ class StudentRecordServiceStub:
     """
     ExportStudents: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ExportStudentsRequest, _student_record_pb2.ExportStudentsResponse]
     """Exports the students of a school year in the C1-HocSinh template: school admins. Audited."""
+    MoveStudent: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.MoveStudentRequest, _student_record_pb2.MoveStudentResponse]
+    """Moves a student to another class of their school in the same school year: school admins. Their
+    grades of the year move with them. Idempotent by request_id.
+    """
+    RequestTransfer: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.RequestTransferRequest, _student_record_pb2.RequestTransferResponse]
+    """Asks another school of the tenant to take a student (the sending school's admins). Idempotent by
+    request_id.
+    """
+    DecideTransfer: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.DecideTransferRequest, _student_record_pb2.DecideTransferResponse]
+    """The receiving school's admins accept a transfer into one of their classes of the same school year
+    (the record travels: grades, transcripts, discipline and the family's links) or refuse it with a note.
+    """
+    ListMovements: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListMovementsRequest, _student_record_pb2.ListMovementsResponse]
+    """A school's moves and transfers, in and out: its admins and the authority."""
     IssueTranscripts: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.IssueTranscriptsRequest, _student_record_pb2.IssueTranscriptsResponse]
     """Issues the signed year-end transcripts (học bạ số, PDF and XML) of a class's students. School admins;
     semester II must be locked. Never overwrites: a student with a transcript for the year is reported
@@ -142,6 +156,28 @@ class StudentRecordServiceStub:
     RPC whose tenant travels in the request, and the one callable without a token (for an anonymous
     visitor of the verification page). Answers validity, version and status, school, year, issue date and the student's
     name only. An unknown id and a wrong code are the same NOT_FOUND.
+    """
+    IssueDiploma: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.IssueDiplomaRequest, _student_record_pb2.IssueDiplomaResponse]
+    """Enters an upper-secondary diploma or certificate of programme completion in the school's register:
+    the school's admins (or the authority), for a grade-12 student of an upper-secondary school. Serial
+    number unique in the tenant, register number unique in the school's book of the kind and year; one
+    active entry per student and kind. Idempotent by request_id.
+    """
+    CorrectDiploma: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.CorrectDiplomaRequest, _student_record_pb2.CorrectDiplomaResponse]
+    """A corrected entry: a new row (new serial and register numbers) referencing the old one, which is
+    marked corrected and otherwise left as it was. Reason required. Idempotent by request_id.
+    """
+    RevokeDiploma: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.RevokeDiplomaRequest, _student_record_pb2.RevokeDiplomaResponse]
+    """Marks an entry revoked (who, when, why); it stays in the register. Idempotent by request_id."""
+    ListSchoolDiplomas: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListSchoolDiplomasRequest, _student_record_pb2.ListSchoolDiplomasResponse]
+    """The register book of a school for a graduation year, every entry included: school admins and the
+    authority. Audited.
+    """
+    ListStudentDiplomas: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentDiplomasRequest, _student_record_pb2.ListStudentDiplomasResponse]
+    """A student's entries: whoever may read the student, guardians included, for life. Audited."""
+    VerifyDiploma: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.VerifyDiplomaRequest, _student_record_pb2.VerifyDiplomaResponse]
+    """Public verification by tenant, serial number and verification code, without a token: status, kind,
+    school, year and the holder's name only. An unknown serial and a wrong code are the same NOT_FOUND.
     """
 
 @_typing.type_check_only
@@ -240,6 +276,20 @@ class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
     """
     ExportStudents: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ExportStudentsRequest, _student_record_pb2.ExportStudentsResponse]  # type: ignore[assignment]
     """Exports the students of a school year in the C1-HocSinh template: school admins. Audited."""
+    MoveStudent: _aio.UnaryUnaryMultiCallable[_student_record_pb2.MoveStudentRequest, _student_record_pb2.MoveStudentResponse]  # type: ignore[assignment]
+    """Moves a student to another class of their school in the same school year: school admins. Their
+    grades of the year move with them. Idempotent by request_id.
+    """
+    RequestTransfer: _aio.UnaryUnaryMultiCallable[_student_record_pb2.RequestTransferRequest, _student_record_pb2.RequestTransferResponse]  # type: ignore[assignment]
+    """Asks another school of the tenant to take a student (the sending school's admins). Idempotent by
+    request_id.
+    """
+    DecideTransfer: _aio.UnaryUnaryMultiCallable[_student_record_pb2.DecideTransferRequest, _student_record_pb2.DecideTransferResponse]  # type: ignore[assignment]
+    """The receiving school's admins accept a transfer into one of their classes of the same school year
+    (the record travels: grades, transcripts, discipline and the family's links) or refuse it with a note.
+    """
+    ListMovements: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListMovementsRequest, _student_record_pb2.ListMovementsResponse]  # type: ignore[assignment]
+    """A school's moves and transfers, in and out: its admins and the authority."""
     IssueTranscripts: _aio.UnaryUnaryMultiCallable[_student_record_pb2.IssueTranscriptsRequest, _student_record_pb2.IssueTranscriptsResponse]  # type: ignore[assignment]
     """Issues the signed year-end transcripts (học bạ số, PDF and XML) of a class's students. School admins;
     semester II must be locked. Never overwrites: a student with a transcript for the year is reported
@@ -258,6 +308,28 @@ class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
     RPC whose tenant travels in the request, and the one callable without a token (for an anonymous
     visitor of the verification page). Answers validity, version and status, school, year, issue date and the student's
     name only. An unknown id and a wrong code are the same NOT_FOUND.
+    """
+    IssueDiploma: _aio.UnaryUnaryMultiCallable[_student_record_pb2.IssueDiplomaRequest, _student_record_pb2.IssueDiplomaResponse]  # type: ignore[assignment]
+    """Enters an upper-secondary diploma or certificate of programme completion in the school's register:
+    the school's admins (or the authority), for a grade-12 student of an upper-secondary school. Serial
+    number unique in the tenant, register number unique in the school's book of the kind and year; one
+    active entry per student and kind. Idempotent by request_id.
+    """
+    CorrectDiploma: _aio.UnaryUnaryMultiCallable[_student_record_pb2.CorrectDiplomaRequest, _student_record_pb2.CorrectDiplomaResponse]  # type: ignore[assignment]
+    """A corrected entry: a new row (new serial and register numbers) referencing the old one, which is
+    marked corrected and otherwise left as it was. Reason required. Idempotent by request_id.
+    """
+    RevokeDiploma: _aio.UnaryUnaryMultiCallable[_student_record_pb2.RevokeDiplomaRequest, _student_record_pb2.RevokeDiplomaResponse]  # type: ignore[assignment]
+    """Marks an entry revoked (who, when, why); it stays in the register. Idempotent by request_id."""
+    ListSchoolDiplomas: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListSchoolDiplomasRequest, _student_record_pb2.ListSchoolDiplomasResponse]  # type: ignore[assignment]
+    """The register book of a school for a graduation year, every entry included: school admins and the
+    authority. Audited.
+    """
+    ListStudentDiplomas: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListStudentDiplomasRequest, _student_record_pb2.ListStudentDiplomasResponse]  # type: ignore[assignment]
+    """A student's entries: whoever may read the student, guardians included, for life. Audited."""
+    VerifyDiploma: _aio.UnaryUnaryMultiCallable[_student_record_pb2.VerifyDiplomaRequest, _student_record_pb2.VerifyDiplomaResponse]  # type: ignore[assignment]
+    """Public verification by tenant, serial number and verification code, without a token: status, kind,
+    school, year and the holder's name only. An unknown serial and a wrong code are the same NOT_FOUND.
     """
 
 class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -565,6 +637,44 @@ class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
         """Exports the students of a school year in the C1-HocSinh template: school admins. Audited."""
 
     @_abc_1.abstractmethod
+    def MoveStudent(
+        self,
+        request: _student_record_pb2.MoveStudentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.MoveStudentResponse, _abc.Awaitable[_student_record_pb2.MoveStudentResponse]]:
+        """Moves a student to another class of their school in the same school year: school admins. Their
+        grades of the year move with them. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def RequestTransfer(
+        self,
+        request: _student_record_pb2.RequestTransferRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.RequestTransferResponse, _abc.Awaitable[_student_record_pb2.RequestTransferResponse]]:
+        """Asks another school of the tenant to take a student (the sending school's admins). Idempotent by
+        request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def DecideTransfer(
+        self,
+        request: _student_record_pb2.DecideTransferRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.DecideTransferResponse, _abc.Awaitable[_student_record_pb2.DecideTransferResponse]]:
+        """The receiving school's admins accept a transfer into one of their classes of the same school year
+        (the record travels: grades, transcripts, discipline and the family's links) or refuse it with a note.
+        """
+
+    @_abc_1.abstractmethod
+    def ListMovements(
+        self,
+        request: _student_record_pb2.ListMovementsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListMovementsResponse, _abc.Awaitable[_student_record_pb2.ListMovementsResponse]]:
+        """A school's moves and transfers, in and out: its admins and the authority."""
+
+    @_abc_1.abstractmethod
     def IssueTranscripts(
         self,
         request: _student_record_pb2.IssueTranscriptsRequest,
@@ -611,6 +721,64 @@ class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
         RPC whose tenant travels in the request, and the one callable without a token (for an anonymous
         visitor of the verification page). Answers validity, version and status, school, year, issue date and the student's
         name only. An unknown id and a wrong code are the same NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def IssueDiploma(
+        self,
+        request: _student_record_pb2.IssueDiplomaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.IssueDiplomaResponse, _abc.Awaitable[_student_record_pb2.IssueDiplomaResponse]]:
+        """Enters an upper-secondary diploma or certificate of programme completion in the school's register:
+        the school's admins (or the authority), for a grade-12 student of an upper-secondary school. Serial
+        number unique in the tenant, register number unique in the school's book of the kind and year; one
+        active entry per student and kind. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def CorrectDiploma(
+        self,
+        request: _student_record_pb2.CorrectDiplomaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.CorrectDiplomaResponse, _abc.Awaitable[_student_record_pb2.CorrectDiplomaResponse]]:
+        """A corrected entry: a new row (new serial and register numbers) referencing the old one, which is
+        marked corrected and otherwise left as it was. Reason required. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def RevokeDiploma(
+        self,
+        request: _student_record_pb2.RevokeDiplomaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.RevokeDiplomaResponse, _abc.Awaitable[_student_record_pb2.RevokeDiplomaResponse]]:
+        """Marks an entry revoked (who, when, why); it stays in the register. Idempotent by request_id."""
+
+    @_abc_1.abstractmethod
+    def ListSchoolDiplomas(
+        self,
+        request: _student_record_pb2.ListSchoolDiplomasRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListSchoolDiplomasResponse, _abc.Awaitable[_student_record_pb2.ListSchoolDiplomasResponse]]:
+        """The register book of a school for a graduation year, every entry included: school admins and the
+        authority. Audited.
+        """
+
+    @_abc_1.abstractmethod
+    def ListStudentDiplomas(
+        self,
+        request: _student_record_pb2.ListStudentDiplomasRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListStudentDiplomasResponse, _abc.Awaitable[_student_record_pb2.ListStudentDiplomasResponse]]:
+        """A student's entries: whoever may read the student, guardians included, for life. Audited."""
+
+    @_abc_1.abstractmethod
+    def VerifyDiploma(
+        self,
+        request: _student_record_pb2.VerifyDiplomaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.VerifyDiplomaResponse, _abc.Awaitable[_student_record_pb2.VerifyDiplomaResponse]]:
+        """Public verification by tenant, serial number and verification code, without a token: status, kind,
+        school, year and the holder's name only. An unknown serial and a wrong code are the same NOT_FOUND.
         """
 
 def add_StudentRecordServiceServicer_to_server(servicer: StudentRecordServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -342,3 +342,134 @@ class TranscriptIssued(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TranscriptIssued: _TypeAlias = TranscriptIssued  # noqa: Y015
+
+@_typing.final
+class StudentTransferred(_message.Message):
+    """StudentTransferred is published as `student.transferred` when a student changes class (a move inside a
+    school) or school (a transfer inside the tenant, once the receiving school accepts). Rosters move the
+    student; identity follows the student's school for the family's access.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MOVEMENT_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    FROM_SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    FROM_CLASS_ID_FIELD_NUMBER: _builtins.int
+    TO_SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    TO_CLASS_ID_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    TRANSFER_TIME_FIELD_NUMBER: _builtins.int
+    movement_id: _builtins.str
+    student_id: _builtins.str
+    school_year: _builtins.str
+    kind: _builtins.str
+    """"CLASS_MOVE" or "SCHOOL_TRANSFER"."""
+    from_school_id: _builtins.str
+    from_class_id: _builtins.str
+    to_school_id: _builtins.str
+    to_class_id: _builtins.str
+    effective_on: _builtins.str
+    """YYYY-MM-DD."""
+    full_name: _builtins.str
+    """Display name for the receiving class list (as in StudentEnrolled)."""
+    @_builtins.property
+    def transfer_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        movement_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        from_school_id: _builtins.str = ...,
+        from_class_id: _builtins.str = ...,
+        to_school_id: _builtins.str = ...,
+        to_class_id: _builtins.str = ...,
+        effective_on: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        transfer_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["transfer_time", b"transfer_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["effective_on", b"effective_on", "from_class_id", b"from_class_id", "from_school_id", b"from_school_id", "full_name", b"full_name", "kind", b"kind", "movement_id", b"movement_id", "school_year", b"school_year", "student_id", b"student_id", "to_class_id", b"to_class_id", "to_school_id", b"to_school_id", "transfer_time", b"transfer_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StudentTransferred: _TypeAlias = StudentTransferred  # noqa: Y015
+
+@_typing.final
+class DiplomaIssued(_message.Message):
+    """DiplomaIssued is published as `diploma.issued` when an upper-secondary diploma or certificate of
+    completion is entered in a school's register (a first entry or a correction). Ids only, no names.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIPLOMA_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    GRADUATION_YEAR_FIELD_NUMBER: _builtins.int
+    SUPERSEDES_ID_FIELD_NUMBER: _builtins.int
+    diploma_id: _builtins.str
+    student_id: _builtins.str
+    school_id: _builtins.str
+    kind: _builtins.str
+    """"UPPER_SECONDARY_DIPLOMA" or "UPPER_SECONDARY_COMPLETION"."""
+    graduation_year: _builtins.int
+    supersedes_id: _builtins.str
+    """The entry this one corrects; empty for a first entry."""
+    def __init__(
+        self,
+        *,
+        diploma_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        graduation_year: _builtins.int = ...,
+        supersedes_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diploma_id", b"diploma_id", "graduation_year", b"graduation_year", "kind", b"kind", "school_id", b"school_id", "student_id", b"student_id", "supersedes_id", b"supersedes_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DiplomaIssued: _TypeAlias = DiplomaIssued  # noqa: Y015
+
+@_typing.final
+class DiplomaRevoked(_message.Message):
+    """DiplomaRevoked is published as `diploma.revoked` when an entry of the register is revoked. Ids only."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIPLOMA_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    GRADUATION_YEAR_FIELD_NUMBER: _builtins.int
+    diploma_id: _builtins.str
+    student_id: _builtins.str
+    school_id: _builtins.str
+    kind: _builtins.str
+    graduation_year: _builtins.int
+    def __init__(
+        self,
+        *,
+        diploma_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        graduation_year: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["diploma_id", b"diploma_id", "graduation_year", b"graduation_year", "kind", b"kind", "school_id", b"school_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DiplomaRevoked: _TypeAlias = DiplomaRevoked  # noqa: Y015

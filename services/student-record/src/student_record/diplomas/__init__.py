@@ -1,0 +1,1 @@
+"""The register of upper-secondary diplomas and certificates of programme completion."""
