@@ -164,3 +164,41 @@ async def test_no_scope_while_identity_is_away_means_unavailable(db):
         assert caught.value.reason == "IDENTITY_UNAVAILABLE"
     finally:
         await away.close()
+
+
+async def test_a_moved_student_leaves_the_old_roster_and_joins_the_new_one(db, rosters):
+    from attendance.events.handlers import STUDENT_TRANSFERRED, on_student_transferred
+
+    student = str(uuid.uuid4())
+    enrolled = events.StudentEnrolled(
+        enrolment_id=str(uuid.uuid4()),
+        class_id=CLASS_A2,
+        school_id=SCHOOL_A,
+        student_id=student,
+        full_name="Lê Bình",
+    )
+    enrolled.enrol_time.FromDatetime(datetime.now(UTC))
+    moved = events.StudentTransferred(
+        movement_id=str(uuid.uuid4()),
+        student_id=student,
+        school_year="2025-2026",
+        kind="SCHOOL_TRANSFER",
+        from_school_id=SCHOOL_A,
+        from_class_id=CLASS_A2,
+        to_school_id=SCHOOL_B,
+        to_class_id=CLASS_B1,
+        effective_on="2025-11-20",
+        full_name="Lê Bình",
+    )
+    moved.transfer_time.FromDatetime(datetime.now(UTC))
+    async with db.unit_of_work(TENANT) as uow:
+        await on_student_enrolled(event(STUDENT_ENROLLED, enrolled), uow)
+        await uow.commit()
+    act_as("authority", "authority_admin")
+    assert "Lê Bình" in await roster(rosters, CLASS_A2)
+    for _ in range(2):  # the handler is safe to run again
+        async with db.unit_of_work(TENANT) as uow:
+            await on_student_transferred(event(STUDENT_TRANSFERRED, moved), uow)
+            await uow.commit()
+    assert "Lê Bình" not in await roster(rosters, CLASS_A2)
+    assert (await roster(rosters, CLASS_B1)).count("Lê Bình") == 1

@@ -8,6 +8,7 @@ from datetime import UTC
 from school.events.student_record.v1 import events_pb2 as events
 from school_common.db import UnitOfWork
 from school_common.events import Event, Subscription
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 
 from attendance.models import RosterClass, RosterEntry
@@ -15,6 +16,7 @@ from attendance.models import RosterClass, RosterEntry
 STREAM = "STUDENT_RECORD"
 CLASS_CREATED = "school.student_record.class.created.v1"
 STUDENT_ENROLLED = "school.student_record.student.enrolled.v1"
+STUDENT_TRANSFERRED = "school.student_record.student.transferred.v1"
 
 
 async def on_class_created(event: Event, uow: UnitOfWork) -> None:
@@ -48,11 +50,37 @@ async def on_student_enrolled(event: Event, uow: UnitOfWork) -> None:
     )
 
 
+async def on_student_transferred(event: Event, uow: UnitOfWork) -> None:
+    """A move or a transfer: the student leaves the old class's roster and joins the new one."""
+    payload = event.parse(events.StudentTransferred)
+    student_id = uuid.UUID(payload.student_id)
+    await uow.session.execute(
+        delete(RosterEntry).where(
+            RosterEntry.class_id == uuid.UUID(payload.from_class_id), RosterEntry.student_id == student_id
+        )
+    )
+    await uow.session.execute(
+        insert(RosterEntry)
+        .values(
+            tenant_id=event.tenant,
+            class_id=uuid.UUID(payload.to_class_id),
+            student_id=student_id,
+            full_name=payload.full_name,
+            enrolled_at=payload.transfer_time.ToDatetime(tzinfo=UTC),
+        )
+        .on_conflict_do_nothing(index_elements=["class_id", "student_id"])
+    )
+
+
 def subscriptions() -> list[Subscription]:
     return [
         Subscription(
             stream=STREAM,
             durable="attendance-rosters",
-            handlers={CLASS_CREATED: on_class_created, STUDENT_ENROLLED: on_student_enrolled},
+            handlers={
+                CLASS_CREATED: on_class_created,
+                STUDENT_ENROLLED: on_student_enrolled,
+                STUDENT_TRANSFERRED: on_student_transferred,
+            },
         )
     ]

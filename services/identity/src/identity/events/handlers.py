@@ -11,7 +11,7 @@ from school.events.audit.v1 import events_pb2 as audit_events
 from school.events.student_record.v1 import events_pb2 as events
 from school_common.db import UnitOfWork
 from school_common.events import Event, Subscription
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from identity.access.service import AccessService
@@ -23,6 +23,7 @@ SCHOOL_CREATED = "school.student_record.school.created.v1"
 CLASS_CREATED = "school.student_record.class.created.v1"
 STUDENT_ENROLLED = "school.student_record.student.enrolled.v1"
 GUARDIAN_ADDED = "school.student_record.guardian.recorded.v1"
+STUDENT_TRANSFERRED = "school.student_record.student.transferred.v1"
 PERSONAL_DATA_ACCESSED = "school.student_record.personal_data.accessed.v1"
 
 
@@ -100,6 +101,17 @@ class Handlers:
             await self._guardian(uow, student_id, guardian)
         audit_admin_action(uow, event, "STUDENT_ENROLLED", f"student:{student_id}")
 
+    async def student_transferred(self, event: Event, uow: UnitOfWork) -> None:
+        """A move or a transfer: the student's school and class follow, and with them the school their
+        family's access is checked against."""
+        p = event.parse(events.StudentTransferred)
+        await uow.session.execute(
+            update(Student)
+            .where(Student.id == uuid.UUID(p.student_id))
+            .values(school_id=uuid.UUID(p.to_school_id), class_id=uuid.UUID(p.to_class_id))
+        )
+        audit_admin_action(uow, event, f"STUDENT_{p.kind}", f"student:{p.student_id}")
+
     async def guardian_added(self, event: Event, uow: UnitOfWork) -> None:
         p = event.parse(events.GuardianAdded)
         await self._guardian(uow, uuid.UUID(p.student_id), p.guardian)
@@ -151,6 +163,7 @@ class Handlers:
                     CLASS_CREATED: self.class_created,
                     STUDENT_ENROLLED: self.student_enrolled,
                     GUARDIAN_ADDED: self.guardian_added,
+                    STUDENT_TRANSFERRED: self.student_transferred,
                     PERSONAL_DATA_ACCESSED: self.personal_data_accessed,
                 },
             )
