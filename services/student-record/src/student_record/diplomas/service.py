@@ -16,7 +16,6 @@ Who may do what:
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -35,14 +34,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from student_record.domain import diplomas as rules
-from student_record.domain.rules import invalid
+from student_record.domain.rules import code_matches, invalid, new_verification_code
 from student_record.enrolments import repository as enrolments
 from student_record.enrolments.service import student_for, student_not_found
 from student_record.events import publish
 from student_record.mappers import timestamp
 from student_record.models import Diploma, School, SchoolClass, Student
 from student_record.schools.service import school_for
-from student_record.transcripts.service import new_code
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -275,7 +273,7 @@ class DiplomaService:
                 issued_on=issued_on,
                 signer_name=signer_name,
                 signer_title=signer_title,
-                verification_code=new_code(),
+                verification_code=new_verification_code(),
                 correction_reason="",
                 issued_by=caller.principal.subject,
                 issued_at=datetime.now(UTC),
@@ -327,7 +325,7 @@ class DiplomaService:
                 issued_on=issued_on,
                 signer_name=signer_name,
                 signer_title=signer_title,
-                verification_code=new_code(),
+                verification_code=new_verification_code(),
                 supersedes_id=old.id,
                 correction_reason=reason,
                 issued_by=caller.principal.subject,
@@ -424,16 +422,15 @@ class DiplomaService:
 
     async def verify_diploma(self, request: pb.VerifyDiplomaRequest) -> pb.VerifyDiplomaResponse:
         tenant = request.tenant.strip()
-        code = request.verification_code.strip().upper()
         try:
             serial = rules.document_number(request.serial_number, "serial_number")
         except InvalidArgument:
             raise diploma_not_found() from None
-        if not valid_tenant(tenant) or not code:
+        if not valid_tenant(tenant):
             raise diploma_not_found()
         async with self.db.unit_of_work(tenant) as uow:
             row = await uow.session.scalar(select(Diploma).where(Diploma.serial_number == serial))
-            if row is None or not hmac.compare_digest(row.verification_code.encode(), code.encode()):
+            if row is None or not code_matches(row.verification_code, request.verification_code):
                 raise diploma_not_found()
             school = await uow.session.get_one(School, row.school_id)
             await publish.personal_data_accessed(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 import unicodedata
@@ -192,3 +193,18 @@ def new_temporary_key() -> str:
     """A school's key for a student the sector database has not coded yet ("TAM" for tạm, temporary);
     replaced by the sector student code when it arrives."""
     return f"TAM-{secrets.token_hex(6).upper()}"
+
+
+#: Verification codes printed beside a QR code: no 0/O, 1/I, read aloud and typed by hand.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def code_matches(stored: str, given: str) -> bool:
+    """Whether a visitor's code is the document's, in any case, compared in constant time."""
+    given = given.strip().upper()
+    return bool(given) and hmac.compare_digest(stored.encode(), given.encode())

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from student_record.domain import evaluation as ev
 from student_record.domain import gradebook as gb
-from student_record.domain.rules import check_text, invalid
+from student_record.domain.rules import check_text, code_matches, invalid, new_verification_code
 from student_record.enrolments.service import student_for, student_not_found
 from student_record.events import publish
 from student_record.gradebook.service import GradebookService, is_locked
@@ -68,8 +67,6 @@ from student_record.transcripts.signing import (
 )
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
-CODE_LENGTH = 10
 TERMS = {1: "HK I", 2: "HK II", 0: "Cả năm"}
 PROMOTIONS = {
     ev.Promotion.PROMOTED: "Được lên lớp",
@@ -94,10 +91,6 @@ TrustRoots = Callable[[], Awaitable[Sequence[x509.Certificate]]]
 
 def transcript_not_found() -> NotFound:
     return NotFound("TRANSCRIPT_NOT_FOUND", bilingual("Không tìm thấy học bạ", "transcript not found"))
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def level_of(grade: int) -> str:
@@ -368,7 +361,7 @@ class TranscriptService:
                     row.outcome = pb.TRANSCRIPT_ISSUE_OUTCOME_RESULTS_INCOMPLETE
                     row.missing.extend(missing)
                     continue
-                code = new_code()
+                code = new_verification_code()
                 content = self._content(caller.tenant, school, school_class, student, terms, signers, code)
                 drafts.append(_Draft(student, content, code))
         for draft in drafts:
@@ -441,7 +434,7 @@ class TranscriptService:
                     bilingual("Kết quả năm học chưa đầy đủ", "the year's results are incomplete"),
                     {"missing": "; ".join(missing)},
                 )
-            code = new_code()
+            code = new_verification_code()
             content = self._content(
                 caller.tenant, school, school_class, student, terms, signers, code, old.version + 1, old.id
             )
@@ -543,12 +536,11 @@ class TranscriptService:
     async def verify_transcript(self, request: pb.VerifyTranscriptRequest) -> pb.VerifyTranscriptResponse:
         tenant = request.tenant.strip()
         transcript_id = parse_uuid(request.transcript_id)
-        code = request.verification_code.strip().upper()
-        if not valid_tenant(tenant) or transcript_id is None or not code:
+        if not valid_tenant(tenant) or transcript_id is None:
             raise transcript_not_found()
         async with self.db.unit_of_work(tenant) as uow:
             row = await uow.session.get(Transcript, transcript_id)
-            if row is None or not hmac.compare_digest(row.verification_code.encode(), code.encode()):
+            if row is None or not code_matches(row.verification_code, request.verification_code):
                 raise transcript_not_found()
             pdf, xml = (
                 await uow.session.execute(
