@@ -166,12 +166,15 @@ class Recorder:
         self.delay_s = 0.0
         # identity only: GetAccessScope's answer per token subject (others: tenant-wide).
         self.scopes: dict[str, idn.GetAccessScopeResponse] = {}
+        # student-record only: the student's name VerifyTranscript answers with.
+        self.student_name = "Nguyễn Văn An"
 
     def reset(self) -> None:
         self.calls.clear()
         self.failures.clear()
         self.delay_s = 0.0
         self.scopes.clear()
+        self.student_name = "Nguyễn Văn An"
 
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
@@ -329,6 +332,32 @@ def change_pb(**fields: Any) -> sr.GradeChange:
     }
     values.update(fields)
     return sr.GradeChange(**values)
+
+
+TRANSCRIPT_ID = "0193a4c2-0a1b-7c2d-8e3f-405162738495"
+NEW_TRANSCRIPT_ID = "0193a4c2-0a1b-7c2d-8e3f-000000000002"
+VERIFICATION_CODE = "K7M2Q9XP4R"
+#: The file ExportStudents answers with (a ZIP's magic and a little more: the fake never opens it).
+EXPORTED_XLSX = b"PK\x03\x04 C1-HocSinh export"
+TRANSCRIPT_PDF = b"%PDF-1.7\n% signed transcript\n%%EOF\n"
+TRANSCRIPT_XML = b'<?xml version="1.0" encoding="UTF-8"?><HocBa xmlns="urn:vn-school:hoc-ba:1"/>'
+
+
+def transcript_pb(**fields: Any) -> sr.Transcript:
+    values: dict[str, Any] = {
+        "id": TRANSCRIPT_ID,
+        "student_id": STUDENT_ID,
+        "school_id": SCHOOL_ID,
+        "class_id": CLASS_ID,
+        "school_year": "2025-2026",
+        "version": 1,
+        "digest": "ab" * 32,
+        "verification_code": VERIFICATION_CODE,
+        "issued_by": PRINCIPAL_SUBJECT,
+        "issue_time": ts(1_780_000_000),
+    }
+    values.update(fields)
+    return sr.Transcript(**values)
 
 
 class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
@@ -735,6 +764,144 @@ class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
         response = sr.PublishResultsResponse(publish_time=ts(1_764_000_600), students=32)
         return await self.r.handle("PublishResults", request, context, response)
 
+    async def ImportStudents(
+        self, request: sr.ImportStudentsRequest, context: Any
+    ) -> sr.ImportStudentsResponse:
+        response = sr.ImportStudentsResponse(
+            created=1,
+            unchanged=1,
+            refused=1,
+            rows=[
+                sr.StudentImportRow(
+                    row=3, outcome=sr.IMPORT_OUTCOME_CREATED, student_id=STUDENT_ID, student_code="0123456789"
+                ),
+                sr.StudentImportRow(
+                    row=4,
+                    outcome=sr.IMPORT_OUTCOME_UNCHANGED,
+                    student_id=OTHER_STUDENT_ID,
+                    temporary_key="TAM-3F9A1C2B7E04",
+                ),
+                sr.StudentImportRow(
+                    row=5,
+                    outcome=sr.IMPORT_OUTCOME_REFUSED,
+                    column="Ngày sinh",
+                    reason="INVALID_DATE",
+                    message="Ngày sinh không hợp lệ / invalid date of birth",
+                ),
+            ],
+            ignored_headers=["Quốc tịch", "Tôn giáo"],
+        )
+        return await self.r.handle("ImportStudents", request, context, response)
+
+    async def ExportStudents(
+        self, request: sr.ExportStudentsRequest, context: Any
+    ) -> sr.ExportStudentsResponse:
+        response = sr.ExportStudentsResponse(
+            content=EXPORTED_XLSX, filename=f"C1-HocSinh_LQD01_{request.school_year}.xlsx", students=2
+        )
+        return await self.r.handle("ExportStudents", request, context, response)
+
+    async def IssueTranscripts(
+        self, request: sr.IssueTranscriptsRequest, context: Any
+    ) -> sr.IssueTranscriptsResponse:
+        response = sr.IssueTranscriptsResponse(
+            issued=1,
+            students=[
+                sr.TranscriptIssueRow(
+                    student_id=STUDENT_ID,
+                    student_name="Nguyễn Văn An",
+                    outcome=sr.TRANSCRIPT_ISSUE_OUTCOME_ISSUED,
+                    transcript_id=TRANSCRIPT_ID,
+                ),
+                sr.TranscriptIssueRow(
+                    student_id=OTHER_STUDENT_ID,
+                    student_name="Lê Thị Bình",
+                    outcome=sr.TRANSCRIPT_ISSUE_OUTCOME_RESULTS_INCOMPLETE,
+                    missing=["HK I: Toán", "Cả năm: Rèn luyện"],
+                ),
+            ],
+        )
+        return await self.r.handle("IssueTranscripts", request, context, response)
+
+    async def CorrectTranscript(
+        self, request: sr.CorrectTranscriptRequest, context: Any
+    ) -> sr.CorrectTranscriptResponse:
+        transcript = transcript_pb(
+            id=NEW_TRANSCRIPT_ID,
+            version=2,
+            supersedes_id=request.transcript_id,
+            verification_code="P3W8N5ZT2H",
+            correction_reason=request.reason,
+        )
+        return await self.r.handle(
+            "CorrectTranscript", request, context, sr.CorrectTranscriptResponse(transcript=transcript)
+        )
+
+    async def ListStudentTranscripts(
+        self, request: sr.ListStudentTranscriptsRequest, context: Any
+    ) -> sr.ListStudentTranscriptsResponse:
+        transcripts = [
+            transcript_pb(
+                id=NEW_TRANSCRIPT_ID,
+                version=2,
+                supersedes_id=TRANSCRIPT_ID,
+                verification_code="P3W8N5ZT2H",
+                correction_reason="Sửa điểm Toán",
+            ),
+            transcript_pb(superseded_time=ts(1_780_000_500)),
+        ]
+        return await self.r.handle(
+            "ListStudentTranscripts",
+            request,
+            context,
+            sr.ListStudentTranscriptsResponse(transcripts=transcripts),
+        )
+
+    async def GetTranscriptDocument(
+        self, request: sr.GetTranscriptDocumentRequest, context: Any
+    ) -> sr.GetTranscriptDocumentResponse:
+        pdf = request.format == sr.TRANSCRIPT_FORMAT_PDF
+        response = sr.GetTranscriptDocumentResponse(
+            content=TRANSCRIPT_PDF if pdf else TRANSCRIPT_XML,
+            filename=f"hoc-ba-2025-2026-v1-{request.transcript_id}.{'pdf' if pdf else 'xml'}",
+            media_type="application/pdf" if pdf else "application/xml",
+        )
+        return await self.r.handle("GetTranscriptDocument", request, context, response)
+
+    async def VerifyTranscript(
+        self, request: sr.VerifyTranscriptRequest, context: Any
+    ) -> sr.VerifyTranscriptResponse:
+        """Valid for (TENANT, TRANSCRIPT_ID, VERIFICATION_CODE); anything else is NOT_FOUND, as the service
+        answers. The student's name is ``Recorder.student_name`` (a test may make it hostile)."""
+        method = "VerifyTranscript"
+        if (request.tenant, request.transcript_id, request.verification_code) != (
+            TENANT,
+            TRANSCRIPT_ID,
+            VERIFICATION_CODE,
+        ):
+            method = "VerifyTranscript@unknown"  # recorded under its own name, failing on its own
+            self.r.failures.setdefault(
+                method,
+                Failure(
+                    grpc.StatusCode.NOT_FOUND,
+                    "Không tìm thấy học bạ / transcript not found",
+                    "TRANSCRIPT_NOT_FOUND",
+                ),
+            )
+        response = sr.VerifyTranscriptResponse(
+            valid=True,
+            pdf_valid=True,
+            xml_valid=True,
+            digest_matches=True,
+            version=1,
+            superseded=False,
+            school_name="Trường THCS Lê Quý Đôn",
+            school_year="2025-2026",
+            issued_on="2026-06-01",
+            student_name=self.r.student_name,
+        )
+        return await self.r.handle(method, request, context, response)
+
 
 class FakeAttendance(att_grpc.AttendanceServiceServicer):
     def __init__(self, recorder: Recorder) -> None:
@@ -1055,8 +1222,9 @@ class Backend:
 async def serve_fake(
     domain: str, add: Callable[[grpc.aio.Server, Recorder], None]
 ) -> tuple[grpc.aio.Server, Backend]:
-    # As the services must be configured: a 5 MiB spreadsheet fits in one ImportStaff message.
-    server = grpc.aio.server(options=[("grpc.max_receive_message_length", 8 * 1024 * 1024)])
+    # As the services must be configured: a 5 MiB staff list fits in one ImportStaff message, a 10 MiB
+    # student list in one ImportStudents message.
+    server = grpc.aio.server(options=[("grpc.max_receive_message_length", 12 * 1024 * 1024)])
     recorder = Recorder(domain)
     add(server, recorder)
     health_servicer = health.aio.HealthServicer()

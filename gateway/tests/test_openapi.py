@@ -19,7 +19,13 @@ NATURALLY_IDEMPOTENT = {
     "lockSemester",
     "decideGradeChange",
     "publishResults",
+    # Importing the same student list again changes nothing (every row unchanged); ImportStudents has no
+    # request_id.
+    "importStudentList",
 }
+
+# Operations anyone may call without a token (`security: []`): the transcript verification page.
+PUBLIC = {"verifyTranscript"}
 
 
 def render() -> str:
@@ -101,17 +107,33 @@ def test_every_operation_is_secured_and_documents_problems() -> None:
         "decideGradeChange",
         "getStudentResults",
         "publishResults",
+        "importStudentList",
+        "exportStudentList",
+        "issueTranscripts",
+        "correctTranscript",
+        "listStudentTranscripts",
+        "getTranscriptDocument",
+        "verifyTranscript",
     }
     for path, op in operations:
         assert path.startswith("/v1/")
-        assert op["security"] == [{"bearerAuth": []}]
+        public = op["operationId"] in PUBLIC
+        if public:
+            assert op["security"] == [], path
+            assert path.startswith("/v1/public/"), path
+            assert "401" not in op["responses"], path
+        else:
+            assert op["security"] == [{"bearerAuth": []}]
+            assert not path.startswith("/v1/public/"), path
+            assert "401" in op["responses"], path
         assert op["tags"]
         assert " / " in op["summary"]
-        for status in ("401", "429", "500", "503"):
+        for status in ("429", "500", "503"):
             assert status in op["responses"], (path, status)
         for status, response in op["responses"].items():
             if int(status) >= 400:
-                assert list(response["content"]) == ["application/problem+json"]
+                expected = ["application/problem+json"] + (["text/html"] if public else [])
+                assert list(response["content"]) == expected, (path, status)
                 assert response["content"]["application/problem+json"]["schema"] == {
                     "$ref": "#/components/schemas/Problem"
                 }
@@ -132,6 +154,19 @@ def test_documented_media_types() -> None:
     export = document["paths"]["/v1/audit-events/export"]["get"]["responses"]["200"]
     assert list(export["content"]) == ["text/csv; charset=utf-8"]
     assert "Content-Disposition" in export["headers"]
+    student_list = document["paths"]["/v1/schools/{school_id}/student-lists/{school_year}"]
+    upload = student_list["post"]
+    assert upload["requestBody"]["content"]["multipart/form-data"]["schema"]["required"] == ["file"]
+    assert "10 MiB" in upload["description"]
+    assert {"413", "415"} <= set(upload["responses"])
+    sheet = student_list["get"]["responses"]["200"]
+    assert list(sheet["content"]) == ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+    assert "Content-Disposition" in sheet["headers"]
+    document_200 = document["paths"]["/v1/transcripts/{transcript_id}/document"]["get"]["responses"]["200"]
+    assert list(document_200["content"]) == ["application/pdf", "application/xml"]
+    verification = document["paths"]["/v1/public/transcripts/{tenant}/{transcript_id}"]["get"]["responses"]
+    assert list(verification["200"]["content"]) == ["application/json", "text/html"]
+    assert "422" not in verification
 
 
 def test_personal_id_is_write_only() -> None:

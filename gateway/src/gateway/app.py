@@ -48,7 +48,9 @@ from gateway.routers import (
     health,
     links,
     schools,
+    student_lists,
     tenants,
+    transcripts,
 )
 from gateway.settings import GatewaySettings
 
@@ -96,11 +98,19 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
         if limits.enabled
         else None
     )
+    # The public routes (no token) also take from a stricter bucket of their own per client IP.
+    app.state.public_limiter = (
+        TokenBucketLimiter(limits.public_per_minute / 60, limits.public_burst, limits.max_tracked_keys)
+        if limits.enabled
+        else None
+    )
 
     _add_exception_handlers(app)
     # Added innermost first: AccessLog → SecurityHeaders → IpRateLimit → BodyGuard → routes.
     app.add_middleware(
-        BodyGuardMiddleware, max_bytes=settings.http.max_body_bytes, uploads=accounts.UPLOAD_ROUTES
+        BodyGuardMiddleware,
+        max_bytes=settings.http.max_body_bytes,
+        uploads=accounts.UPLOAD_ROUTES | student_lists.UPLOAD_ROUTES,
     )
     app.add_middleware(IpRateLimitMiddleware, limiter=ip_limiter)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -113,6 +123,8 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
     app.include_router(discipline.router)
     app.include_router(clubs.router)
     app.include_router(gradebook.router)
+    app.include_router(student_lists.router)
+    app.include_router(transcripts.router)
     app.include_router(attendance.router)
     app.include_router(links.router)
     app.include_router(consents.router)

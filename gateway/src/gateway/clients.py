@@ -1,6 +1,7 @@
 """gRPC channels to the backend services: one per service, opened at start-up, closed at shutdown.
 
-Every call carries the caller's own bearer token (the service verifies it again) and a deadline. Channels
+Every call carries the caller's own bearer token (the service verifies it again) and a deadline; the few
+methods a service declares public are called with no token at all (:meth:`Backends.call_public`). Channels
 come from :func:`school_common.grpc.client.channel`, so each call is a client span, child of the HTTP
 request's span, with ``traceparent`` in the call metadata.
 """
@@ -75,10 +76,30 @@ class Backends:
     ) -> R:
         """Calls ``method`` as ``principal``; a failure becomes the matching problem. ``timeout_s``
         overrides the deadline for the few calls that are long by nature (provisioning a realm)."""
+        return await self._invoke(method, request, auth_metadata(principal.token), field_names, timeout_s)
+
+    async def call_public(
+        self,
+        method: Callable[..., Awaitable[R]],
+        request: Any,
+        field_names: FieldNames | None = None,
+        timeout_s: float | None = None,
+    ) -> R:
+        """Calls one of the few methods a service declares public (``ServiceDefinition.public_methods``,
+        e.g. transcript verification) for an anonymous visitor: no ``authorization`` metadata at all, so
+        no token, the caller's or the gateway's, ever travels with it."""
+        return await self._invoke(method, request, (), field_names, timeout_s)
+
+    async def _invoke(
+        self,
+        method: Callable[..., Awaitable[R]],
+        request: Any,
+        metadata: tuple[tuple[str, str], ...],
+        field_names: FieldNames | None,
+        timeout_s: float | None,
+    ) -> R:
         try:
-            return await method(
-                request, metadata=auth_metadata(principal.token), timeout=timeout_s or self.deadline_s
-            )
+            return await method(request, metadata=metadata, timeout=timeout_s or self.deadline_s)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(error, _method_name(method), field_names) from None
 

@@ -14,6 +14,7 @@ from school_common.errors import DomainError, bilingual
 
 from gateway.access import EdgeAccess
 from gateway.clients import Backends
+from gateway.middleware import client_ip
 from gateway.problems import ProblemError, from_domain_error
 from gateway.ratelimit import TokenBucketLimiter, retry_after
 from gateway.schemas import (
@@ -24,6 +25,7 @@ from gateway.schemas import (
     EXAMPLE_LINK_REQUEST_ID,
     EXAMPLE_SCHOOL_ID,
     EXAMPLE_STUDENT_ID,
+    EXAMPLE_TRANSCRIPT_ID,
     EXAMPLE_VIOLATION_ID,
     PURPOSE_RE,
     SCHOOL_YEAR_PATTERN,
@@ -60,13 +62,28 @@ async def _verified_caller(
     if limiter is not None:
         wait = limiter.acquire((principal.tenant, principal.subject))
         if wait > 0:
-            raise ProblemError(
-                429,
-                "RATE_LIMITED",
-                bilingual("Quá nhiều yêu cầu, vui lòng thử lại sau", "too many requests, retry later"),
-                headers={"Retry-After": retry_after(wait)},
-            )
+            raise rate_limited(wait)
     return principal
+
+
+def rate_limited(wait_s: float) -> ProblemError:
+    return ProblemError(
+        429,
+        "RATE_LIMITED",
+        bilingual("Quá nhiều yêu cầu, vui lòng thử lại sau", "too many requests, retry later"),
+        headers={"Retry-After": retry_after(wait_s)},
+    )
+
+
+def limit_public(request: Request) -> None:
+    """The public routes' own bucket per client IP (``public_limiter``), stricter than the authenticated
+    routes' and taken before anything else is looked at, malformed requests included. The client IP is the
+    connection's, or the trusted proxy's ``X-Forwarded-For`` (``GATEWAY__HTTP__FORWARDED_ALLOW_IPS``)."""
+    limiter: TokenBucketLimiter | None = request.app.state.public_limiter
+    if limiter is not None:
+        wait = limiter.acquire(("public", client_ip(request.scope)))
+        if wait > 0:
+            raise rate_limited(wait)
 
 
 async def authenticate(principal: Annotated[Principal, Depends(_verified_caller)]) -> Principal:
@@ -248,6 +265,20 @@ def _subject_code(
     return subject_code.upper()
 
 
+def _transcript_id(
+    transcript_id: Annotated[
+        str,
+        Path(
+            description="Mã học bạ (UUID) / transcript id",
+            examples=[EXAMPLE_TRANSCRIPT_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    # As student-record answers for one that does not exist.
+    return _path_id(transcript_id, "TRANSCRIPT_NOT_FOUND", "Không tìm thấy học bạ", "transcript not found")
+
+
 SchoolId = Annotated[str, Depends(_school_id)]
 ClassId = Annotated[str, Depends(_class_id)]
 StudentId = Annotated[str, Depends(_student_id)]
@@ -258,6 +289,7 @@ ClubMembershipId = Annotated[str, Depends(_club_membership_id)]
 PurposeCode = Annotated[str, Depends(_purpose)]
 GradeChangeId = Annotated[str, Depends(_grade_change_id)]
 SubjectCode = Annotated[str, Depends(_subject_code)]
+TranscriptId = Annotated[str, Depends(_transcript_id)]
 
 
 def _semester(

@@ -125,6 +125,22 @@ PB_TO_CONSENT_STATE: dict[int, schemas.ConsentState] = {
     idn.CONSENT_STATE_WITHDRAWN: "withdrawn",
 }
 
+PB_TO_IMPORT_OUTCOME: dict[int, schemas.RowOutcome] = {
+    sr.IMPORT_OUTCOME_CREATED: "created",
+    sr.IMPORT_OUTCOME_UPDATED: "updated",
+    sr.IMPORT_OUTCOME_UNCHANGED: "unchanged",
+    sr.IMPORT_OUTCOME_REFUSED: "refused",
+}
+PB_TO_TRANSCRIPT_ISSUE_OUTCOME: dict[int, schemas.TranscriptIssueOutcome] = {
+    sr.TRANSCRIPT_ISSUE_OUTCOME_ISSUED: "issued",
+    sr.TRANSCRIPT_ISSUE_OUTCOME_ALREADY_ISSUED: "already_issued",
+    sr.TRANSCRIPT_ISSUE_OUTCOME_RESULTS_INCOMPLETE: "results_incomplete",
+}
+TRANSCRIPT_FORMAT_TO_PB: dict[schemas.TranscriptFormat, sr.TranscriptFormat.ValueType] = {
+    "pdf": sr.TRANSCRIPT_FORMAT_PDF,
+    "xml": sr.TRANSCRIPT_FORMAT_XML,
+}
+
 
 def _time(ts: Timestamp) -> datetime:
     return ts.ToDatetime(tzinfo=UTC)
@@ -323,6 +339,20 @@ def request_grade_change(
 
 def decide_grade_change(change_id: str, body: schemas.GradeChangeDecision) -> sr.DecideGradeChangeRequest:
     return sr.DecideGradeChangeRequest(change_id=change_id, approve=body.approve, note=body.note or "")
+
+
+def issue_transcripts(
+    class_id: str, body: schemas.TranscriptSigners, request_id: str
+) -> sr.IssueTranscriptsRequest:
+    return sr.IssueTranscriptsRequest(request_id=request_id, class_id=class_id, **body.model_dump())
+
+
+def correct_transcript(
+    transcript_id: str, body: schemas.TranscriptCorrectionCreate, request_id: str
+) -> sr.CorrectTranscriptRequest:
+    return sr.CorrectTranscriptRequest(
+        request_id=request_id, transcript_id=transcript_id, **body.model_dump()
+    )
 
 
 def create_tenant(body: schemas.TenantCreate, request_id: str) -> idn.CreateTenantRequest:
@@ -842,4 +872,77 @@ def audit_event(msg: idn.AuditEvent) -> schemas.AuditEvent:
         target=_optional(msg.target),
         outcome=msg.outcome,
         details=dict(msg.details),
+    )
+
+
+def student_list_import(msg: sr.ImportStudentsResponse, dry_run: bool) -> schemas.StudentListImportReport:
+    return schemas.StudentListImportReport(
+        dry_run=dry_run,
+        created=msg.created,
+        updated=msg.updated,
+        unchanged=msg.unchanged,
+        refused=msg.refused,
+        rows=[
+            schemas.StudentImportRow(
+                row=r.row,
+                outcome=PB_TO_IMPORT_OUTCOME.get(r.outcome),
+                student_id=_optional(r.student_id),
+                student_code=_optional(r.student_code),
+                temporary_key=_optional(r.temporary_key),
+                column=_optional(r.column),
+                reason=_optional(r.reason),
+                message=_optional(r.message),
+            )
+            for r in msg.rows
+        ],
+        ignored_headers=list(msg.ignored_headers),
+    )
+
+
+def transcript(msg: sr.Transcript) -> schemas.Transcript:
+    return schemas.Transcript(
+        id=msg.id,
+        student_id=msg.student_id,
+        school_id=msg.school_id,
+        class_id=msg.class_id,
+        school_year=msg.school_year,
+        version=msg.version,
+        supersedes_id=_optional(msg.supersedes_id),
+        digest=msg.digest,
+        verification_code=msg.verification_code,
+        issued_by=msg.issued_by,
+        issued_at=_time(msg.issue_time),
+        superseded_at=_optional_time(msg, "superseded_time"),
+        correction_reason=_optional(msg.correction_reason),
+    )
+
+
+def transcript_issue(msg: sr.IssueTranscriptsResponse) -> schemas.TranscriptIssueReport:
+    return schemas.TranscriptIssueReport(
+        issued=msg.issued,
+        students=[
+            schemas.TranscriptIssueRow(
+                student_id=r.student_id,
+                student_name=r.student_name,
+                outcome=PB_TO_TRANSCRIPT_ISSUE_OUTCOME.get(r.outcome),
+                transcript_id=_optional(r.transcript_id),
+                missing=list(r.missing),
+            )
+            for r in msg.students
+        ],
+    )
+
+
+def transcript_verification(msg: sr.VerifyTranscriptResponse) -> schemas.TranscriptVerification:
+    return schemas.TranscriptVerification(
+        valid=msg.valid,
+        pdf_valid=msg.pdf_valid,
+        xml_valid=msg.xml_valid,
+        digest_matches=msg.digest_matches,
+        version=msg.version,
+        superseded=msg.superseded,
+        school_name=msg.school_name,
+        school_year=msg.school_year,
+        issued_on=msg.issued_on,
+        student_name=msg.student_name,
     )

@@ -8,6 +8,7 @@ duration; the JSON formatter adds the trace id.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 
@@ -126,6 +127,13 @@ class ContentTooLarge(HTTPException):
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_PARAMETER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def _template_re(template: str) -> re.Pattern[str]:
+    """A route template as a regular expression: each ``{parameter}`` is one non-empty path segment."""
+    parts = _PARAMETER.split(template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
 
 
 def _is_json(content_type: str) -> bool:
@@ -137,22 +145,33 @@ class BodyGuardMiddleware:
     """Refuses bodies over ``max_bytes`` (413, counted as they arrive, whatever Content-Length says) and
     API bodies that are not JSON (415).
 
-    ``uploads`` maps the exact paths of upload routes to the largest file they take: there the body must
-    be ``multipart/form-data`` and may be as large as the file plus the multipart framing; a larger one
-    is 413 ``FILE_TOO_LARGE``.
+    ``uploads`` maps the paths of upload routes to the largest file they take: there the body must be
+    ``multipart/form-data`` and may be as large as the file plus the multipart framing; a larger one is
+    413 ``FILE_TOO_LARGE``. A path may be a route template (``/v1/schools/{school_id}/student-lists/
+    {school_year}``): each ``{parameter}`` matches one path segment, since this runs before routing.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, uploads: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.uploads = dict(uploads or {})
+        self.uploads = {path: limit for path, limit in (uploads or {}).items() if "{" not in path}
+        self.upload_templates = [
+            (_template_re(path), limit) for path, limit in (uploads or {}).items() if "{" in path
+        ]
+
+    def upload_limit(self, path: str) -> int | None:
+        """The largest file the upload route at ``path`` takes; None when it is not an upload route."""
+        found = self.uploads.get(path)
+        if found is None:
+            found = next((limit for pattern, limit in self.upload_templates if pattern.fullmatch(path)), None)
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
-        upload_limit = self.uploads.get(path)
+        upload_limit = self.upload_limit(path)
         too_large: ProblemError | None = None
         max_bytes = self.max_bytes
         if upload_limit is not None:

@@ -26,10 +26,12 @@ TITLE = "Nền tảng trường học số — API / Digital school platform —
 DESCRIPTION = """\
 API công khai của nền tảng trường học số cho các Sở GD-ĐT và nhà trường: đơn vị, tài khoản và cán bộ, \
 xác thực danh tính, liên kết phụ huynh với con, sự đồng ý xử lý dữ liệu, nhật ký, hồ sơ trường, lớp, học \
-sinh, kỷ luật và khen thưởng, câu lạc bộ, điểm danh.
+sinh, danh sách học sinh của CSDL ngành, sổ điểm và kết quả, học bạ số, kỷ luật và khen thưởng, câu lạc \
+bộ, điểm danh.
 / The public API of the digital-school platform for education authorities and their schools: tenants, \
 accounts and staff, identity verification, guardian–child links, consent, the audit trail, schools, \
-classes, students, the gradebook and results, discipline and rewards, clubs, and attendance.
+classes, students, the sector database's student list, the gradebook and results, digital transcripts, \
+discipline and rewards, clubs, and attendance.
 
 **Xác thực / Authentication.** Mọi thao tác cần mã truy cập OpenID Connect (`Authorization: Bearer <token>`) \
 do realm Keycloak của đơn vị cấp; đơn vị của yêu cầu là realm đã cấp mã, không bao giờ lấy từ header hay \
@@ -37,7 +39,10 @@ nội dung. / Every operation needs an OpenID Connect access token issued by the
 tenant of a request is the realm that issued the token, never a header or a body field. Mã của quản trị \
 nền tảng (realm `platform`) chỉ dùng được cho `/v1/tenants`; mọi thao tác khác trả 403 \
 `TENANT_TOKEN_REQUIRED`. / A platform operator's token (realm `platform`) reaches `/v1/tenants` only; \
-everything else answers 403 `TENANT_TOKEN_REQUIRED`.
+everything else answers 403 `TENANT_TOKEN_REQUIRED`. Ngoại lệ duy nhất: trang xác thực học bạ công khai \
+`/v1/public/…` (`security: []`) không cần và không đọc mã truy cập; đơn vị nằm trong đường dẫn. / The one \
+exception: the public transcript verification `/v1/public/…` (`security: []`) needs no token and never \
+reads one; its tenant is in the path.
 
 **Quyền truy cập / Access.** Quyền theo phân công (giáo viên → lớp, quản trị viên trường → trường, quản trị \
 viên Sở/Phòng → cả đơn vị, phụ huynh → con đã liên kết). Bị từ chối: 403 với `reason` như `NOT_YOUR_SCHOOL`. \
@@ -56,8 +61,9 @@ POST operations that create something accept an `Idempotency-Key` header.
 dịch vụ khác chỉ biết mã cá nhân ẩn danh `person_id`. / A personal identification number is only ever sent, \
 never returned; everything else knows a person by the pseudonymous `person_id`.
 
-**Giới hạn tần suất / Rate limits.** Vượt giới hạn nhận 429 kèm `Retry-After`. / Over the limit: 429 with \
-`Retry-After`.
+**Giới hạn tần suất / Rate limits.** Vượt giới hạn nhận 429 kèm `Retry-After`; các trang công khai có giới \
+hạn riêng, chặt hơn, theo địa chỉ IP. / Over the limit: 429 with `Retry-After`; the public pages have a \
+stricter limit of their own per client IP.
 
 **Phân trang / Pagination.** Danh sách trả `{items, next_page_token}`; gửi lại `page_token` để lấy trang \
 sau. / Lists return `{items, next_page_token}`; pass it back as `page_token` for the next page.
@@ -97,6 +103,16 @@ TAGS: list[dict[str, Any]] = [
         "và kết quả học tập có giải thích / The curriculum, school years, the gradebook under Circulars "
         "22/2021 and 27/2020, changes after the lock and explained results",
     },
+    {
+        "name": "student-lists",
+        "description": "Danh sách học sinh theo mẫu C1-HocSinh của CSDL ngành: nhập và xuất / The sector "
+        "database's C1-HocSinh student list: import and export",
+    },
+    {
+        "name": "transcripts",
+        "description": "Học bạ số: cấp, đính chính, tải bản đã ký và xác thực công khai / Digital "
+        "transcripts: issuing, corrections, signed copies and the public verification",
+    },
     {"name": "attendance", "description": "Điểm danh và sĩ số lớp / Attendance and class rosters"},
 ]
 
@@ -105,11 +121,13 @@ COMMON_ERRORS = (401, 429, 500, 503, 504)
 _METHODS = ("get", "put", "post", "patch", "delete")
 
 
-def _problem_response(status: int) -> dict[str, Any]:
+def _problem_response(status: int, html: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": TITLES[status],
         "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}},
     }
+    if html:  # a public page: browsers get the problem as an HTML page
+        response["content"]["text/html"] = {"schema": {"type": "string"}}
     if status in (429, 503):
         response["headers"] = {
             "Retry-After": {"description": "Số giây nên chờ / seconds to wait", "schema": {"type": "integer"}}
@@ -143,14 +161,19 @@ def build(app: FastAPI) -> dict[str, Any]:
             if operation is None:
                 continue
             responses = operation.setdefault("responses", {})
+            # A public operation (`security: []`, no token) is never 401, and its errors may be an HTML page.
+            public = operation.get("security") == []
+            if public:  # its parameters are plain strings the route checks itself: malformed ones are 404
+                responses.pop("422", None)
             for code in list(responses):
                 if code.isdigit() and int(code) >= 400:
-                    responses[code] = _problem_response(int(code))
+                    responses[code] = _problem_response(int(code), html=public)
                 elif responses[code].get("description") == "Successful Response":
                     responses[code]["description"] = "Thành công / Success"
             if path.startswith("/v1/"):
                 for status in COMMON_ERRORS:
-                    responses.setdefault(str(status), _problem_response(status))
+                    if not (public and status == 401):
+                        responses.setdefault(str(status), _problem_response(status, html=public))
     return schema
 
 

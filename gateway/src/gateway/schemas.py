@@ -52,6 +52,10 @@ LearningLevel = Literal["tot", "kha", "dat", "chua_dat"]
 Promotion = Literal["promoted", "retest", "repeat"]
 Award = Literal["xuat_sac", "gioi", "none"]
 PrimaryResult = Literal["hoan_thanh_xuat_sac", "hoan_thanh_tot", "hoan_thanh", "chua_hoan_thanh"]
+#: What issuing transcripts did for one student.
+TranscriptIssueOutcome = Literal["issued", "already_issued", "results_incomplete"]
+#: A transcript's two documents of equal value.
+TranscriptFormat = Literal["pdf", "xml"]
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 UUID_RE = re.compile(UUID_PATTERN)
@@ -68,6 +72,7 @@ EXAMPLE_CLUB_ID = "0193a4c2-ccbb-7bc4-9ad5-e4f8091a2b3c"
 EXAMPLE_CLUB_MEMBERSHIP_ID = "0193a4c2-ddcc-7cd5-8be6-f5091a2b3c4d"
 EXAMPLE_CLUB_SESSION_ID = "0193a4c2-eedd-7de6-9cf7-061a2b3c4d5e"
 EXAMPLE_GRADE_CHANGE_ID = "0193a4c2-ffee-7ef7-8d08-172b3c4d5e6f"
+EXAMPLE_TRANSCRIPT_ID = "0193a4c2-0a1b-7c2d-8e3f-405162738495"
 
 SCHOOL_YEAR_PATTERN = r"^[0-9]{4}-[0-9]{4}$"
 SUBJECT_CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
@@ -628,6 +633,46 @@ class GradeChangeDecision(_Request):
         max_length=500,
         description="Ghi chú; bắt buộc khi từ chối / a note; required to refuse",
         examples=["Đã kiểm tra bài thi"],
+    )
+
+
+class TranscriptSigners(_Request):
+    """Người ký học bạ: tên in trên học bạ và tài khoản có khóa ký / The transcript's signatories: the names
+    printed on it and the accounts whose keys sign."""
+
+    homeroom_teacher_name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Giáo viên chủ nhiệm / homeroom teacher",
+        examples=["Nguyễn Thị Hoa"],
+    )
+    homeroom_teacher_subject: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Mã tài khoản (`sub`) của giáo viên chủ nhiệm / the homeroom teacher's account id "
+        "(`sub`)",
+        examples=[EXAMPLE_SUBJECT],
+    )
+    principal_name: str = Field(
+        min_length=1, max_length=200, description="Hiệu trưởng / principal", examples=["Trần Văn Bình"]
+    )
+    principal_subject: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Mã tài khoản (`sub`) của hiệu trưởng / the principal's account id (`sub`)",
+        examples=["0193a4c2-0000-7000-8000-00000000000b"],
+    )
+
+
+class TranscriptCorrectionCreate(TranscriptSigners):
+    """Đính chính học bạ: phiên bản mới từ kết quả hiện tại, kèm lý do / A correction: a new version from the
+    current results, with the reason."""
+
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Lý do đính chính, ghi trong phiên bản mới / why; kept with the new version",
+        examples=["Sửa điểm Toán học kì II theo quyết định của hiệu trưởng"],
     )
 
 
@@ -1338,3 +1383,117 @@ class StudentResults(_Response):
 class ResultsPublication(_Response):
     published_at: datetime = Field(description="Lần công bố đầu tiên / when first published")
     students: int = Field(description="Số học sinh của lớp / students of the class", examples=[32])
+
+
+class StudentImportRow(_Response):
+    """Kết quả một dòng của tệp; không có dữ liệu cá nhân / One row of the file; no personal data."""
+
+    row: int = Field(description="Số dòng trong trang tính (từ 1) / 1-based sheet row", examples=[3])
+    outcome: RowOutcome | None
+    student_id: str | None = Field(examples=[EXAMPLE_STUDENT_ID])
+    student_code: str | None = Field(
+        description="Mã học sinh của CSDL ngành / sector code", examples=["0123456789"]
+    )
+    temporary_key: str | None = Field(
+        description="Khóa tạm khi tệp chưa có mã học sinh / the temporary key of a student without a code "
+        "yet",
+        examples=["TAM-3F9A1C2B7E04"],
+    )
+    column: str | None = Field(
+        description="Bị từ chối: cột như tệp ghi / refused: the column as the file spells it",
+        examples=["Ngày sinh"],
+    )
+    reason: str | None = Field(examples=["INVALID_DATE"])
+    message: str | None = Field(examples=["Ngày sinh không hợp lệ / invalid date of birth"])
+
+
+class StudentListImportReport(_Response):
+    """Kết quả nhập danh sách học sinh C1-HocSinh; nhập lại cùng tệp không thay đổi gì / The C1-HocSinh import
+    report; importing the same file again changes nothing."""
+
+    dry_run: bool = Field(description="Chỉ báo trước, chưa ghi gì / a preview: nothing was written")
+    created: int
+    updated: int
+    unchanged: int
+    refused: int
+    rows: list[StudentImportRow]
+    ignored_headers: list[str] = Field(
+        description="Tiêu đề cột không được đọc / header cells the import does not read",
+        examples=[["Quốc tịch", "Tôn giáo"]],
+    )
+
+
+class Transcript(_Response):
+    """Một phiên bản học bạ số (thông tin; tệp PDF/XML lấy riêng) / One version of a digital transcript (its
+    metadata; the PDF and XML documents are fetched apart)."""
+
+    id: str = Field(examples=[EXAMPLE_TRANSCRIPT_ID])
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    school_year: str = Field(examples=["2025-2026"])
+    version: int = Field(examples=[1])
+    supersedes_id: str | None = Field(description="Phiên bản được thay thế / the version this one replaces")
+    digest: str = Field(description="SHA-256 (hex) của nội dung / of the canonical content")
+    verification_code: str = Field(
+        description="Mã xác thực in cạnh mã QR, để người nhận học bạ kiểm tra tại "
+        "`/v1/public/transcripts/{tenant}/{id}?code=…` / the code printed beside the QR code, for whoever "
+        "receives the transcript to check it",
+        examples=["K7M2Q9XP4R"],
+    )
+    issued_by: str = Field(
+        description="Tài khoản người cấp / the issuer's account", examples=[EXAMPLE_SUBJECT]
+    )
+    issued_at: datetime
+    superseded_at: datetime | None = Field(
+        description="null khi là phiên bản hiện hành / null while this version is the current one"
+    )
+    correction_reason: str | None = Field(
+        description="Lý do đính chính; null ở phiên bản 1 / null for version 1"
+    )
+
+
+class TranscriptList(_Response):
+    items: list[Transcript] = Field(
+        description="Năm học mới nhất trước, rồi phiên bản mới nhất trước / newest school year first, then "
+        "newest version first"
+    )
+
+
+class TranscriptIssueRow(_Response):
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    student_name: str = Field(examples=["Nguyễn Văn An"])
+    outcome: TranscriptIssueOutcome | None
+    transcript_id: str | None = Field(
+        description="Học bạ mới (`issued`) hoặc đã có (`already_issued`) / the new or the existing transcript"
+    )
+    missing: list[str] = Field(
+        description="`results_incomplete`: còn thiếu gì / what is missing", examples=[["HK I: Toán"]]
+    )
+
+
+class TranscriptIssueReport(_Response):
+    """Kết quả cấp học bạ cho từng học sinh của lớp / What issuing did for each student of the class."""
+
+    issued: int = Field(examples=[31])
+    students: list[TranscriptIssueRow]
+
+
+class TranscriptVerification(_Response):
+    """Kết quả xác thực công khai: chỉ tính hợp lệ, phiên bản, trường, năm học, ngày cấp và họ tên học sinh,
+    không bao giờ có điểm / The public verification: validity, version, school, year, issue date and the
+    student's name only, never a result."""
+
+    valid: bool = Field(
+        description="Chữ ký của cả PDF và XML hợp lệ và nội dung khớp / both documents' signatures verify "
+        "and the content digest matches"
+    )
+    pdf_valid: bool
+    xml_valid: bool
+    digest_matches: bool
+    version: int = Field(examples=[1])
+    superseded: bool = Field(description="Đã có phiên bản mới hơn / a later version replaces this one")
+    school_name: str = Field(examples=["Trường THCS Lê Quý Đôn"])
+    school_year: str = Field(examples=["2025-2026"])
+    issued_on: str = Field(description="Ngày cấp / issue date (YYYY-MM-DD)", examples=["2026-06-01"])
+    student_name: str = Field(examples=["Nguyễn Văn An"])

@@ -74,6 +74,10 @@ class RateLimitSettings(BaseModel):
     # Per client IP, before anything else: a school's whole network may share one address.
     ip_requests_per_second: float = Field(default=100.0, gt=0)
     ip_burst: int = Field(default=200, ge=1)
+    # Per client IP on the public routes (no token: transcript verification), on top of the above: a
+    # stricter bucket of its own, so guessing codes is slow and cannot eat the authenticated budget.
+    public_per_minute: float = Field(default=30.0, gt=0)
+    public_burst: int = Field(default=10, ge=1)
     # Least recently seen buckets beyond this are forgotten (they start full again).
     max_tracked_keys: int = Field(default=100_000, ge=100)
 

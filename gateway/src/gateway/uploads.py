@@ -17,8 +17,10 @@ from gateway.problems import ProblemError
 
 MIB = 1024 * 1024
 
-#: The largest spreadsheet accepted.
+#: The largest spreadsheet accepted (the staff list).
 XLSX_MAX_BYTES = 5 * MIB
+#: The largest C1-HocSinh student list accepted, as student-record takes it.
+STUDENT_LIST_MAX_BYTES = 10 * MIB
 #: What a multipart body may add around the file (boundaries, part headers, a long file name).
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
