@@ -45,6 +45,18 @@ def test_grpc_status_to_http(code: grpc.StatusCode, status: int) -> None:
     assert GRPC_TO_HTTP.get(code, 500) == status
 
 
+def test_a_message_over_grpcs_size_limit_is_413_not_a_rate_limit_to_retry() -> None:
+    error = grpc.aio.AioRpcError(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.aio.Metadata(),
+        grpc.aio.Metadata(),
+        details="Received message larger than max (11534336 vs. 4194304)",
+    )
+    problem = from_rpc_error(error, "/x.Y/Z")
+    assert (problem.status, problem.reason) == (413, "CONTENT_TOO_LARGE")
+    assert "Retry-After" not in problem.headers
+
+
 def test_domain_errors_keep_reason_and_message() -> None:
     problem = from_rpc_error(
         rpc_error(

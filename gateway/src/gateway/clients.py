@@ -41,7 +41,8 @@ class Backends:
         self.readiness_timeout_s = settings.grpc.readiness_timeout_s
         self.readiness_cache_s = settings.grpc.readiness_cache_s
         self.channels: dict[str, grpc.aio.Channel] = {
-            name: channel(target) for name, target in settings.services.configured().items()
+            name: channel(target, settings.grpc.max_receive_message_bytes)
+            for name, target in settings.services.configured().items()
         }
         self._readiness: tuple[float, dict[str, CheckState]] | None = None
         self._readiness_lock = asyncio.Lock()

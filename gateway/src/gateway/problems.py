@@ -253,6 +253,9 @@ def from_rpc_error(
     """Maps a failed backend call. ``field_names`` renames the service's field names to the REST body's."""
     info = parse_rpc_error(error)
     status = GRPC_TO_HTTP.get(info.code, 500)
+    if info.code == grpc.StatusCode.RESOURCE_EXHAUSTED and not info.reason:
+        # Without ErrorInfo it is gRPC's own message-size limit, not a rate limit: retrying cannot help.
+        status = 413
     if status >= 500 or status == 429:
         log.warning(
             "backend call failed",

@@ -54,6 +54,8 @@ class GrpcClientSettings(BaseModel):
     # Deadline of each backend's health check made by /readyz, and how long its answer is reused.
     readiness_timeout_s: float = Field(default=1.0, gt=0, le=10)
     readiness_cache_s: float = Field(default=1.0, ge=0, le=60)
+    # The largest answer taken from a backend: documents (signed transcripts, exported spreadsheets).
+    max_receive_message_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
 
 class AccessSettings(BaseModel):

@@ -22,8 +22,15 @@ class TranscriptSettings(BaseModel):
     authority_name: str = "SỞ GIÁO DỤC VÀ ĐÀO TẠO"
 
 
+class StudentRecordGrpcSettings(GrpcSettings):
+    # Defaults as a class (not an instance) so that GRPC__PORT from the environment keeps the others.
+    port: int = Field(default=50062, ge=0, le=65535)
+    # A sector student list of up to 10 MiB arrives in one ImportStudents message.
+    max_receive_message_bytes: int = Field(default=12 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+
+
 class Settings(ServiceSettings):
     service_name: str = "student-record"
-    grpc: GrpcSettings = GrpcSettings(port=50062)
+    grpc: StudentRecordGrpcSettings = StudentRecordGrpcSettings()
     identity: IdentityClientSettings = IdentityClientSettings()
     transcripts: TranscriptSettings = TranscriptSettings()
