@@ -310,6 +310,9 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
         "GATEWAY__RATE_LIMIT__BURST": os.environ.get("STACK_RATE_LIMIT_BURST", "2000"),
         "GATEWAY__RATE_LIMIT__IP_REQUESTS_PER_SECOND": os.environ.get("STACK_RATE_LIMIT_RPS", "1000"),
         "GATEWAY__RATE_LIMIT__IP_BURST": os.environ.get("STACK_RATE_LIMIT_BURST", "2000"),
+        # The public verification page too: one machine's tests and benchmarks share one address.
+        "GATEWAY__RATE_LIMIT__PUBLIC_PER_MINUTE": os.environ.get("STACK_RATE_LIMIT_PUBLIC_RPM", "60000"),
+        "GATEWAY__RATE_LIMIT__PUBLIC_BURST": os.environ.get("STACK_RATE_LIMIT_BURST", "2000"),
     }
     gateway = stack.launch(Child("gateway", [python, "-m", "gateway"], env=gateway_env, restart=True))
     await stack.wait(
