@@ -7,7 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from school.student_record.v1 import student_record_pb2 as sr
+from school_common.telemetry import configure_telemetry
 
 from gateway.pages import prefers_json
 from gateway.settings import RateLimitSettings
@@ -324,3 +327,18 @@ async def test_public_rate_limit_per_client_ip(make_client: MakeClient, fakes: F
 )
 def test_content_negotiation(accept: str | None, expected: bool) -> None:
     assert prefers_json(accept) is expected
+
+
+async def test_the_verification_code_stays_out_of_traces(client: GatewayClient, fakes: Fakes) -> None:
+    """The code is what lets anyone see the holder's name: the server span keeps the URL without it."""
+    exporter = InMemorySpanExporter()
+    configure_telemetry("gateway-test", [SimpleSpanProcessor(exporter)])
+    response = await client.get(f"{PUBLIC}?code={VERIFICATION_CODE}", headers=JSON)
+    assert response.status_code == 200
+    spans = exporter.get_finished_spans()
+    server = [s for s in spans if s.name.startswith("GET /v1/public/transcripts")]
+    assert server, [s.name for s in spans]
+    for span in spans:
+        assert VERIFICATION_CODE not in repr(dict(span.attributes or {})), span.name
+    assert any(str(s.attributes.get("http.url", s.attributes.get("url.full", ""))).endswith(TRANSCRIPT_ID)
+               for s in server if s.attributes)  # fmt: skip

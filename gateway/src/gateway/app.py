@@ -140,9 +140,25 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
     # The server span wraps everything above, so gRPC client spans are its children and the
     # error handlers and access log see its trace id.
     FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="/healthz,/readyz", exclude_spans=["receive", "send"]
+        app,
+        excluded_urls="/healthz,/readyz",
+        exclude_spans=["receive", "send"],
+        server_request_hook=_without_query,
     )
     return app
+
+
+def _without_query(span: Any, scope: dict[str, Any]) -> None:
+    """Query strings stay out of traces: a verification code is a credential, and a filter may hold
+    personal data. The instrumentation records the full URL; the server span keeps it without them."""
+    if span is None or not span.is_recording() or not scope.get("query_string"):
+        return
+    attributes = getattr(span, "attributes", None) or {}
+    for key in ("http.url", "url.full"):
+        if key in attributes:
+            span.set_attribute(key, str(attributes[key]).split("?", 1)[0])
+    if "url.query" in attributes:
+        span.set_attribute("url.query", "[redacted]")
 
 
 def _allowed_methods(request: Request) -> set[str]:
