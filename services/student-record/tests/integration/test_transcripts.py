@@ -17,6 +17,7 @@ from school.events.student_record.v1 import events_pb2 as events
 from school.student_record.v1 import student_record_pb2 as pb
 from school_common.context import set_principal
 from school_common.errors import FailedPrecondition, NotFound, PermissionDenied
+from sqlalchemy import text
 from student_record.domain import curriculum
 from student_record.transcripts.devca import ensure_dev_ca
 from student_record.transcripts.signing import verify_pdf, verify_xml
@@ -328,6 +329,23 @@ async def test_public_verification_needs_the_right_code_and_shows_no_results(ser
         "valid", "pdf_valid", "xml_valid", "digest_matches", "version", "superseded",
         "school_name", "school_year", "issued_on", "student_name",
     }  # fmt: skip
+
+    # Asked again, the answer is remembered; a stored document changed since is checked afresh.
+    verify = pb.VerifyTranscriptRequest(tenant=tenant, transcript_id=transcript_id, verification_code=code)
+    assert (await services.transcripts.verify_transcript(verify)).valid
+    async with services.db.unit_of_work(tenant) as uow:
+        pdf = await uow.session.scalar(
+            text("SELECT pdf FROM transcripts WHERE id = :i"), {"i": transcript_id}
+        )
+        await uow.session.execute(
+            text("UPDATE transcripts SET pdf = :p WHERE id = :i"),
+            {"p": one_byte_changed(bytes(pdf), 1000), "i": transcript_id},
+        )
+        await uow.commit()
+    tampered = await services.transcripts.verify_transcript(verify)
+    assert not tampered.valid
+    assert not tampered.pdf_valid
+    assert tampered.xml_valid
 
     wrong = "A" * 10 if code != "A" * 10 else "B" * 10
     for request in (

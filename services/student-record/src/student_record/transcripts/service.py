@@ -20,11 +20,12 @@ unique ``(student_id, school_year, version)`` and is reported ``ALREADY_ISSUED``
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
@@ -85,6 +86,7 @@ FORMATS = {
     pb.TRANSCRIPT_FORMAT_XML: ("XML", "application/xml", "xml"),
 }
 UNKNOWN = "chưa có"
+VERIFIED_KEPT = 10_000  # verification results remembered (by document hashes)
 
 TrustRoots = Callable[[], Awaitable[Sequence[x509.Certificate]]]
 
@@ -190,6 +192,14 @@ def _signers(request: pb.IssueTranscriptsRequest | pb.CorrectTranscriptRequest) 
     return Signers(*people)
 
 
+@dataclass(frozen=True)
+class _Checks:
+    pdf_valid: bool
+    xml_valid: bool
+    digest_matches: bool
+    issued_on: date
+
+
 @dataclass
 class _Draft:
     """One transcript decided in the first transaction, to be signed and then written."""
@@ -224,6 +234,7 @@ class TranscriptService:
         self.trust_roots = trust_roots
         self.verification_base_url = verification_base_url.rstrip("/")
         self.authority_name = authority_name
+        self._verified: dict[tuple[uuid.UUID, bytes, bytes, str], _Checks] = {}
 
     # ------------------------------------------------------------ helpers
 
@@ -533,6 +544,30 @@ class TranscriptService:
 
     # ------------------------------------------------------------ public verification
 
+    async def _checks(self, row: Transcript, pdf: bytes, xml: bytes) -> _Checks:
+        """Both documents' signatures and the content digest. Remembered by the documents' own hashes, so
+        a verification page opened again costs no signature check, while any change of the stored bytes
+        is checked afresh."""
+        key = (row.id, hashlib.sha256(pdf).digest(), hashlib.sha256(xml).digest(), row.digest)
+        found = self._verified.get(key)
+        if found is not None:
+            return found
+        roots = await self.trust_roots()
+        pdf_check, xml_check = await asyncio.gather(
+            asyncio.to_thread(verify_pdf, pdf, roots), asyncio.to_thread(verify_xml, xml, roots)
+        )
+        try:
+            content = parse_xml(xml)
+            digest_matches = hmac.compare_digest(content_digest(content), row.digest)
+            issued_on = content.issued_on
+        except InvalidArgument:
+            digest_matches, issued_on = False, row.issued_at.astimezone(VN).date()
+        checks = _Checks(pdf_check.valid, xml_check.valid, digest_matches, issued_on)
+        if len(self._verified) >= VERIFIED_KEPT:
+            self._verified.pop(next(iter(self._verified)))  # the oldest
+        self._verified[key] = checks
+        return checks
+
     async def verify_transcript(self, request: pb.VerifyTranscriptRequest) -> pb.VerifyTranscriptResponse:
         tenant = request.tenant.strip()
         transcript_id = parse_uuid(request.transcript_id)
@@ -558,26 +593,17 @@ class TranscriptService:
                 operation="VerifyTranscript",
             )
             await uow.commit()
-        roots = await self.trust_roots()
-        pdf_check, xml_check = await asyncio.gather(
-            asyncio.to_thread(verify_pdf, pdf, roots), asyncio.to_thread(verify_xml, xml, roots)
-        )
-        try:
-            content = parse_xml(xml)
-            digest_matches = hmac.compare_digest(content_digest(content), row.digest)
-            issued_on = content.issued_on
-        except InvalidArgument:
-            digest_matches, issued_on = False, row.issued_at.astimezone(VN).date()
+        checks = await self._checks(row, pdf, xml)
         return pb.VerifyTranscriptResponse(
-            valid=pdf_check.valid and xml_check.valid and digest_matches,
-            pdf_valid=pdf_check.valid,
-            xml_valid=xml_check.valid,
-            digest_matches=digest_matches,
+            valid=checks.pdf_valid and checks.xml_valid and checks.digest_matches,
+            pdf_valid=checks.pdf_valid,
+            xml_valid=checks.xml_valid,
+            digest_matches=checks.digest_matches,
             version=row.version,
             superseded=row.superseded_at is not None,
             school_name=school.name,
             school_year=row.school_year,
-            issued_on=issued_on.isoformat(),
+            issued_on=checks.issued_on.isoformat(),
             student_name=student.full_name,
         )
 
