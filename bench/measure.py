@@ -23,6 +23,16 @@ class Result:
     max_ms: float
 
 
+def letters(n: int) -> str:
+    """Names take letters only: 0 → A, 25 → Z, 26 → BA."""
+    out = ""
+    while True:
+        n, r = divmod(n, 26)
+        out = chr(65 + r) + out
+        if n == 0:
+            return out
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")

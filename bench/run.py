@@ -6,6 +6,8 @@ Scenarios (each a fixed number of requests at a fixed concurrency, after a warm-
 - ``gateway_grpc``: ``GET /v1/classes/{id}/students`` through the gateway (token verified twice, REST→gRPC);
 - ``enrol_to_roster``: ``POST /v1/classes/{id}/students`` until attendance's roster shows the student
   (outbox → relay → JetStream → consumer), one at a time, measured as latency;
+- gradebook (``bench/gradebook.py``): bulk score entry through the gateway against the same sheet sent
+  straight to student-record, closing a class's year with signed transcripts, and the public verification;
 - identity (``bench/identity.py``): Keycloak password logins, refresh and offline-refresh grants per
   second over a fixed duration; the gateway's ``/healthz`` against the authenticated ``/v1/me``; token
   verification in process against an unverified decode.
@@ -42,8 +44,8 @@ from school.attendance.v1 import attendance_pb2_grpc as at_grpc
 from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
 
-from bench import identity
-from bench.measure import Result, load, percentile
+from bench import gradebook, identity
+from bench.measure import Result, letters, load, percentile
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -103,16 +105,6 @@ async def token(stack: dict[str, Any]) -> str:
         )
         response.raise_for_status()
         return str(response.json()["access_token"])
-
-
-def letters(n: int) -> str:
-    """Names take letters only: 0 → A, 25 → Z, 26 → BA."""
-    out = ""
-    while True:
-        n, r = divmod(n, 26)
-        out = chr(65 + r) + out
-        if n == 0:
-            return out
 
 
 async def make_class(api: httpx.AsyncClient, students: int) -> str:
@@ -294,11 +286,17 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     stack = load_stack(Path(args.stack_file))
     results: list[Result] = []
     ratios: dict[str, float | str] = {}
+    keycloak_cpu: dict[str, dict[str, float]] = {}
     if args.only == "all":
         results, ratios = await request_and_event_paths(stack, args)
-    more, more_ratios, keycloak_cpu = await identity_paths(stack, args)
-    results += more
-    ratios.update(more_ratios)
+    if args.only in ("all", "gradebook"):
+        more, more_ratios = await gradebook.gradebook_paths(stack, args)
+        results += more
+        ratios.update(more_ratios)
+    if args.only in ("all", "identity"):
+        more, more_ratios, keycloak_cpu = await identity_paths(stack, args)
+        results += more
+        ratios.update(more_ratios)
     memory = resident_memory()
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -318,6 +316,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "kc_concurrency": args.kc_concurrency,
             "kc_warmup_s": args.kc_warmup,
             "verify_calls": args.verify_calls,
+            "score_requests": args.score_requests,
+            "score_concurrency": args.score_concurrency,
             "keycloak_java_opts": keycloak_java_opts(),
         },
         "results": [asdict(r) for r in results],
@@ -419,6 +419,19 @@ unrelated processes used meanwhile; high means the rates above are low):
 roster (gRPC) shows the student."""
         if s.get("only", "all") == "all"
         else f"Identity scenarios only (`--only identity`). `gateway_*`: {per_scenario}."
+        if s.get("only") == "identity"
+        else "Gradebook scenarios only (`--only gradebook`)."
+    )
+    gradebook_note = (
+        f"""
+`*_scores_bulk`: {s["score_requests"]} sheets of 240 scores (a class of 40, one subject and semester) at
+concurrency {s["score_concurrency"]}, every request writing all 240; `grpc_` straight to student-record, the
+baseline of `gateway_`. `close_year_per_student`: one class locked and its transcripts issued (results,
+PDF and XML, three signatures each), milliseconds per student. `verify_transcript`: the public
+verification of one transcript (no token); the first call checks both documents' signatures, the others
+find the check remembered by the documents' hashes (`verify_*` ratios)."""
+        if "score_requests" in s and s.get("only", "all") in ("all", "gradebook")
+        else ""
     )
     identity_note = (
         f"""
@@ -435,7 +448,7 @@ process (JWKS cache warm); times in ms. Capacity rule from these figures: docs/c
 Machine: {report["machine"]["cpus"]} CPUs, Python {report["machine"]["python"]},
 {report["machine"]["platform"]}.
 Load generator, stack and baselines share this machine; compare ratios, not absolute numbers, across runs.
-{scope}{identity_note}
+{scope}{identity_note}{gradebook_note}
 
 {chr(10).join(rows)}
 
@@ -461,9 +474,10 @@ if __name__ == "__main__":
     parser.add_argument("--label", default="")
     parser.add_argument(
         "--only",
-        choices=("all", "identity"),
+        choices=("all", "identity", "gradebook"),
         default="all",
-        help="identity: the Keycloak, gateway-verification and in-process scenarios only",
+        help="identity: the Keycloak, gateway-verification and in-process scenarios only; gradebook: score "
+        "entry, closing a year and transcript verification only",
     )
     parser.add_argument(
         "--stack-file",
@@ -476,11 +490,14 @@ if __name__ == "__main__":
         "--kc-warmup", type=float, default=5.0, help="seconds of warm-up per Keycloak scenario"
     )
     parser.add_argument("--verify-calls", type=int, default=5000)
+    parser.add_argument("--score-requests", type=int, default=200, help="bulk score sheets per scenario")
+    parser.add_argument("--score-concurrency", type=int, default=4)
+    parser.add_argument("--verify-requests", type=int, default=200, help="public transcript verifications")
     arguments = parser.parse_args()
     print("benchmarking (this takes a few minutes)…", flush=True)
     report = asyncio.run(main(arguments))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    label = arguments.label or ("identity" if arguments.only == "identity" else "")
+    label = arguments.label or ("" if arguments.only == "all" else arguments.only)
     stem = datetime.now(UTC).strftime("%Y-%m-%d-%H%M") + (f"-{label}" if label else "")
     (RESULTS / f"{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     (RESULTS / f"{stem}.md").write_text(markdown(report))
