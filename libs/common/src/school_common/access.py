@@ -2,10 +2,10 @@
 
 A token says who the caller is and which roles they hold in their tenant; what those roles reach is held
 by identity as assignments (teacher → class and subject, homeroom teacher → class, school admin / nurse /
-accountant → school, authority admin → tenant, guardian → linked children). Identity answers
-``GetAccessScope`` with them; :class:`ScopeResolver` fetches and caches that answer, and :func:`decide`
-is the pure rule that the gateway and every service apply to the resource in hand. Handlers never test
-roles themselves: they describe the resource and call :func:`authorize`.
+accountant → school, authority admin → tenant, guardian → linked children, a verified person → their own
+student record). Identity answers ``GetAccessScope`` with them; :class:`ScopeResolver` fetches and caches
+that answer, and :func:`decide` is the pure rule that the gateway and every service apply to the resource
+in hand. Handlers never test roles themselves: they describe the resource and call :func:`authorize`.
 
 The decision is the same everywhere because it is this function; tests of it are the specification
 (``libs/common/tests/unit/test_access.py``).
@@ -101,6 +101,8 @@ class Scope:
     classes: Mapping[str, ClassGrant] = field(default_factory=dict)
     #: linked child's student id → their school id.
     children: Mapping[str, str] = field(default_factory=dict)
+    #: the caller's own student records (their verified person is the student) → school id.
+    own: Mapping[str, str] = field(default_factory=dict)
 
     def school_roles(self, school_id: str) -> frozenset[str]:
         return self.schools.get(school_id, frozenset())
@@ -116,6 +118,7 @@ class Scope:
             frozenset(self.schools)
             | {g.school_id for g in self.classes.values()}
             | set(self.children.values())
+            | set(self.own.values())
         )
 
     def visible_classes(self, school_id: str) -> frozenset[str] | None:
@@ -163,7 +166,8 @@ def decide(scope: Scope, action: Action, resource: Resource) -> Decision:
         if SCHOOL_ADMIN in school_roles:
             return ALLOW
         works_there = bool(school_roles) or scope.teaches_in(resource.school_id)
-        if action is Action.READ and (works_there or resource.school_id in scope.children.values()):
+        family = resource.school_id in scope.children.values() or resource.school_id in scope.own.values()
+        if action is Action.READ and (works_there or family):
             return ALLOW
         return Decision(False, "ADMIN_ROLE_REQUIRED" if works_there else "NOT_YOUR_SCHOOL")
 
@@ -181,7 +185,8 @@ def decide(scope: Scope, action: Action, resource: Resource) -> Decision:
         return ALLOW
 
     # student
-    if resource.id in scope.children and scope.children[resource.id] == resource.school_id:
+    # A linked child's record, or one's own (a student, or a former student, for life): read only.
+    if resource.school_id in (scope.children.get(resource.id), scope.own.get(resource.id)):
         return ALLOW if action is Action.READ else Decision(False, "WRITE_NOT_ALLOWED")
     if action is Action.READ and school_roles:
         return ALLOW
@@ -232,6 +237,7 @@ def scope_from_response(response: Any, roles: frozenset[str]) -> Scope:
             for k, (school_id, r, subj) in classes.items()
         },
         children={c.student_id: c.school_id for c in response.children},
+        own={c.student_id: c.school_id for c in response.own_records},
     )
 
 

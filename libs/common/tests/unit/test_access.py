@@ -33,6 +33,8 @@ HOMEROOM_A1 = Scope(
 )
 GUARDIAN = Scope("u-g", frozenset({"guardian"}), children={CHILD: SCHOOL_A})
 NOBODY = Scope("u-x", frozenset({"teacher"}))
+# A (former) student signed in with their verified identity: their own record, whatever their token's role.
+FORMER_STUDENT = Scope("u-s", frozenset({"guardian"}), own={CHILD: SCHOOL_A})
 
 
 @pytest.mark.parametrize(
@@ -75,6 +77,12 @@ NOBODY = Scope("u-x", frozenset({"teacher"}))
         (GUARDIAN, Action.READ, Resource.klass(CLASS_A1, SCHOOL_A), "NOT_YOUR_CLASS"),
         (GUARDIAN, Action.READ, Resource.school(SCHOOL_A), ""),
         (GUARDIAN, Action.READ, Resource.school(SCHOOL_B), "NOT_YOUR_SCHOOL"),
+        # one's own record: read for life, never written; another student's is not theirs
+        (FORMER_STUDENT, Action.READ, Resource.student(CHILD, SCHOOL_A, []), ""),
+        (FORMER_STUDENT, Action.WRITE, Resource.student(CHILD, SCHOOL_A, []), "WRITE_NOT_ALLOWED"),
+        (FORMER_STUDENT, Action.READ, Resource.student(CHILD, SCHOOL_B, []), "NOT_YOUR_CHILD"),
+        (FORMER_STUDENT, Action.READ, Resource.student(OTHER_CHILD, SCHOOL_A, []), "NOT_YOUR_CHILD"),
+        (FORMER_STUDENT, Action.READ, Resource.school(SCHOOL_A), ""),
         # a role without assignments reaches nothing
         (NOBODY, Action.READ, Resource.klass(CLASS_A1, SCHOOL_A), "NOT_YOUR_CLASS"),
         (NOBODY, Action.READ, Resource.tenant(), ""),
@@ -97,6 +105,7 @@ def test_visible_schools_and_classes() -> None:
     assert AUTHORITY.visible_schools() is None
     assert TEACHER_A1.visible_schools() == {SCHOOL_A}
     assert GUARDIAN.visible_schools() == {SCHOOL_A}
+    assert FORMER_STUDENT.visible_schools() == {SCHOOL_A}
     assert SCHOOL_ADMIN_A.visible_classes(SCHOOL_A) is None
     assert TEACHER_A1.visible_classes(SCHOOL_A) == {CLASS_A1}
     assert TEACHER_A1.visible_classes(SCHOOL_B) == frozenset()
@@ -111,8 +120,10 @@ def test_scope_from_identity_answer() -> None:
             pb.ScopedClass(class_id=CLASS_A1, school_id=SCHOOL_A, role="homeroom_teacher"),
         ],
         children=[pb.ScopedChild(student_id=CHILD, school_id=SCHOOL_B)],
+        own_records=[pb.ScopedChild(student_id=OTHER_CHILD, school_id=SCHOOL_A)],
     )
     scope = scope_from_response(response, frozenset({"teacher"}))
+    assert scope.own == {OTHER_CHILD: SCHOOL_A}
     assert scope.schools == {SCHOOL_A: {"nurse"}}
     both = frozenset({"teacher", "homeroom_teacher"})
     assert scope.classes[CLASS_A1] == ClassGrant(SCHOOL_A, both, frozenset({"Toán"}))

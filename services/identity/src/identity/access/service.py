@@ -267,6 +267,17 @@ class AccessService:
                     response.children.append(
                         pb.ScopedChild(student_id=str(student_id), school_id=str(school_id))
                     )
+            if account.person_id is not None:
+                # The records whose student is this verified person: a student, or a former one after
+                # graduation, reads their own record for life (only a verified identity has a person id).
+                for student_id, school_id in (
+                    await uow.session.execute(
+                        select(Student.id, Student.school_id).where(Student.person_id == account.person_id)
+                    )
+                ).all():
+                    response.own_records.append(
+                        pb.ScopedChild(student_id=str(student_id), school_id=str(school_id))
+                    )
         return response
 
     async def _effective_assignments(

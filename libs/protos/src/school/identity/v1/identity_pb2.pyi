@@ -684,7 +684,7 @@ Global___ScopedClass: _TypeAlias = ScopedClass  # noqa: Y015
 
 @_typing.final
 class ScopedChild(_message.Message):
-    """ScopedChild is a linked child."""
+    """ScopedChild is a linked child, or the caller's own student record."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -715,6 +715,7 @@ class GetAccessScopeResponse(_message.Message):
     SCHOOLS_FIELD_NUMBER: _builtins.int
     CLASSES_FIELD_NUMBER: _builtins.int
     CHILDREN_FIELD_NUMBER: _builtins.int
+    OWN_RECORDS_FIELD_NUMBER: _builtins.int
     subject: _builtins.str
     tenant_wide: _builtins.bool
     @_builtins.property
@@ -723,6 +724,12 @@ class GetAccessScopeResponse(_message.Message):
     def classes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScopedClass]: ...
     @_builtins.property
     def children(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScopedChild]: ...
+    @_builtins.property
+    def own_records(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScopedChild]:
+        """The caller's own student records: those whose student is the caller's verified person (a student, or
+        a former one, reading their own record for life), whatever role the token carries.
+        """
+
     def __init__(
         self,
         *,
@@ -731,10 +738,11 @@ class GetAccessScopeResponse(_message.Message):
         schools: _abc.Iterable[Global___ScopedSchool] | None = ...,
         classes: _abc.Iterable[Global___ScopedClass] | None = ...,
         children: _abc.Iterable[Global___ScopedChild] | None = ...,
+        own_records: _abc.Iterable[Global___ScopedChild] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["children", b"children", "classes", b"classes", "schools", b"schools", "subject", b"subject", "tenant_wide", b"tenant_wide"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["children", b"children", "classes", b"classes", "own_records", b"own_records", "schools", b"schools", "subject", b"subject", "tenant_wide", b"tenant_wide"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
