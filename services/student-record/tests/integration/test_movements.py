@@ -80,7 +80,7 @@ async def test_bad_moves_are_refused_and_change_nothing(services) -> None:
     world = await services.world(tenant)
     admin_of(services, tenant, world.school_a)
     next_year = await services.schools.create_class(
-        pb.CreateClassRequest(school_id=world.school_a.id, name="7A1", grade=7, school_year="2026-2027")
+        pb.CreateClassRequest(school_id=world.school_a.id, name="6A9", grade=6, school_year="2026-2027")
     )
     next_year = getattr(next_year, "class")
 
@@ -219,3 +219,66 @@ async def test_a_transfer_into_a_class_of_another_year_is_refused(services) -> N
     assert refused.state == pb.MOVEMENT_STATE_REFUSED
     admin_of(services, tenant, world.school_a)
     assert world.child.id in await roster(services, world.class_a1)
+
+
+async def test_grades_and_school_levels_must_match(services) -> None:
+    tenant = "mv-grades"
+    world = await services.world(tenant)
+    admin_of(services, tenant, world.school_a)
+    seventh = getattr(
+        await services.schools.create_class(
+            pb.CreateClassRequest(school_id=world.school_a.id, name="7A1", grade=7, school_year="2025-2026")
+        ),
+        "class",
+    )
+    with pytest.raises(FailedPrecondition) as caught:
+        await services.movements.move_student(
+            pb.MoveStudentRequest(
+                student_id=world.child.id, to_class_id=seventh.id, reason="x", effective_on=DAY
+            )
+        )
+    assert (caught.value.reason, caught.value.metadata["field"]) == ("GRADE_MISMATCH", "to_class_id")
+    services.as_authority(tenant)
+    primary = (
+        await services.schools.create_school(
+            pb.CreateSchoolRequest(name="Trường Tiểu học C", levels=[pb.SCHOOL_LEVEL_PRIMARY])
+        )
+    ).school
+    admin_of(services, tenant, world.school_a)
+    with pytest.raises(FailedPrecondition) as caught:
+        await services.movements.request_transfer(
+            pb.RequestTransferRequest(
+                student_id=world.child.id, to_school_id=primary.id, reason="x", effective_on=DAY
+            )
+        )
+    assert caught.value.reason == "SCHOOL_LEVEL_MISMATCH"
+    asked = (
+        await services.movements.request_transfer(
+            pb.RequestTransferRequest(
+                student_id=world.child.id, to_school_id=world.school_b.id, reason="x", effective_on=DAY
+            )
+        )
+    ).movement
+    admin_of(services, tenant, world.school_b)
+    seventh_b = getattr(
+        await services.schools.create_class(
+            pb.CreateClassRequest(school_id=world.school_b.id, name="7B1", grade=7, school_year="2025-2026")
+        ),
+        "class",
+    )
+    with pytest.raises(FailedPrecondition) as caught:
+        await services.movements.decide_transfer(
+            pb.DecideTransferRequest(movement_id=asked.id, accept=True, to_class_id=seventh_b.id)
+        )
+    assert caught.value.reason == "GRADE_MISMATCH"
+    await services.movements.decide_transfer(
+        pb.DecideTransferRequest(movement_id=asked.id, accept=True, to_class_id=world.class_b1.id)
+    )
+    # a retry is answered; the same decision into another class is not a retry
+    retry = pb.DecideTransferRequest(movement_id=asked.id, accept=True, to_class_id=world.class_b1.id)
+    assert (await services.movements.decide_transfer(retry)).movement.to_class_id == world.class_b1.id
+    with pytest.raises(FailedPrecondition) as caught:
+        await services.movements.decide_transfer(
+            pb.DecideTransferRequest(movement_id=asked.id, accept=True, to_class_id=seventh_b.id)
+        )
+    assert caught.value.reason == "MOVEMENT_ALREADY_DECIDED"

@@ -80,6 +80,14 @@ def transferred_in_status(day: date, year: SchoolYear | None) -> str:
     return "TRANSFERRED_IN_SUMMER"
 
 
+def _grade_mismatch(grade: int) -> FailedPrecondition:
+    return FailedPrecondition(
+        "GRADE_MISMATCH",
+        bilingual(f"Học sinh đang học lớp {grade}: chọn một lớp {grade}", f"the student is in grade {grade}"),
+        {"field": "to_class_id"},
+    )
+
+
 def movement_not_found() -> NotFound:
     return NotFound("MOVEMENT_NOT_FOUND", bilingual("Không tìm thấy yêu cầu chuyển", "movement not found"))
 
@@ -144,6 +152,9 @@ class MovementService:
                     "ALREADY_IN_CLASS",
                     bilingual("Học sinh đã ở lớp này", "the student is already in this class"),
                 )
+            from_class = await uow.session.get_one(SchoolClass, enrolment.class_id)
+            if to.grade != from_class.grade:
+                raise _grade_mismatch(from_class.grade)
             if to.school_id != student.school_id or to.school_year != enrolment.school_year:
                 raise FailedPrecondition(
                     "NOT_A_CLASS_OF_THE_SAME_SCHOOL_YEAR",
@@ -199,6 +210,16 @@ class MovementService:
             )
             if replayed:
                 return replayed
+            from_class = await uow.session.get_one(SchoolClass, enrolment.class_id)
+            if not any(from_class.grade in rules.LEVEL_GRADES.get(level, ()) for level in to_school.levels):
+                raise FailedPrecondition(
+                    "SCHOOL_LEVEL_MISMATCH",
+                    bilingual(
+                        f"Trường nhận không dạy lớp {from_class.grade}",
+                        f"the receiving school does not teach grade {from_class.grade}",
+                    ),
+                    {"field": "to_school_id"},
+                )
             if to_school.id == student.school_id:
                 raise FailedPrecondition(
                     "SAME_SCHOOL",
@@ -257,7 +278,8 @@ class MovementService:
                 raise movement_not_found()
             await school_for(uow.session, caller, row.to_school_id, Action.ADMIN)
             if row.state != "PENDING":
-                if (row.state == "DONE") == request.accept:
+                same_class = not request.accept or str(row.to_class_id) == request.to_class_id.strip().lower()
+                if (row.state == "DONE") == request.accept and same_class:
                     return pb.DecideTransferResponse(movement=movement_proto(row))  # a retry
                 raise FailedPrecondition(
                     "MOVEMENT_ALREADY_DECIDED",
@@ -296,6 +318,9 @@ class MovementService:
                     ),
                     {"field": "to_class_id"},
                 )
+            from_class = await uow.session.get_one(SchoolClass, row.from_class_id)
+            if to.grade != from_class.grade:
+                raise _grade_mismatch(from_class.grade)
             row.state = "DONE"
             row.to_class_id = to.id
             year = await uow.session.scalar(
