@@ -166,8 +166,10 @@ class Recorder:
         self.delay_s = 0.0
         # identity only: GetAccessScope's answer per token subject (others: tenant-wide).
         self.scopes: dict[str, idn.GetAccessScopeResponse] = {}
-        # student-record only: the student's name VerifyTranscript answers with.
+        # student-record only: the student's name VerifyTranscript and VerifyDiploma answer with.
         self.student_name = "Nguyễn Văn An"
+        # student-record only: the status VerifyDiploma answers with.
+        self.diploma_status: sr.DiplomaStatus.ValueType = sr.DIPLOMA_STATUS_VALID
 
     def reset(self) -> None:
         self.calls.clear()
@@ -175,6 +177,7 @@ class Recorder:
         self.delay_s = 0.0
         self.scopes.clear()
         self.student_name = "Nguyễn Văn An"
+        self.diploma_status = sr.DIPLOMA_STATUS_VALID
 
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
@@ -358,6 +361,60 @@ def transcript_pb(**fields: Any) -> sr.Transcript:
     }
     values.update(fields)
     return sr.Transcript(**values)
+
+
+# Moves, transfers and diplomas: canned values.
+MOVEMENT_ID = "0193a4c2-1b2c-7d3e-8f40-5162738495a6"
+OTHER_CLASS_ID = "0193a4c2-2e11-7d2a-8c3b-000000000002"
+DIPLOMA_ID = "0193a4c2-2c3d-7e4f-9051-62738495a6b7"
+NEW_DIPLOMA_ID = "0193a4c2-2c3d-7e4f-9051-000000000002"
+SERIAL_NUMBER = "B 0012345"
+DIPLOMA_CODE = "Q4R7T2W9XZ"
+
+
+def movement_pb(**fields: Any) -> sr.Movement:
+    values: dict[str, Any] = {
+        "id": MOVEMENT_ID,
+        "student_id": STUDENT_ID,
+        "kind": sr.MOVEMENT_KIND_CLASS_MOVE,
+        "state": sr.MOVEMENT_STATE_DONE,
+        "school_year": "2025-2026",
+        "from_school_id": SCHOOL_ID,
+        "from_class_id": CLASS_ID,
+        "to_school_id": SCHOOL_ID,
+        "to_class_id": OTHER_CLASS_ID,
+        "effective_on": "2025-11-24",
+        "reason": "Theo nguyện vọng của gia đình",
+        "requested_by": PRINCIPAL_SUBJECT,
+        "request_time": ts(),
+        "decided_by": PRINCIPAL_SUBJECT,
+        "decide_time": ts(),
+    }
+    values.update(fields)
+    return sr.Movement(**values)
+
+
+def diploma_pb(**fields: Any) -> sr.Diploma:
+    values: dict[str, Any] = {
+        "id": DIPLOMA_ID,
+        "student_id": STUDENT_ID,
+        "school_id": SCHOOL_ID,
+        "kind": sr.DIPLOMA_KIND_UPPER_SECONDARY_DIPLOMA,
+        "status": sr.DIPLOMA_STATUS_VALID,
+        "graduation_year": 2026,
+        "register_number": "125/2026",
+        "serial_number": SERIAL_NUMBER,
+        "holder_name": "Nguyễn Văn An",
+        "holder_date_of_birth": "2008-09-05",
+        "issued_on": "2026-07-20",
+        "signer_name": "Nguyễn Văn Hải",
+        "signer_title": "Giám đốc Sở Giáo dục và Đào tạo",
+        "verification_code": DIPLOMA_CODE,
+        "issued_by": PRINCIPAL_SUBJECT,
+        "issue_time": ts(1_784_000_000),
+    }
+    values.update(fields)
+    return sr.Diploma(**values)
 
 
 class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
@@ -899,6 +956,174 @@ class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
             school_year="2025-2026",
             issued_on="2026-06-01",
             student_name=self.r.student_name,
+        )
+        return await self.r.handle(method, request, context, response)
+
+    async def MoveStudent(self, request: sr.MoveStudentRequest, context: Any) -> sr.MoveStudentResponse:
+        movement = movement_pb(
+            student_id=request.student_id,
+            to_class_id=request.to_class_id,
+            reason=request.reason,
+            effective_on=request.effective_on,
+        )
+        return await self.r.handle("MoveStudent", request, context, sr.MoveStudentResponse(movement=movement))
+
+    async def RequestTransfer(
+        self, request: sr.RequestTransferRequest, context: Any
+    ) -> sr.RequestTransferResponse:
+        movement = movement_pb(
+            student_id=request.student_id,
+            kind=sr.MOVEMENT_KIND_SCHOOL_TRANSFER,
+            state=sr.MOVEMENT_STATE_PENDING,
+            to_school_id=request.to_school_id,
+            to_class_id="",
+            reason=request.reason,
+            effective_on=request.effective_on,
+            decided_by="",
+            decide_time=None,
+        )
+        return await self.r.handle(
+            "RequestTransfer", request, context, sr.RequestTransferResponse(movement=movement)
+        )
+
+    async def DecideTransfer(
+        self, request: sr.DecideTransferRequest, context: Any
+    ) -> sr.DecideTransferResponse:
+        movement = movement_pb(
+            id=request.movement_id,
+            kind=sr.MOVEMENT_KIND_SCHOOL_TRANSFER,
+            state=sr.MOVEMENT_STATE_DONE if request.accept else sr.MOVEMENT_STATE_REFUSED,
+            to_school_id=OTHER_SCHOOL_ID,
+            to_class_id=request.to_class_id,
+            decided_by=ADVISER_SUBJECT,
+            decide_time=ts(1_764_000_300),
+            decision_note=request.note,
+        )
+        return await self.r.handle(
+            "DecideTransfer", request, context, sr.DecideTransferResponse(movement=movement)
+        )
+
+    async def ListMovements(self, request: sr.ListMovementsRequest, context: Any) -> sr.ListMovementsResponse:
+        movements = [
+            movement_pb(
+                id=MOVEMENT_ID,
+                kind=sr.MOVEMENT_KIND_SCHOOL_TRANSFER,
+                state=sr.MOVEMENT_STATE_PENDING,
+                to_school_id=OTHER_SCHOOL_ID,
+                to_class_id="",
+                decided_by="",
+                decide_time=None,
+            ),
+            movement_pb(id=OTHER_STUDENT_ID, kind=9),  # a kind this gateway does not know: null
+        ]
+        return await self.r.handle(
+            "ListMovements", request, context, sr.ListMovementsResponse(movements=movements)
+        )
+
+    async def IssueDiploma(self, request: sr.IssueDiplomaRequest, context: Any) -> sr.IssueDiplomaResponse:
+        diploma = diploma_pb(
+            student_id=request.student_id,
+            kind=request.kind,
+            graduation_year=request.graduation_year,
+            classification=request.classification,
+            register_number=request.register_number.upper(),
+            serial_number=request.serial_number.upper(),
+            issued_on=request.issued_on,
+            signer_name=request.signer_name,
+            signer_title=request.signer_title,
+        )
+        return await self.r.handle("IssueDiploma", request, context, sr.IssueDiplomaResponse(diploma=diploma))
+
+    async def CorrectDiploma(
+        self, request: sr.CorrectDiplomaRequest, context: Any
+    ) -> sr.CorrectDiplomaResponse:
+        diploma = diploma_pb(
+            id=NEW_DIPLOMA_ID,
+            classification=request.classification,
+            register_number=request.register_number.upper(),
+            serial_number=request.serial_number.upper(),
+            issued_on=request.issued_on,
+            signer_name=request.signer_name,
+            signer_title=request.signer_title,
+            verification_code="H8J3K6M2N5",
+            supersedes_id=request.diploma_id,
+            correction_reason=request.reason,
+        )
+        return await self.r.handle(
+            "CorrectDiploma", request, context, sr.CorrectDiplomaResponse(diploma=diploma)
+        )
+
+    async def RevokeDiploma(self, request: sr.RevokeDiplomaRequest, context: Any) -> sr.RevokeDiplomaResponse:
+        diploma = diploma_pb(
+            id=request.diploma_id,
+            status=sr.DIPLOMA_STATUS_REVOKED,
+            revoked_by=PRINCIPAL_SUBJECT,
+            revoke_time=ts(1_784_000_600),
+            revocation_reason=request.reason,
+        )
+        return await self.r.handle(
+            "RevokeDiploma", request, context, sr.RevokeDiplomaResponse(diploma=diploma)
+        )
+
+    async def ListSchoolDiplomas(
+        self, request: sr.ListSchoolDiplomasRequest, context: Any
+    ) -> sr.ListSchoolDiplomasResponse:
+        diplomas = [
+            diploma_pb(status=sr.DIPLOMA_STATUS_CORRECTED, correct_time=ts(1_784_000_300)),
+            diploma_pb(
+                id=NEW_DIPLOMA_ID,
+                register_number="126/2026",
+                serial_number="B 0012346",
+                verification_code="H8J3K6M2N5",
+                supersedes_id=DIPLOMA_ID,
+                correction_reason="Sai ngày sinh",
+                issue_time=ts(1_784_000_300),
+            ),
+        ]
+        return await self.r.handle(
+            "ListSchoolDiplomas", request, context, sr.ListSchoolDiplomasResponse(diplomas=diplomas)
+        )
+
+    async def ListStudentDiplomas(
+        self, request: sr.ListStudentDiplomasRequest, context: Any
+    ) -> sr.ListStudentDiplomasResponse:
+        diplomas = [
+            diploma_pb(
+                kind=sr.DIPLOMA_KIND_UPPER_SECONDARY_COMPLETION,
+                register_number="7/2026",
+                serial_number="GCN 000777",
+                classification=sr.DIPLOMA_CLASSIFICATION_UNSPECIFIED,
+            ),
+            diploma_pb(id=NEW_DIPLOMA_ID, classification=sr.DIPLOMA_CLASSIFICATION_KHA),
+        ]
+        return await self.r.handle(
+            "ListStudentDiplomas", request, context, sr.ListStudentDiplomasResponse(diplomas=diplomas)
+        )
+
+    async def VerifyDiploma(self, request: sr.VerifyDiplomaRequest, context: Any) -> sr.VerifyDiplomaResponse:
+        """Found for (TENANT, SERIAL_NUMBER, DIPLOMA_CODE); anything else is NOT_FOUND, as the service
+        answers. The holder's name is ``Recorder.student_name``, the status ``Recorder.diploma_status``."""
+        method = "VerifyDiploma"
+        if (request.tenant, request.serial_number, request.verification_code) != (
+            TENANT,
+            SERIAL_NUMBER,
+            DIPLOMA_CODE,
+        ):
+            method = "VerifyDiploma@unknown"  # recorded under its own name, failing on its own
+            self.r.failures.setdefault(
+                method,
+                Failure(
+                    grpc.StatusCode.NOT_FOUND,
+                    "Không tìm thấy văn bằng / diploma not found",
+                    "DIPLOMA_NOT_FOUND",
+                ),
+            )
+        response = sr.VerifyDiplomaResponse(
+            status=self.r.diploma_status,
+            kind=sr.DIPLOMA_KIND_UPPER_SECONDARY_DIPLOMA,
+            school_name="Trường THPT Chuyên Lê Hồng Phong",
+            graduation_year=2026,
+            holder_name=self.r.student_name,
         )
         return await self.r.handle(method, request, context, response)
 

@@ -19,13 +19,16 @@ NATURALLY_IDEMPOTENT = {
     "lockSemester",
     "decideGradeChange",
     "publishResults",
+    # Deciding a transfer again the same way answers the movement as it is; DecideTransfer has no
+    # request_id.
+    "decideTransfer",
     # Importing the same student list again changes nothing (every row unchanged); ImportStudents has no
     # request_id.
     "importStudentList",
 }
 
-# Operations anyone may call without a token (`security: []`): the transcript verification page.
-PUBLIC = {"verifyTranscript"}
+# Operations anyone may call without a token (`security: []`): the transcript and diploma verification pages.
+PUBLIC = {"verifyTranscript", "verifyDiploma"}
 
 
 def render() -> str:
@@ -114,6 +117,16 @@ def test_every_operation_is_secured_and_documents_problems() -> None:
         "listStudentTranscripts",
         "getTranscriptDocument",
         "verifyTranscript",
+        "moveStudent",
+        "requestTransfer",
+        "decideTransfer",
+        "listMovements",
+        "issueDiploma",
+        "correctDiploma",
+        "revokeDiploma",
+        "listSchoolDiplomas",
+        "listStudentDiplomas",
+        "verifyDiploma",
     }
     for path, op in operations:
         assert path.startswith("/v1/")
@@ -167,6 +180,22 @@ def test_documented_media_types() -> None:
     verification = document["paths"]["/v1/public/transcripts/{tenant}/{transcript_id}"]["get"]["responses"]
     assert list(verification["200"]["content"]) == ["application/json", "text/html"]
     assert "422" not in verification
+    diploma = document["paths"]["/v1/public/diplomas/{tenant}/{serial_number}"]["get"]
+    assert list(diploma["responses"]["200"]["content"]) == ["application/json", "text/html"]
+    assert diploma["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/DiplomaVerification"
+    }
+    assert "422" not in diploma["responses"]
+    assert [p["name"] for p in diploma["parameters"]] == ["tenant", "serial_number", "code"]
+
+
+def test_no_lower_secondary_diploma() -> None:
+    """Abolished from 1/1/2026: no kind, no route can express it."""
+    schemas = json.loads(render())["components"]["schemas"]
+    assert schemas["DiplomaCreate"]["properties"]["kind"]["enum"] == [
+        "upper_secondary_diploma",
+        "upper_secondary_completion",
+    ]
 
 
 def test_personal_id_is_write_only() -> None:

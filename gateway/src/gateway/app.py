@@ -43,10 +43,12 @@ from gateway.routers import (
     audit,
     clubs,
     consents,
+    diplomas,
     discipline,
     gradebook,
     health,
     links,
+    movements,
     schools,
     student_lists,
     tenants,
@@ -125,6 +127,8 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
     app.include_router(gradebook.router)
     app.include_router(student_lists.router)
     app.include_router(transcripts.router)
+    app.include_router(movements.router)
+    app.include_router(diplomas.router)
     app.include_router(attendance.router)
     app.include_router(links.router)
     app.include_router(consents.router)

@@ -21,8 +21,10 @@ from gateway.schemas import (
     EXAMPLE_CLASS_ID,
     EXAMPLE_CLUB_ID,
     EXAMPLE_CLUB_MEMBERSHIP_ID,
+    EXAMPLE_DIPLOMA_ID,
     EXAMPLE_GRADE_CHANGE_ID,
     EXAMPLE_LINK_REQUEST_ID,
+    EXAMPLE_MOVEMENT_ID,
     EXAMPLE_SCHOOL_ID,
     EXAMPLE_STUDENT_ID,
     EXAMPLE_TRANSCRIPT_ID,
@@ -279,6 +281,34 @@ def _transcript_id(
     return _path_id(transcript_id, "TRANSCRIPT_NOT_FOUND", "Không tìm thấy học bạ", "transcript not found")
 
 
+def _movement_id(
+    movement_id: Annotated[
+        str,
+        Path(
+            description="Mã yêu cầu chuyển trường (UUID) / movement id",
+            examples=[EXAMPLE_MOVEMENT_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    # As student-record answers for one that does not exist.
+    return _path_id(movement_id, "MOVEMENT_NOT_FOUND", "Không tìm thấy yêu cầu chuyển", "movement not found")
+
+
+def _diploma_id(
+    diploma_id: Annotated[
+        str,
+        Path(
+            description="Mã dòng sổ gốc văn bằng (UUID) / diploma entry id",
+            examples=[EXAMPLE_DIPLOMA_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    # As student-record answers for one that does not exist.
+    return _path_id(diploma_id, "DIPLOMA_NOT_FOUND", "Không tìm thấy văn bằng", "diploma not found")
+
+
 SchoolId = Annotated[str, Depends(_school_id)]
 ClassId = Annotated[str, Depends(_class_id)]
 StudentId = Annotated[str, Depends(_student_id)]
@@ -290,6 +320,8 @@ PurposeCode = Annotated[str, Depends(_purpose)]
 GradeChangeId = Annotated[str, Depends(_grade_change_id)]
 SubjectCode = Annotated[str, Depends(_subject_code)]
 TranscriptId = Annotated[str, Depends(_transcript_id)]
+MovementId = Annotated[str, Depends(_movement_id)]
+DiplomaId = Annotated[str, Depends(_diploma_id)]
 
 
 def _semester(

@@ -140,6 +140,32 @@ TRANSCRIPT_FORMAT_TO_PB: dict[schemas.TranscriptFormat, sr.TranscriptFormat.Valu
     "pdf": sr.TRANSCRIPT_FORMAT_PDF,
     "xml": sr.TRANSCRIPT_FORMAT_XML,
 }
+PB_TO_MOVEMENT_KIND: dict[int, schemas.MovementKind] = {
+    sr.MOVEMENT_KIND_CLASS_MOVE: "class_move",
+    sr.MOVEMENT_KIND_SCHOOL_TRANSFER: "school_transfer",
+}
+MOVEMENT_STATE_TO_PB: dict[schemas.MovementState, sr.MovementState.ValueType] = {
+    "pending": sr.MOVEMENT_STATE_PENDING,
+    "done": sr.MOVEMENT_STATE_DONE,
+    "refused": sr.MOVEMENT_STATE_REFUSED,
+}
+PB_TO_MOVEMENT_STATE = {v: k for k, v in MOVEMENT_STATE_TO_PB.items()}
+DIPLOMA_KIND_TO_PB: dict[schemas.DiplomaKind, sr.DiplomaKind.ValueType] = {
+    "upper_secondary_diploma": sr.DIPLOMA_KIND_UPPER_SECONDARY_DIPLOMA,
+    "upper_secondary_completion": sr.DIPLOMA_KIND_UPPER_SECONDARY_COMPLETION,
+}
+PB_TO_DIPLOMA_KIND = {v: k for k, v in DIPLOMA_KIND_TO_PB.items()}
+DIPLOMA_CLASSIFICATION_TO_PB: dict[schemas.DiplomaClassification, sr.DiplomaClassification.ValueType] = {
+    "gioi": sr.DIPLOMA_CLASSIFICATION_GIOI,
+    "kha": sr.DIPLOMA_CLASSIFICATION_KHA,
+    "trung_binh": sr.DIPLOMA_CLASSIFICATION_TRUNG_BINH,
+}
+PB_TO_DIPLOMA_CLASSIFICATION = {v: k for k, v in DIPLOMA_CLASSIFICATION_TO_PB.items()}
+PB_TO_DIPLOMA_STATUS: dict[int, schemas.DiplomaStatus] = {
+    sr.DIPLOMA_STATUS_VALID: "valid",
+    sr.DIPLOMA_STATUS_CORRECTED: "corrected",
+    sr.DIPLOMA_STATUS_REVOKED: "revoked",
+}
 
 
 def _time(ts: Timestamp) -> datetime:
@@ -352,6 +378,71 @@ def correct_transcript(
 ) -> sr.CorrectTranscriptRequest:
     return sr.CorrectTranscriptRequest(
         request_id=request_id, transcript_id=transcript_id, **body.model_dump()
+    )
+
+
+def move_student(student_id: str, body: schemas.MoveCreate, request_id: str) -> sr.MoveStudentRequest:
+    return sr.MoveStudentRequest(
+        request_id=request_id,
+        student_id=student_id,
+        to_class_id=body.to_class_id.lower(),
+        reason=body.reason,
+        effective_on=body.effective_on,
+    )
+
+
+def request_transfer(
+    student_id: str, body: schemas.TransferCreate, request_id: str
+) -> sr.RequestTransferRequest:
+    return sr.RequestTransferRequest(
+        request_id=request_id,
+        student_id=student_id,
+        to_school_id=body.to_school_id.lower(),
+        reason=body.reason,
+        effective_on=body.effective_on,
+    )
+
+
+def decide_transfer(movement_id: str, body: schemas.TransferDecision) -> sr.DecideTransferRequest:
+    # The class only goes with an acceptance: a refusal places the student nowhere.
+    return sr.DecideTransferRequest(
+        movement_id=movement_id,
+        accept=body.accept,
+        to_class_id=(body.to_class_id or "").lower() if body.accept else "",
+        note=body.note or "",
+    )
+
+
+def _diploma_entry(body: schemas.DiplomaCreate | schemas.DiplomaCorrectionCreate) -> dict[str, Any]:
+    return {
+        "classification": (
+            DIPLOMA_CLASSIFICATION_TO_PB[body.classification]
+            if body.classification
+            else sr.DIPLOMA_CLASSIFICATION_UNSPECIFIED
+        ),
+        "register_number": body.register_number,
+        "serial_number": body.serial_number,
+        "issued_on": body.issued_on,
+        "signer_name": body.signer_name,
+        "signer_title": body.signer_title,
+    }
+
+
+def issue_diploma(student_id: str, body: schemas.DiplomaCreate, request_id: str) -> sr.IssueDiplomaRequest:
+    return sr.IssueDiplomaRequest(
+        request_id=request_id,
+        student_id=student_id,
+        kind=DIPLOMA_KIND_TO_PB[body.kind],
+        graduation_year=body.graduation_year,
+        **_diploma_entry(body),
+    )
+
+
+def correct_diploma(
+    diploma_id: str, body: schemas.DiplomaCorrectionCreate, request_id: str
+) -> sr.CorrectDiplomaRequest:
+    return sr.CorrectDiplomaRequest(
+        request_id=request_id, diploma_id=diploma_id, reason=body.reason, **_diploma_entry(body)
     )
 
 
@@ -945,4 +1036,63 @@ def transcript_verification(msg: sr.VerifyTranscriptResponse) -> schemas.Transcr
         school_year=msg.school_year,
         issued_on=msg.issued_on,
         student_name=msg.student_name,
+    )
+
+
+def movement(msg: sr.Movement) -> schemas.Movement:
+    return schemas.Movement(
+        id=msg.id,
+        student_id=msg.student_id,
+        kind=PB_TO_MOVEMENT_KIND.get(msg.kind),
+        state=PB_TO_MOVEMENT_STATE.get(msg.state),
+        school_year=msg.school_year,
+        from_school_id=msg.from_school_id,
+        from_class_id=msg.from_class_id,
+        to_school_id=msg.to_school_id,
+        to_class_id=_optional(msg.to_class_id),
+        effective_on=msg.effective_on,
+        reason=msg.reason,
+        requested_by=msg.requested_by,
+        requested_at=_time(msg.request_time),
+        decided_by=_optional(msg.decided_by),
+        decided_at=_optional_time(msg, "decide_time"),
+        decision_note=_optional(msg.decision_note),
+    )
+
+
+def diploma(msg: sr.Diploma) -> schemas.Diploma:
+    return schemas.Diploma(
+        id=msg.id,
+        student_id=msg.student_id,
+        school_id=msg.school_id,
+        kind=PB_TO_DIPLOMA_KIND.get(msg.kind),
+        status=PB_TO_DIPLOMA_STATUS.get(msg.status),
+        graduation_year=msg.graduation_year,
+        classification=PB_TO_DIPLOMA_CLASSIFICATION.get(msg.classification),
+        register_number=msg.register_number,
+        serial_number=msg.serial_number,
+        holder_name=msg.holder_name,
+        holder_date_of_birth=msg.holder_date_of_birth,
+        issued_on=msg.issued_on,
+        signer_name=msg.signer_name,
+        signer_title=msg.signer_title,
+        verification_code=msg.verification_code,
+        supersedes_id=_optional(msg.supersedes_id),
+        correction_reason=_optional(msg.correction_reason),
+        issued_by=msg.issued_by,
+        issued_at=_time(msg.issue_time),
+        corrected_at=_optional_time(msg, "correct_time"),
+        revoked_by=_optional(msg.revoked_by),
+        revoked_at=_optional_time(msg, "revoke_time"),
+        revocation_reason=_optional(msg.revocation_reason),
+    )
+
+
+def diploma_verification(msg: sr.VerifyDiplomaResponse) -> schemas.DiplomaVerification:
+    return schemas.DiplomaVerification(
+        status=PB_TO_DIPLOMA_STATUS.get(msg.status),
+        kind=PB_TO_DIPLOMA_KIND.get(msg.kind),
+        school_name=msg.school_name,
+        graduation_year=msg.graduation_year,
+        holder_name=msg.holder_name,
     )

@@ -26,12 +26,12 @@ TITLE = "Nền tảng trường học số — API / Digital school platform —
 DESCRIPTION = """\
 API công khai của nền tảng trường học số cho các Sở GD-ĐT và nhà trường: đơn vị, tài khoản và cán bộ, \
 xác thực danh tính, liên kết phụ huynh với con, sự đồng ý xử lý dữ liệu, nhật ký, hồ sơ trường, lớp, học \
-sinh, danh sách học sinh của CSDL ngành, sổ điểm và kết quả, học bạ số, kỷ luật và khen thưởng, câu lạc \
-bộ, điểm danh.
+sinh, danh sách học sinh của CSDL ngành, sổ điểm và kết quả, học bạ số, chuyển lớp và chuyển trường, sổ \
+gốc văn bằng THPT, kỷ luật và khen thưởng, câu lạc bộ, điểm danh.
 / The public API of the digital-school platform for education authorities and their schools: tenants, \
 accounts and staff, identity verification, guardian–child links, consent, the audit trail, schools, \
 classes, students, the sector database's student list, the gradebook and results, digital transcripts, \
-discipline and rewards, clubs, and attendance.
+moves and transfers, the register of upper-secondary diplomas, discipline and rewards, clubs, and attendance.
 
 **Xác thực / Authentication.** Mọi thao tác cần mã truy cập OpenID Connect (`Authorization: Bearer <token>`) \
 do realm Keycloak của đơn vị cấp; đơn vị của yêu cầu là realm đã cấp mã, không bao giờ lấy từ header hay \
@@ -39,10 +39,10 @@ nội dung. / Every operation needs an OpenID Connect access token issued by the
 tenant of a request is the realm that issued the token, never a header or a body field. Mã của quản trị \
 nền tảng (realm `platform`) chỉ dùng được cho `/v1/tenants`; mọi thao tác khác trả 403 \
 `TENANT_TOKEN_REQUIRED`. / A platform operator's token (realm `platform`) reaches `/v1/tenants` only; \
-everything else answers 403 `TENANT_TOKEN_REQUIRED`. Ngoại lệ duy nhất: trang xác thực học bạ công khai \
-`/v1/public/…` (`security: []`) không cần và không đọc mã truy cập; đơn vị nằm trong đường dẫn. / The one \
-exception: the public transcript verification `/v1/public/…` (`security: []`) needs no token and never \
-reads one; its tenant is in the path.
+everything else answers 403 `TENANT_TOKEN_REQUIRED`. Ngoại lệ duy nhất: các trang xác thực công khai học \
+bạ và văn bằng `/v1/public/…` (`security: []`) không cần và không đọc mã truy cập; đơn vị nằm trong đường \
+dẫn. / The one exception: the public verification of transcripts and diplomas `/v1/public/…` \
+(`security: []`) needs no token and never reads one; the tenant is in the path.
 
 **Quyền truy cập / Access.** Quyền theo phân công (giáo viên → lớp, quản trị viên trường → trường, quản trị \
 viên Sở/Phòng → cả đơn vị, phụ huynh → con đã liên kết). Bị từ chối: 403 với `reason` như `NOT_YOUR_SCHOOL`. \
@@ -112,6 +112,17 @@ TAGS: list[dict[str, Any]] = [
         "name": "transcripts",
         "description": "Học bạ số: cấp, đính chính, tải bản đã ký và xác thực công khai / Digital "
         "transcripts: issuing, corrections, signed copies and the public verification",
+    },
+    {
+        "name": "movements",
+        "description": "Chuyển lớp trong trường và chuyển trường trong đơn vị / Moves between classes and "
+        "transfers between schools of the tenant",
+    },
+    {
+        "name": "diplomas",
+        "description": "Sổ gốc bằng tốt nghiệp THPT và giấy chứng nhận hoàn thành chương trình: vào sổ, "
+        "đính chính, thu hồi và xác thực công khai / The register of upper-secondary diplomas and "
+        "certificates of completion: entries, corrections, revocations and the public verification",
     },
     {"name": "attendance", "description": "Điểm danh và sĩ số lớp / Attendance and class rosters"},
 ]

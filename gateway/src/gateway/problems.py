@@ -274,7 +274,8 @@ def from_rpc_error(
     elif info.code == grpc.StatusCode.ABORTED:
         headers = {"Retry-After": "1"}  # a concurrent duplicate: retrying shortly gets the stored answer
     errors: list[dict[str, str]] = []
-    if status == 422 and trusted and info.metadata.get("field"):
+    # 422: an invalid field; 409: a field whose value is taken (a diploma's serial or register number).
+    if status in (409, 422) and trusted and info.metadata.get("field"):
         name = info.metadata["field"]
         errors.append({"field": field_names(name) if field_names else name, "message": detail})
     return ProblemError(status, reason, detail, errors, headers)

@@ -56,6 +56,17 @@ PrimaryResult = Literal["hoan_thanh_xuat_sac", "hoan_thanh_tot", "hoan_thanh", "
 TranscriptIssueOutcome = Literal["issued", "already_issued", "results_incomplete"]
 #: A transcript's two documents of equal value.
 TranscriptFormat = Literal["pdf", "xml"]
+#: A move to another class of the school and year, or a transfer to another school of the tenant.
+MovementKind = Literal["class_move", "school_transfer"]
+#: Where a movement stands; a class move is `done` at once.
+MovementState = Literal["pending", "done", "refused"]
+#: The two upper-secondary documents (there is no lower-secondary diploma from 1/1/2026): the diploma
+#: (bằng tốt nghiệp THPT) and the certificate of programme completion.
+DiplomaKind = Literal["upper_secondary_diploma", "upper_secondary_completion"]
+#: Xếp loại, for a diploma form that prints one.
+DiplomaClassification = Literal["gioi", "kha", "trung_binh"]
+#: Where an entry of the register stands.
+DiplomaStatus = Literal["valid", "corrected", "revoked"]
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 UUID_RE = re.compile(UUID_PATTERN)
@@ -73,8 +84,13 @@ EXAMPLE_CLUB_MEMBERSHIP_ID = "0193a4c2-ddcc-7cd5-8be6-f5091a2b3c4d"
 EXAMPLE_CLUB_SESSION_ID = "0193a4c2-eedd-7de6-9cf7-061a2b3c4d5e"
 EXAMPLE_GRADE_CHANGE_ID = "0193a4c2-ffee-7ef7-8d08-172b3c4d5e6f"
 EXAMPLE_TRANSCRIPT_ID = "0193a4c2-0a1b-7c2d-8e3f-405162738495"
+EXAMPLE_MOVEMENT_ID = "0193a4c2-1b2c-7d3e-8f40-5162738495a6"
+EXAMPLE_DIPLOMA_ID = "0193a4c2-2c3d-7e4f-9051-62738495a6b7"
 
 SCHOOL_YEAR_PATTERN = r"^[0-9]{4}-[0-9]{4}$"
+#: Graduation years the register takes (student-record's bounds).
+EARLIEST_GRADUATION_YEAR = 2000
+LATEST_GRADUATION_YEAR = 2999
 SUBJECT_CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
 SUBJECT_CODE_RE = re.compile(SUBJECT_CODE_PATTERN)
 #: Entries of one bulk request, as student-record accepts them.
@@ -673,6 +689,153 @@ class TranscriptCorrectionCreate(TranscriptSigners):
         max_length=500,
         description="Lý do đính chính, ghi trong phiên bản mới / why; kept with the new version",
         examples=["Sửa điểm Toán học kì II theo quyết định của hiệu trưởng"],
+    )
+
+
+# Moves and transfers
+
+
+class MoveCreate(_Request):
+    """Chuyển học sinh sang lớp khác của trường trong cùng năm học / Move a student to another class of the
+    school in the same school year."""
+
+    to_class_id: str = Field(
+        pattern=UUID_PATTERN, description="Lớp chuyển đến / the class to move to", examples=[EXAMPLE_CLASS_ID]
+    )
+    reason: str = Field(
+        min_length=1, max_length=500, description="Lý do / why", examples=["Theo nguyện vọng của gia đình"]
+    )
+    effective_on: CalendarDate = Field(
+        description="Ngày có hiệu lực (YYYY-MM-DD), không ở tương lai / the day it takes effect, not in the "
+        "future",
+        examples=["2025-11-24"],
+    )
+
+
+class TransferCreate(_Request):
+    """Đề nghị một trường khác của đơn vị nhận học sinh / Ask another school of the tenant to take the
+    student."""
+
+    to_school_id: str = Field(
+        pattern=UUID_PATTERN,
+        description="Trường nhận / the receiving school",
+        examples=["0193a4c2-1f00-7c4e-9a1b-2f0e4c3d5b6b"],
+    )
+    reason: str = Field(
+        min_length=1, max_length=500, description="Lý do / why", examples=["Gia đình chuyển nơi ở"]
+    )
+    effective_on: CalendarDate = Field(
+        description="Ngày có hiệu lực (YYYY-MM-DD), không ở tương lai / the day it takes effect, not in the "
+        "future",
+        examples=["2025-11-24"],
+    )
+
+
+class TransferDecision(_Request):
+    """Quyết định của trường nhận: nhận vào một lớp (`to_class_id`) hoặc từ chối (`note`) / The receiving
+    school's decision: accept into a class (`to_class_id`) or refuse (`note`)."""
+
+    accept: bool = Field(description="true: nhận; false: từ chối / true accepts, false refuses")
+    to_class_id: str | None = Field(
+        default=None,
+        pattern=UUID_PATTERN,
+        description="Lớp của trường nhận trong năm học của học sinh; bắt buộc khi nhận / a class of the "
+        "receiving school in the student's school year; required to accept",
+        examples=[EXAMPLE_CLASS_ID],
+    )
+    note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Ghi chú; bắt buộc khi từ chối / a note; required to refuse",
+        examples=["Trường đã đủ sĩ số khối 6"],
+    )
+
+
+# Diplomas and certificates of completion (upper secondary)
+
+DOCUMENT_NUMBER_DESCRIPTION = (
+    "1–32 chữ cái, chữ số, dấu cách, dấu chấm, gạch chéo hoặc gạch nối; lưu dạng chữ hoa / 1-32 letters, "
+    "digits, spaces, dots, slashes or hyphens; stored upper-cased"
+)
+
+
+class _DiplomaEntry(_Request):
+    classification: DiplomaClassification | None = Field(
+        default=None,
+        description="Xếp loại nếu mẫu bằng có in (mặc định không có); giấy chứng nhận không có xếp loại / "
+        "the classification, for a diploma form that prints one (none by default); never on a certificate",
+    )
+    register_number: str = Field(
+        min_length=1,
+        max_length=32,
+        description=f"Số vào sổ cấp bằng: {DOCUMENT_NUMBER_DESCRIPTION}; không trùng trong sổ của năm / the "
+        "register number, unique in the school's book of the kind and year",
+        examples=["125/2026"],
+    )
+    serial_number: str = Field(
+        min_length=1,
+        max_length=32,
+        description=f"Số hiệu in trên phôi: {DOCUMENT_NUMBER_DESCRIPTION}; không trùng trong đơn vị / the "
+        "serial number printed on the blank, unique in the tenant",
+        examples=["B 0012345"],
+    )
+    issued_on: CalendarDate = Field(
+        description="Ngày cấp (YYYY-MM-DD): không ở tương lai, không trước năm tốt nghiệp / the issue date: "
+        "not in the future, not before the graduation year",
+        examples=["2026-07-20"],
+    )
+    signer_name: str = Field(
+        min_length=1, max_length=200, description="Người ký / who signs", examples=["Nguyễn Văn Hải"]
+    )
+    signer_title: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Chức vụ người ký / the signer's title",
+        examples=["Giám đốc Sở Giáo dục và Đào tạo"],
+    )
+
+
+class DiplomaCreate(_DiplomaEntry):
+    """Vào sổ gốc một bằng tốt nghiệp THPT hoặc giấy chứng nhận hoàn thành chương trình THPT / An entry of
+    the register: an upper-secondary diploma or certificate of programme completion."""
+
+    kind: DiplomaKind = Field(
+        description="`upper_secondary_diploma` (bằng tốt nghiệp THPT) hoặc `upper_secondary_completion` "
+        "(giấy chứng nhận hoàn thành chương trình giáo dục phổ thông cấp THPT); không còn bằng tốt nghiệp "
+        "THCS / the diploma or the certificate of completion; there is no lower-secondary diploma"
+    )
+    graduation_year: int = Field(
+        ge=EARLIEST_GRADUATION_YEAR,
+        le=LATEST_GRADUATION_YEAR,
+        description="Năm tốt nghiệp, không trước năm kết thúc lớp 12 / the graduation year, not before the "
+        "grade-12 year ends",
+        examples=[2026],
+    )
+
+
+class DiplomaCorrectionCreate(_DiplomaEntry):
+    """Bản đính chính: một dòng mới (số hiệu và số vào sổ mới) thay dòng cũ; loại và năm giữ nguyên, họ tên
+    và ngày sinh đọc lại từ hồ sơ học sinh / A corrected entry: a new row (new serial and register numbers)
+    replacing the old one; kind and year stay, the name and date of birth are read again from the record."""
+
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Lý do đính chính / why",
+        examples=["Sai ngày sinh do hồ sơ nhập nhầm"],
+    )
+
+
+class DiplomaRevocation(_Request):
+    """Thu hồi văn bằng: vẫn giữ trong sổ gốc, ghi người, thời điểm và lý do / Revoking an entry: it stays
+    in the register, with who, when and why."""
+
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Lý do thu hồi / why",
+        examples=["Quyết định hủy kết quả thi của Sở"],
     )
 
 
@@ -1497,3 +1660,92 @@ class TranscriptVerification(_Response):
     school_year: str = Field(examples=["2025-2026"])
     issued_on: str = Field(description="Ngày cấp / issue date (YYYY-MM-DD)", examples=["2026-06-01"])
     student_name: str = Field(examples=["Nguyễn Văn An"])
+
+
+class Movement(_Response):
+    """Một lần chuyển lớp hoặc chuyển trường và dấu vết của nó / A move or transfer and its trail."""
+
+    id: str = Field(examples=[EXAMPLE_MOVEMENT_ID])
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    kind: MovementKind | None
+    state: MovementState | None
+    school_year: str = Field(examples=["2025-2026"])
+    from_school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    from_class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    to_school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    to_class_id: str | None = Field(
+        description="null khi yêu cầu chuyển trường đang chờ hoặc bị từ chối / null while a transfer is "
+        "pending or once refused"
+    )
+    effective_on: str = Field(description="YYYY-MM-DD", examples=["2025-11-24"])
+    reason: str = Field(examples=["Theo nguyện vọng của gia đình"])
+    requested_by: str = Field(
+        description="Tài khoản người đề nghị / the requester's account", examples=[EXAMPLE_SUBJECT]
+    )
+    requested_at: datetime
+    decided_by: str | None = Field(description="Tài khoản người quyết định / the decider's account")
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+class MovementList(_Response):
+    items: list[Movement] = Field(description="Mới nhất trước, tối đa 500 / newest first, at most 500")
+
+
+class Diploma(_Response):
+    """Một dòng của sổ gốc cấp văn bằng / One entry of the register of diplomas and certificates."""
+
+    id: str = Field(examples=[EXAMPLE_DIPLOMA_ID])
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    school_id: str = Field(description="Trường cấp / the issuing school", examples=[EXAMPLE_SCHOOL_ID])
+    kind: DiplomaKind | None
+    status: DiplomaStatus | None
+    graduation_year: int = Field(examples=[2026])
+    classification: DiplomaClassification | None
+    register_number: str = Field(description="Số vào sổ / register number", examples=["125/2026"])
+    serial_number: str = Field(description="Số hiệu / serial number", examples=["B 0012345"])
+    holder_name: str = Field(
+        description="Họ tên như in trên văn bằng / as printed", examples=["Nguyễn Văn An"]
+    )
+    holder_date_of_birth: str = Field(
+        description="Ngày sinh như in trên văn bằng (YYYY-MM-DD) / as printed", examples=["2008-09-05"]
+    )
+    issued_on: str = Field(description="Ngày cấp / issue date (YYYY-MM-DD)", examples=["2026-07-20"])
+    signer_name: str = Field(examples=["Nguyễn Văn Hải"])
+    signer_title: str = Field(examples=["Giám đốc Sở Giáo dục và Đào tạo"])
+    verification_code: str = Field(
+        description="Mã xác thực, cùng số hiệu, để người nhận kiểm tra tại "
+        "`/v1/public/diplomas/{tenant}/{serial_number}?code=…` / the code the holder gives, with the serial "
+        "number, to whoever should check the document",
+        examples=["K7M2Q9XP4R"],
+    )
+    supersedes_id: str | None = Field(description="Dòng được đính chính / the entry this one corrects")
+    correction_reason: str | None
+    issued_by: str = Field(
+        description="Tài khoản người vào sổ / the account that entered it", examples=[EXAMPLE_SUBJECT]
+    )
+    issued_at: datetime
+    corrected_at: datetime | None = Field(
+        description="Khi một bản đính chính thay dòng này / when a corrected entry replaced this one"
+    )
+    revoked_by: str | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+
+
+class DiplomaList(_Response):
+    items: list[Diploma]
+
+
+class DiplomaVerification(_Response):
+    """Kết quả xác thực công khai: chỉ tình trạng, loại, trường, năm tốt nghiệp và họ tên người được cấp /
+    The public verification: status, kind, school, graduation year and the holder's name only."""
+
+    status: DiplomaStatus | None = Field(
+        description="`valid` còn hiệu lực; `corrected` đã được thay bằng bản đính chính; `revoked` đã bị thu "
+        "hồi / `valid`; `corrected`: replaced by a corrected entry; `revoked`"
+    )
+    kind: DiplomaKind | None
+    school_name: str = Field(examples=["Trường THPT Chuyên Lê Hồng Phong"])
+    graduation_year: int = Field(examples=[2026])
+    holder_name: str = Field(examples=["Nguyễn Văn An"])
