@@ -158,17 +158,35 @@ def test_a_school_admin_moves_a_student_to_another_class(stack, tokens, client_f
         assert stranger.get(f"/v1/schools/{school['id']}/movements").status_code == 403
 
 
-def test_a_transfer_to_a_primary_school_is_requested_then_refused(stack, tokens, client_for) -> None:
+def test_a_transfer_is_requested_then_refused_by_the_receiving_school(stack, tokens, client_for) -> None:
+    """A primary school cannot be asked to take a grade-6 student at all; a lower-secondary school made for
+    the run (administered by the authority admin, who administers every school) is asked and refuses."""
     lequydon, nguyentrai = seeded_school(stack, "Lê Quý Đôn"), seeded_school(stack, "Nguyễn Trãi")
     year = random_year()
+    with client_for(tokens("demo", "authority_admin")) as authority:
+        created = authority.post(
+            "/v1/schools",
+            json={"name": f"Trường THCS Nhận {uuid.uuid4().hex[:6]}", "levels": ["lower_secondary"]},
+        )
+        assert created.status_code == 201, created.text
+        receiving_school = created.json()
+        other_year_class = new_class(authority, receiving_school["id"], random_year())
     with client_for(tokens.named("demo", LEQUYDON_ADMIN)) as sending:
         class_id = new_class(sending, lequydon["id"], year)
         student = enrol_new(sending, class_id, "Vũ Thị Hồng Nhung")
-        body = {"to_school_id": nguyentrai["id"], "reason": "Gia đình chuyển nơi ở", "effective_on": today()}
+        body = {
+            "to_school_id": receiving_school["id"],
+            "reason": "Gia đình chuyển nơi ở",
+            "effective_on": today(),
+        }
         same = sending.post(
             f"/v1/students/{student}/transfers", json={**body, "to_school_id": lequydon["id"]}
         )
         assert_refused(same, 422, "SAME_SCHOOL", "to_school_id")
+        primary = sending.post(
+            f"/v1/students/{student}/transfers", json={**body, "to_school_id": nguyentrai["id"]}
+        )
+        assert_refused(primary, 422, "SCHOOL_LEVEL_MISMATCH", "to_school_id")
         requested = sending.post(f"/v1/students/{student}/transfers", json=body)
         assert requested.status_code == 201, requested.text
         movement = requested.json()
@@ -177,7 +195,10 @@ def test_a_transfer_to_a_primary_school_is_requested_then_refused(stack, tokens,
             "pending",
             None,
         )
-        assert (movement["from_school_id"], movement["to_school_id"]) == (lequydon["id"], nguyentrai["id"])
+        assert (movement["from_school_id"], movement["to_school_id"]) == (
+            lequydon["id"],
+            receiving_school["id"],
+        )
         assert_refused(sending.post(f"/v1/students/{student}/transfers", json=body), 422, "TRANSFER_PENDING")
         # Only the receiving school decides.
         own = sending.post(
@@ -185,18 +206,19 @@ def test_a_transfer_to_a_primary_school_is_requested_then_refused(stack, tokens,
         )
         assert own.status_code == 403, own.text
     decision = f"/v1/movements/{movement['id']}/decision"
-    with client_for(tokens.named("demo", NGUYENTRAI_ADMIN)) as receiving:
-        pending = receiving.get(f"/v1/schools/{nguyentrai['id']}/movements", params={"state": "pending"})
+    with client_for(tokens("demo", "authority_admin")) as receiving:
+        pending = receiving.get(
+            f"/v1/schools/{receiving_school['id']}/movements", params={"state": "pending"}
+        )
         assert pending.status_code == 200, pending.text
         assert movement["id"] in {m["id"] for m in pending.json()["items"]}
         assert_refused(
             receiving.post(decision, json={"accept": True}), 422, "INVALID_ARGUMENT", "to_class_id"
         )
         assert_refused(receiving.post(decision, json={"accept": False}), 422, "INVALID_ARGUMENT", "note")
-        seeded_class = nguyentrai["classes"][0]["id"]  # 2025-2026: not the student's year
-        wrong = receiving.post(decision, json={"accept": True, "to_class_id": seeded_class})
+        wrong = receiving.post(decision, json={"accept": True, "to_class_id": other_year_class})
         assert_refused(wrong, 422, "NOT_A_CLASS_OF_THE_SAME_SCHOOL_YEAR", "to_class_id")
-        note = "Trường tiểu học không có lớp 6"
+        note = "Trường đã đủ sĩ số"
         refused = receiving.post(decision, json={"accept": False, "note": note})
         assert refused.status_code == 200, refused.text
         decided = refused.json()
@@ -205,7 +227,7 @@ def test_a_transfer_to_a_primary_school_is_requested_then_refused(stack, tokens,
         assert decided["decided_at"]
         retry = receiving.post(decision, json={"accept": False, "note": note})
         assert (retry.status_code, retry.json()) == (200, decided)
-        otherwise = receiving.post(decision, json={"accept": True, "to_class_id": seeded_class})
+        otherwise = receiving.post(decision, json={"accept": True, "to_class_id": other_year_class})
         assert_refused(otherwise, 422, "MOVEMENT_ALREADY_DECIDED")
     with client_for(tokens.named("demo", LEQUYDON_ADMIN)) as sending:
         assert student in class_list(sending, class_id)  # nothing moved
@@ -214,7 +236,7 @@ def test_a_transfer_to_a_primary_school_is_requested_then_refused(stack, tokens,
         # Refused, the student may be asked for again.
         again = sending.post(f"/v1/students/{student}/transfers", json=body)
         assert again.status_code == 201, again.text
-    with client_for(tokens.named("demo", NGUYENTRAI_ADMIN)) as receiving:
+    with client_for(tokens("demo", "authority_admin")) as receiving:
         closed = receiving.post(
             f"/v1/movements/{again.json()['id']}/decision", json={"accept": False, "note": note}
         )
