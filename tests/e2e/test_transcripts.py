@@ -30,10 +30,6 @@ pytestmark = pytest.mark.e2e
 
 PRINCIPAL = "thcs.lequydon.admin"
 HOMEROOM = "gv.nguyenthihoa"
-REPO = Path(__file__).resolve().parents[2]
-#: Where student-record's development CA lives (TranscriptSettings.ca_dir, relative to the stack's working
-#: directory, the repository root).
-DEV_CA_ROOT = REPO / ".run" / "dev-ca" / "root-ca.pem"
 STUDENT_NAME = "Đặng Thu Trang"
 JSON = "application/json"
 
@@ -85,11 +81,11 @@ def fill_year(principal: httpx.Client, class_id: str, student: str) -> None:
         assert rated.status_code == 200, rated.text
 
 
-def validate_pdf(pdf: bytes) -> list[str]:
-    """The PDF's signatures checked with pyHanko against the development CA's root: each intact, trusted and
-    the last covering the whole file. Answers the signature fields' names."""
-    assert DEV_CA_ROOT.exists(), f"{DEV_CA_ROOT}: student-record creates it when it first signs"
-    der = DEV_CA_ROOT.read_bytes()
+def validate_pdf(pdf: bytes, root: Path) -> list[str]:
+    """The PDF's signatures checked with pyHanko against the development CA's root (``make run`` creates
+    it; ``stack.json`` says where): each intact, trusted and the last covering the whole file. Answers the
+    signature fields' names."""
+    der = root.read_bytes()
     if pem.detect(der):
         _, _, der = pem.unarmor(der)
     context = ValidationContext(
@@ -211,7 +207,8 @@ def test_a_year_of_results_becomes_a_signed_transcript_anyone_can_verify(
         assert pdf.headers["content-type"] == "application/pdf"
         assert pdf.headers["content-disposition"].startswith("attachment; filename=")
         assert pdf.content.startswith(b"%PDF")
-        assert validate_pdf(pdf.content) == ["Sig1_HomeroomTeacher", "Sig2_Principal", "Sig3_Institution"]
+        fields = validate_pdf(pdf.content, Path(stack["dev_ca_root"]))
+        assert fields == ["Sig1_HomeroomTeacher", "Sig2_Principal", "Sig3_Institution"]
         xml = principal.get(f"/v1/transcripts/{transcript['id']}/document?format=xml", timeout=60)
         assert xml.status_code == 200, xml.text
         assert xml.headers["content-type"].startswith("application/xml")

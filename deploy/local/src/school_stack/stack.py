@@ -94,8 +94,17 @@ def database_env(spec: ServiceSpec) -> dict[str, str]:
     }
 
 
+DEV_CA = RUN / "dev-ca"
+
+
 def service_env(spec: ServiceSpec, kc_cfg: keycloak.KeycloakConfig) -> dict[str, str]:
-    """What one service needs beyond the base: identity administers Keycloak and asks the registry."""
+    """What one service needs beyond the base: identity administers Keycloak and asks the registry;
+    student-record signs transcripts with the development CA."""
+    if spec.module == "student_record":
+        return {
+            "TRANSCRIPTS__CA_DIR": str(DEV_CA),
+            "TRANSCRIPTS__VERIFICATION_BASE_URL": f"http://{HOST}:{GATEWAY_PORT}/v1/public/transcripts",
+        }
     if spec.module != "identity":
         return {}
     return {
@@ -288,6 +297,7 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
         )
     _say("migrating the service databases")
     await asyncio.gather(*(_migrate(python, spec) for spec in SERVICES))
+    await _development_ca(python)
 
     for spec in SERVICES:
         env = (
@@ -357,6 +367,8 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
             },
         },
         "logs": str(LOGS),
+        # The development CA's root: what verifies the transcripts this stack signs.
+        "dev_ca_root": str(DEV_CA / "root-ca.pem"),
     }
     from school_stack.seed import seed
 
@@ -371,6 +383,25 @@ async def start_stack(stack: Stack) -> dict[str, Any]:
 async def _pg_ok() -> bool:
     await wait_postgres(PG_PORT, timeout_s=0.5)
     return True
+
+
+async def _development_ca(python: str) -> None:
+    """The development CA that signs transcripts on this machine (never in a deployment): created once,
+    kept in ``.run/dev-ca`` with the rest of the stack's state."""
+    proc = await asyncio.create_subprocess_exec(
+        python,
+        "-m",
+        "student_record.transcripts.devca",
+        str(DEV_CA),
+        env=base_env(),
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    (LOGS / "dev-ca.log").write_bytes(out)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the development CA could not be created; see {LOGS / 'dev-ca.log'}")
 
 
 async def _migrate(python: str, spec: ServiceSpec) -> None:
