@@ -32,6 +32,7 @@ from student_record.discipline.service import DisciplineService
 from student_record.enrolments.c1_import import StudentListService
 from student_record.enrolments.movements import MovementService
 from student_record.enrolments.service import EnrolmentService
+from student_record.enrolments.travel import RecordTravelService
 from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
 from student_record.transcripts.service import TranscriptService
@@ -128,6 +129,7 @@ class Services:
     gradebook: GradebookService
     student_lists: StudentListService
     movements: MovementService
+    travel: RecordTravelService
     transcripts: TranscriptService
     diplomas: DiplomaService
     #: The development CA of this test session's transcripts (a temporary directory).
@@ -266,6 +268,7 @@ async def services(
     outbox = Outbox("student_record")
     gradebook = GradebookService(db, outbox, access)
 
+    signer, trust_roots = signer_for("test", dev_ca_dir), trust_roots_for("test", dev_ca_dir)
     yield Services(
         db=db,
         identity=fake,
@@ -284,11 +287,12 @@ async def services(
             outbox,
             access,
             gradebook,
-            signer_for("test", dev_ca_dir),
-            trust_roots_for("test", dev_ca_dir),
+            signer,
+            trust_roots,
             "https://verify.test/t",
         ),
         diplomas=DiplomaService(db, outbox, access),
+        travel=RecordTravelService(db, outbox, access, gradebook, signer, trust_roots),
         ca_dir=dev_ca_dir,
     )
     set_principal(None)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from school_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
 from sqlalchemy import (
     ARRAY,
+    Boolean,
     Date,
     DateTime,
     ForeignKeyConstraint,
@@ -311,10 +312,12 @@ class Movement(IdMixin, TenantMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(16))  # CLASS_MOVE, SCHOOL_TRANSFER
     state: Mapped[str] = mapped_column(String(16))  # PENDING, DONE, REFUSED
     school_year: Mapped[str] = mapped_column(String(9))
-    from_school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    from_class_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    to_school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    # Empty on the side outside the tenant (a transfer out or in); ``counterpart`` names that school.
+    from_school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    from_class_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    to_school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     to_class_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    counterpart: Mapped[str] = mapped_column(String(300), default="")
     effective_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(500))
     requested_by: Mapped[str] = mapped_column(String(64))
@@ -351,3 +354,15 @@ class Diploma(IdMixin, TenantMixin, TimestampMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(String(64))
     revocation_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class ReceivedRecord(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A record package a student arrived with from outside the tenant, kept as received."""
+
+    __tablename__ = "received_records"
+
+    student_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    from_school: Mapped[str] = mapped_column(String(300))
+    verified: Mapped[bool] = mapped_column(Boolean)
+    package: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    received_by: Mapped[str] = mapped_column(String(64))

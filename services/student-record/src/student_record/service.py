@@ -20,6 +20,7 @@ from student_record.discipline.service import DisciplineService
 from student_record.enrolments.c1_import import StudentListService
 from student_record.enrolments.movements import MovementService
 from student_record.enrolments.service import EnrolmentService
+from student_record.enrolments.travel import RecordTravelService
 from student_record.gradebook.service import GradebookService
 from student_record.grpc.servicer import StudentRecordServicer
 from student_record.schools.service import SchoolService
@@ -39,6 +40,9 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
     ca_dir = transcript_settings.ca_dir
 
     gradebook = GradebookService(deps.db, deps.outbox, access)
+    environment = str(deps.settings.environment)
+    signer = signer_for(environment, ca_dir)  # production plugs in its Signer here
+    trust_roots = trust_roots_for(environment, ca_dir)
     servicer = StudentRecordServicer(
         SchoolService(deps.db, deps.outbox, access),
         EnrolmentService(deps.db, deps.outbox, access, identity),
@@ -52,12 +56,13 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
             deps.outbox,
             access,
             gradebook,
-            signer_for(str(deps.settings.environment), ca_dir),  # production plugs in its Signer here
-            trust_roots_for(str(deps.settings.environment), ca_dir),
+            signer,
+            trust_roots,
             transcript_settings.verification_base_url,
             transcript_settings.authority_name,
         ),
         DiplomaService(deps.db, deps.outbox, access),
+        RecordTravelService(deps.db, deps.outbox, access, gradebook, signer, trust_roots),
     )
     return [lambda server: pb_grpc.add_StudentRecordServiceServicer_to_server(servicer, server)]
 

@@ -376,6 +376,20 @@ PLATFORM_CALLS = {
     "DecideTransfer": lambda s, w: s.movements.decide_transfer(
         pb.DecideTransferRequest(movement_id=w.child.id, accept=True, to_class_id=w.class_b1.id)
     ),
+    "TransferStudentOut": lambda s, w: s.travel.transfer_student_out(
+        pb.TransferStudentOutRequest(
+            student_id=w.child.id, destination="x", reason="x", effective_on="2025-11-20"
+        )
+    ),
+    "ExportStudentRecord": lambda s, w: s.travel.export_student_record(
+        pb.ExportStudentRecordRequest(student_id=w.child.id)
+    ),
+    "ImportStudentRecord": lambda s, w: s.travel.import_student_record(
+        pb.ImportStudentRecordRequest(class_id=w.class_a1.id, content=b"<x/>", effective_on="2025-11-20")
+    ),
+    "ListReceivedRecords": lambda s, w: s.travel.list_received_records(
+        pb.ListReceivedRecordsRequest(student_id=w.child.id)
+    ),
     "ListMovements": lambda s, w: s.movements.list_movements(
         pb.ListMovementsRequest(school_id=w.school_a.id)
     ),

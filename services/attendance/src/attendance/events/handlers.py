@@ -51,7 +51,8 @@ async def on_student_enrolled(event: Event, uow: UnitOfWork) -> None:
 
 
 async def on_student_transferred(event: Event, uow: UnitOfWork) -> None:
-    """A move or a transfer: the student leaves the old class's roster and joins the new one."""
+    """A move or a transfer: the student leaves the old class's roster and joins the new one (none when
+    they left for a school outside the tenant)."""
     payload = event.parse(events.StudentTransferred)
     student_id = uuid.UUID(payload.student_id)
     await uow.session.execute(
@@ -59,6 +60,8 @@ async def on_student_transferred(event: Event, uow: UnitOfWork) -> None:
             RosterEntry.class_id == uuid.UUID(payload.from_class_id), RosterEntry.student_id == student_id
         )
     )
+    if not payload.to_class_id:  # left for a school outside the tenant
+        return
     await uow.session.execute(
         insert(RosterEntry)
         .values(

@@ -105,11 +105,12 @@ class Handlers:
         """A move or a transfer: the student's school and class follow, and with them the school their
         family's access is checked against."""
         p = event.parse(events.StudentTransferred)
-        await uow.session.execute(
-            update(Student)
-            .where(Student.id == uuid.UUID(p.student_id))
-            .values(school_id=uuid.UUID(p.to_school_id), class_id=uuid.UUID(p.to_class_id))
-        )
+        if p.to_school_id:  # a student who left the tenant stays their school's record, and their family's
+            await uow.session.execute(
+                update(Student)
+                .where(Student.id == uuid.UUID(p.student_id))
+                .values(school_id=uuid.UUID(p.to_school_id), class_id=uuid.UUID(p.to_class_id))
+            )
         audit_admin_action(uow, event, f"STUDENT_{p.kind}", f"student:{p.student_id}")
 
     async def guardian_added(self, event: Event, uow: UnitOfWork) -> None:

@@ -33,7 +33,12 @@ from student_record.models import Assessment, Enrolment, Movement, Rating, Schoo
 from student_record.schools.repository import get_school
 from student_record.schools.service import class_for, school_for, school_not_found
 
-KINDS = {"CLASS_MOVE": pb.MOVEMENT_KIND_CLASS_MOVE, "SCHOOL_TRANSFER": pb.MOVEMENT_KIND_SCHOOL_TRANSFER}
+KINDS = {
+    "CLASS_MOVE": pb.MOVEMENT_KIND_CLASS_MOVE,
+    "SCHOOL_TRANSFER": pb.MOVEMENT_KIND_SCHOOL_TRANSFER,
+    "TRANSFER_OUT": pb.MOVEMENT_KIND_TRANSFER_OUT,
+    "TRANSFER_IN": pb.MOVEMENT_KIND_TRANSFER_IN,
+}
 STATES = {
     "PENDING": pb.MOVEMENT_STATE_PENDING,
     "DONE": pb.MOVEMENT_STATE_DONE,
@@ -48,10 +53,11 @@ def movement_proto(row: Movement) -> pb.Movement:
         kind=KINDS[row.kind],
         state=STATES[row.state],
         school_year=row.school_year,
-        from_school_id=str(row.from_school_id),
-        from_class_id=str(row.from_class_id),
-        to_school_id=str(row.to_school_id),
+        from_school_id=str(row.from_school_id) if row.from_school_id else "",
+        from_class_id=str(row.from_class_id) if row.from_class_id else "",
+        to_school_id=str(row.to_school_id) if row.to_school_id else "",
         to_class_id=str(row.to_class_id) if row.to_class_id else "",
+        counterpart=row.counterpart,
         effective_on=row.effective_on.isoformat(),
         reason=row.reason,
         requested_by=row.requested_by,
@@ -65,19 +71,23 @@ def movement_proto(row: Movement) -> pb.Movement:
 
 
 def transferred_in_status(day: date, year: SchoolYear | None) -> str:
-    """The sector database's "Chuyển đến" status by the term the transfer falls in: by the school year's
-    semester dates, or, when the school has not defined them, semester I until 15 January and semester
-    II until the end of May."""
+    """The sector database's "Chuyển đến" status by the term the transfer falls in."""
+    return f"TRANSFERRED_IN_{term_of_year(day, year)}"
+
+
+def term_of_year(day: date, year: SchoolYear | None) -> str:
+    """TERM1, TERM2 or SUMMER: by the school year's semester dates, or, when the school has not defined
+    them, semester I until 15 January and semester II until the end of May."""
     if year is not None:
         semester_1_end, semester_2_end = year.semester_1_end, year.semester_2_end
     else:
         first = day.year if day.month >= 8 else day.year - 1
         semester_1_end, semester_2_end = date(first + 1, 1, 15), date(first + 1, 5, 31)
     if day <= semester_1_end:
-        return "TRANSFERRED_IN_TERM1"
+        return "TERM1"
     if day <= semester_2_end:
-        return "TRANSFERRED_IN_TERM2"
-    return "TRANSFERRED_IN_SUMMER"
+        return "TERM2"
+    return "SUMMER"
 
 
 def _grade_mismatch(grade: int) -> FailedPrecondition:
@@ -92,32 +102,32 @@ def movement_not_found() -> NotFound:
     return NotFound("MOVEMENT_NOT_FOUND", bilingual("Không tìm thấy yêu cầu chuyển", "movement not found"))
 
 
+async def current_enrolment(uow: UnitOfWork, caller: Caller, student_id: str) -> tuple[Student, Enrolment]:
+    """The student (once the caller administers them) and their enrolment of their latest year."""
+    parsed = parse_uuid(student_id)
+    if parsed is None:
+        raise student_not_found()
+    student, _ = await student_for(uow.session, caller, parsed, Action.ADMIN)
+    enrolment = await uow.session.scalar(
+        select(Enrolment)
+        .where(Enrolment.student_id == student.id)
+        .order_by(Enrolment.school_year.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if enrolment is None:
+        raise FailedPrecondition(
+            "STUDENT_NOT_ENROLLED",
+            bilingual("Học sinh chưa được xếp lớp", "the student is not enrolled in a class"),
+        )
+    return student, enrolment
+
+
 class MovementService:
     def __init__(self, db: Database, outbox: Outbox, access: Callers) -> None:
         self.db = db
         self.outbox = outbox
         self.access = access
-
-    @staticmethod
-    async def _current(uow: UnitOfWork, caller: Caller, student_id: str) -> tuple[Student, Enrolment]:
-        """The student (once the caller administers them) and their enrolment of their latest year."""
-        parsed = parse_uuid(student_id)
-        if parsed is None:
-            raise student_not_found()
-        student, _ = await student_for(uow.session, caller, parsed, Action.ADMIN)
-        enrolment = await uow.session.scalar(
-            select(Enrolment)
-            .where(Enrolment.student_id == student.id)
-            .order_by(Enrolment.school_year.desc())
-            .limit(1)
-            .with_for_update()
-        )
-        if enrolment is None:
-            raise FailedPrecondition(
-                "STUDENT_NOT_ENROLLED",
-                bilingual("Học sinh chưa được xếp lớp", "the student is not enrolled in a class"),
-            )
-        return student, enrolment
 
     async def _place(
         self, uow: UnitOfWork, student: Student, enrolment: Enrolment, to: SchoolClass, row: Movement
@@ -140,7 +150,7 @@ class MovementService:
         effective_on = rules.check_day(request.effective_on, "effective_on", today)
         reason = rules.check_text(request.reason, "reason", 500)
         async with self.db.unit_of_work(caller.tenant) as uow:
-            student, enrolment = await self._current(uow, caller, request.student_id)
+            student, enrolment = await current_enrolment(uow, caller, request.student_id)
             to = await class_for(uow.session, caller, request.to_class_id, Action.ADMIN)
             replayed = await idempotency.replay(
                 uow, request.request_id, "MoveStudent", request, pb.MoveStudentResponse
@@ -198,7 +208,7 @@ class MovementService:
         effective_on = rules.check_day(request.effective_on, "effective_on", today)
         reason = rules.check_text(request.reason, "reason", 500)
         async with self.db.unit_of_work(caller.tenant) as uow:
-            student, enrolment = await self._current(uow, caller, request.student_id)
+            student, enrolment = await current_enrolment(uow, caller, request.student_id)
             # The receiving school need only exist in the tenant (the sending school's admins do not
             # reach it): its own admins decide.
             to_school_id = parse_uuid(request.to_school_id)
@@ -274,7 +284,7 @@ class MovementService:
                 .where(Movement.id == movement_id, Movement.kind == "SCHOOL_TRANSFER")
                 .with_for_update()
             )
-            if row is None:
+            if row is None or row.to_school_id is None:  # a school transfer always has both schools
                 raise movement_not_found()
             await school_for(uow.session, caller, row.to_school_id, Action.ADMIN)
             if row.state != "PENDING":

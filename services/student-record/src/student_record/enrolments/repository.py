@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from student_record.models import Enrolment, Student
@@ -19,13 +19,18 @@ async def enrolment_in_year(session: AsyncSession, student_id: uuid.UUID, year: 
     return await session.scalar(query)
 
 
+def on_roll() -> ColumnElement[bool]:
+    """Students still on the school's roll: not transferred out, not dropped out (sector statuses)."""
+    return ~Student.status.like("TRANSFERRED_OUT%") & ~Student.status.like("DROPPED_OUT%")
+
+
 async def list_class_students(
     session: AsyncSession, class_id: uuid.UUID, after: uuid.UUID | None, limit: int
 ) -> list[Student]:
     query = (
         select(Student)
         .join(Enrolment, Enrolment.student_id == Student.id)
-        .where(Enrolment.class_id == class_id)
+        .where(Enrolment.class_id == class_id, on_roll())
         .order_by(Student.id)
         .limit(limit)
     )

@@ -37,6 +37,7 @@ from student_record.domain import curriculum
 from student_record.domain import evaluation as ev
 from student_record.domain import gradebook as gb
 from student_record.domain.rules import check_text, invalid, school_year
+from student_record.enrolments.repository import on_roll
 from student_record.enrolments.service import student_for, student_not_found
 from student_record.events import publish
 from student_record.mappers import timestamp
@@ -209,7 +210,7 @@ async def _class_students(session: AsyncSession, class_id: uuid.UUID) -> dict[uu
     rows = await session.scalars(
         select(Student)
         .join(Enrolment, Enrolment.student_id == Student.id)
-        .where(Enrolment.class_id == class_id)
+        .where(Enrolment.class_id == class_id, on_roll())
         .order_by(Student.full_name, Student.id)
     )
     return {s.id: s for s in rows.all()}

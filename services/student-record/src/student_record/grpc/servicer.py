@@ -12,6 +12,7 @@ from student_record.discipline.service import DisciplineService
 from student_record.enrolments.c1_import import StudentListService
 from student_record.enrolments.movements import MovementService
 from student_record.enrolments.service import EnrolmentService
+from student_record.enrolments.travel import RecordTravelService
 from student_record.gradebook.service import GradebookService
 from student_record.schools.service import SchoolService
 from student_record.transcripts.service import TranscriptService
@@ -29,6 +30,7 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         movements: MovementService,
         transcripts: TranscriptService,
         diplomas: DiplomaService,
+        travel: RecordTravelService,
     ) -> None:
         self.schools = schools
         self.enrolments = enrolments
@@ -39,6 +41,7 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self.movements = movements
         self.transcripts = transcripts
         self.diplomas = diplomas
+        self.travel = travel
 
     async def CreateSchool(
         self, request: pb.CreateSchoolRequest, context: grpc.aio.ServicerContext
@@ -289,3 +292,23 @@ class StudentRecordServicer(pb_grpc.StudentRecordServiceServicer):
         self, request: pb.ListMovementsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListMovementsResponse:
         return await self.movements.list_movements(request)
+
+    async def TransferStudentOut(
+        self, request: pb.TransferStudentOutRequest, context: grpc.aio.ServicerContext
+    ) -> pb.TransferStudentOutResponse:
+        return await self.travel.transfer_student_out(request)
+
+    async def ExportStudentRecord(
+        self, request: pb.ExportStudentRecordRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ExportStudentRecordResponse:
+        return await self.travel.export_student_record(request)
+
+    async def ImportStudentRecord(
+        self, request: pb.ImportStudentRecordRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImportStudentRecordResponse:
+        return await self.travel.import_student_record(request)
+
+    async def ListReceivedRecords(
+        self, request: pb.ListReceivedRecordsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListReceivedRecordsResponse:
+        return await self.travel.list_received_records(request)

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from student_record.domain import evaluation as ev
 from student_record.domain import gradebook as gb
 from student_record.domain.rules import check_text, code_matches, invalid, new_verification_code
+from student_record.enrolments.repository import on_roll
 from student_record.enrolments.service import student_for, student_not_found
 from student_record.events import publish
 from student_record.gradebook.service import GradebookService, is_locked
@@ -344,7 +345,7 @@ class TranscriptService:
                 await uow.session.scalars(
                     select(Student)
                     .join(Enrolment, Enrolment.student_id == Student.id)
-                    .where(Enrolment.class_id == school_class.id)
+                    .where(Enrolment.class_id == school_class.id, on_roll())
                     .order_by(Student.full_name, Student.id)
                 )
             ).all()

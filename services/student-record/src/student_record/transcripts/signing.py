@@ -432,11 +432,20 @@ def _only_known_parts(root: etree._Element) -> bool:
 
 
 def verify_xml(xml: bytes, trust_roots: Sequence[x509.Certificate]) -> Verification:
-    """Check every XML-DSig signature with signxml against ``trust_roots``. Blocking."""
+    """Check every XML-DSig signature of a transcript with signxml against ``trust_roots``. Blocking."""
     try:
-        root = etree.fromstring(xml, xml_parser())
         parse_xml(xml)  # the content is readable and the root's attributes agree with it
     except (etree.XMLSyntaxError, InvalidArgument):
+        return Verification(False, ())
+    return verify_xml_signatures(xml, trust_roots)
+
+
+def verify_xml_signatures(xml: bytes, trust_roots: Sequence[x509.Certificate]) -> Verification:
+    """Check every signature slot (``ChuKy``) of a document in this namespace whose content is the
+    ``noi-dung`` element — a transcript, or a record package sent with a transfer. Blocking."""
+    try:
+        root = etree.fromstring(xml, xml_parser())
+    except etree.XMLSyntaxError:
         return Verification(False, ())
     slots = root.findall(_N + "ChuKy")
     with tempfile.TemporaryDirectory() as folder:

@@ -327,6 +327,10 @@ class _MovementKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Movement
     """To another class of the same school and school year."""
     MOVEMENT_KIND_SCHOOL_TRANSFER: _MovementKind.ValueType  # 2
     """To another school of the tenant."""
+    MOVEMENT_KIND_TRANSFER_OUT: _MovementKind.ValueType  # 3
+    """To a school outside the tenant."""
+    MOVEMENT_KIND_TRANSFER_IN: _MovementKind.ValueType  # 4
+    """From a school outside the tenant, with a signed record package."""
 
 class MovementKind(_MovementKind, metaclass=_MovementKindEnumTypeWrapper):
     """MovementKind is what a movement is."""
@@ -336,6 +340,10 @@ MOVEMENT_KIND_CLASS_MOVE: MovementKind.ValueType  # 1
 """To another class of the same school and school year."""
 MOVEMENT_KIND_SCHOOL_TRANSFER: MovementKind.ValueType  # 2
 """To another school of the tenant."""
+MOVEMENT_KIND_TRANSFER_OUT: MovementKind.ValueType  # 3
+"""To a school outside the tenant."""
+MOVEMENT_KIND_TRANSFER_IN: MovementKind.ValueType  # 4
+"""From a school outside the tenant, with a signed record package."""
 Global___MovementKind: _TypeAlias = MovementKind  # noqa: Y015
 
 class _MovementState:
@@ -3460,6 +3468,7 @@ class Movement(_message.Message):
     DECIDED_BY_FIELD_NUMBER: _builtins.int
     DECIDE_TIME_FIELD_NUMBER: _builtins.int
     DECISION_NOTE_FIELD_NUMBER: _builtins.int
+    COUNTERPART_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     student_id: _builtins.str
     kind: Global___MovementKind.ValueType
@@ -3476,6 +3485,8 @@ class Movement(_message.Message):
     requested_by: _builtins.str
     decided_by: _builtins.str
     decision_note: _builtins.str
+    counterpart: _builtins.str
+    """Outside the tenant: where the student went, or came from."""
     @_builtins.property
     def request_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -3499,10 +3510,11 @@ class Movement(_message.Message):
         decided_by: _builtins.str = ...,
         decide_time: _timestamp_pb2.Timestamp | None = ...,
         decision_note: _builtins.str = ...,
+        counterpart: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["decide_time", b"decide_time", "request_time", b"request_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["decide_time", b"decide_time", "decided_by", b"decided_by", "decision_note", b"decision_note", "effective_on", b"effective_on", "from_class_id", b"from_class_id", "from_school_id", b"from_school_id", "id", b"id", "kind", b"kind", "reason", b"reason", "request_time", b"request_time", "requested_by", b"requested_by", "school_year", b"school_year", "state", b"state", "student_id", b"student_id", "to_class_id", b"to_class_id", "to_school_id", b"to_school_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counterpart", b"counterpart", "decide_time", b"decide_time", "decided_by", b"decided_by", "decision_note", b"decision_note", "effective_on", b"effective_on", "from_class_id", b"from_class_id", "from_school_id", b"from_school_id", "id", b"id", "kind", b"kind", "reason", b"reason", "request_time", b"request_time", "requested_by", b"requested_by", "school_year", b"school_year", "state", b"state", "student_id", b"student_id", "to_class_id", b"to_class_id", "to_school_id", b"to_school_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -4129,3 +4141,230 @@ class VerifyDiplomaResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VerifyDiplomaResponse: _TypeAlias = VerifyDiplomaResponse  # noqa: Y015
+
+@_typing.final
+class TransferStudentOutRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    student_id: _builtins.str
+    destination: _builtins.str
+    """Where the student goes: the school and its province, as the family or the school gives it."""
+    reason: _builtins.str
+    effective_on: _builtins.str
+    """YYYY-MM-DD, not in the future."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        destination: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        effective_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "effective_on", b"effective_on", "reason", b"reason", "request_id", b"request_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferStudentOutRequest: _TypeAlias = TransferStudentOutRequest  # noqa: Y015
+
+@_typing.final
+class TransferStudentOutResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MOVEMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def movement(self) -> Global___Movement: ...
+    def __init__(
+        self,
+        *,
+        movement: Global___Movement | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["movement", b"movement"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["movement", b"movement"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferStudentOutResponse: _TypeAlias = TransferStudentOutResponse  # noqa: Y015
+
+@_typing.final
+class ExportStudentRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportStudentRecordRequest: _TypeAlias = ExportStudentRecordRequest  # noqa: Y015
+
+@_typing.final
+class ExportStudentRecordResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    content: _builtins.bytes
+    """XML (namespace urn:vn-school:hoc-ba:1, root HoSoChuyenTruong), signed by the school."""
+    filename: _builtins.str
+    def __init__(
+        self,
+        *,
+        content: _builtins.bytes = ...,
+        filename: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "filename", b"filename"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportStudentRecordResponse: _TypeAlias = ExportStudentRecordResponse  # noqa: Y015
+
+@_typing.final
+class ImportStudentRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    class_id: _builtins.str
+    content: _builtins.bytes
+    effective_on: _builtins.str
+    """YYYY-MM-DD, not in the future."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+        effective_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "content", b"content", "effective_on", b"effective_on", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportStudentRecordRequest: _TypeAlias = ImportStudentRecordRequest  # noqa: Y015
+
+@_typing.final
+class ImportStudentRecordResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_FIELD_NUMBER: _builtins.int
+    MOVEMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def student(self) -> Global___Student: ...
+    @_builtins.property
+    def movement(self) -> Global___Movement: ...
+    def __init__(
+        self,
+        *,
+        student: Global___Student | None = ...,
+        movement: Global___Movement | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["movement", b"movement", "student", b"student"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["movement", b"movement", "student", b"student"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportStudentRecordResponse: _TypeAlias = ImportStudentRecordResponse  # noqa: Y015
+
+@_typing.final
+class ReceivedRecord(_message.Message):
+    """ReceivedRecord is a record package a student arrived with."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    FROM_SCHOOL_FIELD_NUMBER: _builtins.int
+    VERIFIED_FIELD_NUMBER: _builtins.int
+    RECEIVE_TIME_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    student_id: _builtins.str
+    from_school: _builtins.str
+    """The sending school as the package names it."""
+    verified: _builtins.bool
+    """The sending school's signature verified against the platform's trust roots on arrival."""
+    content: _builtins.bytes
+    """The package itself (XML)."""
+    @_builtins.property
+    def receive_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        from_school: _builtins.str = ...,
+        verified: _builtins.bool = ...,
+        receive_time: _timestamp_pb2.Timestamp | None = ...,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["receive_time", b"receive_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "from_school", b"from_school", "id", b"id", "receive_time", b"receive_time", "student_id", b"student_id", "verified", b"verified"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReceivedRecord: _TypeAlias = ReceivedRecord  # noqa: Y015
+
+@_typing.final
+class ListReceivedRecordsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListReceivedRecordsRequest: _TypeAlias = ListReceivedRecordsRequest  # noqa: Y015
+
+@_typing.final
+class ListReceivedRecordsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def records(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReceivedRecord]: ...
+    def __init__(
+        self,
+        *,
+        records: _abc.Iterable[Global___ReceivedRecord] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["records", b"records"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListReceivedRecordsResponse: _TypeAlias = ListReceivedRecordsResponse  # noqa: Y015

@@ -231,6 +231,26 @@ class StudentRecordServiceStub:
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsRequest.SerializeToString,
                 response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsResponse.FromString,
                 _registered_method=True)
+        self.TransferStudentOut = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/TransferStudentOut',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.TransferStudentOutRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.TransferStudentOutResponse.FromString,
+                _registered_method=True)
+        self.ExportStudentRecord = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ExportStudentRecord',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentRecordRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentRecordResponse.FromString,
+                _registered_method=True)
+        self.ImportStudentRecord = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ImportStudentRecord',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentRecordRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentRecordResponse.FromString,
+                _registered_method=True)
+        self.ListReceivedRecords = channel.unary_unary(
+                '/school.student_record.v1.StudentRecordService/ListReceivedRecords',
+                request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListReceivedRecordsRequest.SerializeToString,
+                response_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListReceivedRecordsResponse.FromString,
+                _registered_method=True)
         self.IssueTranscripts = channel.unary_unary(
                 '/school.student_record.v1.StudentRecordService/IssueTranscripts',
                 request_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.IssueTranscriptsRequest.SerializeToString,
@@ -580,6 +600,38 @@ class StudentRecordServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TransferStudentOut(self, request, context):
+        """A student leaves for a school outside the tenant (another province, a private system): the sending
+        school's admins. The student leaves the class list; the record stays readable to the family, for
+        life. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportStudentRecord(self, request, context):
+        """The student's record as a package signed by the school (basic data, every year's results and the
+        signed transcripts) for the receiving school: the school's admins. Every package is logged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportStudentRecord(self, request, context):
+        """A receiving school admits a student from outside the tenant with the package the sending school
+        signed: the signature is verified, the student is created in a class and the package is kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReceivedRecords(self, request, context):
+        """The record packages a student arrived with: who may read the student.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def IssueTranscripts(self, request, context):
         """Issues the signed year-end transcripts (học bạ số, PDF and XML) of a class's students. School admins;
         semester II must be locked. Never overwrites: a student with a transcript for the year is reported
@@ -866,6 +918,26 @@ def add_StudentRecordServiceServicer_to_server(servicer, server):
                     servicer.ListMovements,
                     request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsRequest.FromString,
                     response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsResponse.SerializeToString,
+            ),
+            'TransferStudentOut': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferStudentOut,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.TransferStudentOutRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.TransferStudentOutResponse.SerializeToString,
+            ),
+            'ExportStudentRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportStudentRecord,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentRecordRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentRecordResponse.SerializeToString,
+            ),
+            'ImportStudentRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportStudentRecord,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentRecordRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentRecordResponse.SerializeToString,
+            ),
+            'ListReceivedRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReceivedRecords,
+                    request_deserializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListReceivedRecordsRequest.FromString,
+                    response_serializer=school_dot_student__record_dot_v1_dot_student__record__pb2.ListReceivedRecordsResponse.SerializeToString,
             ),
             'IssueTranscripts': grpc.unary_unary_rpc_method_handler(
                     servicer.IssueTranscripts,
@@ -1978,6 +2050,114 @@ class StudentRecordService:
             '/school.student_record.v1.StudentRecordService/ListMovements',
             school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsRequest.SerializeToString,
             school_dot_student__record_dot_v1_dot_student__record__pb2.ListMovementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferStudentOut(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/TransferStudentOut',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.TransferStudentOutRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.TransferStudentOutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportStudentRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ExportStudentRecord',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentRecordRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ExportStudentRecordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportStudentRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ImportStudentRecord',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentRecordRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ImportStudentRecordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReceivedRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.student_record.v1.StudentRecordService/ListReceivedRecords',
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListReceivedRecordsRequest.SerializeToString,
+            school_dot_student__record_dot_v1_dot_student__record__pb2.ListReceivedRecordsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -138,6 +138,21 @@ class StudentRecordServiceStub:
     """
     ListMovements: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListMovementsRequest, _student_record_pb2.ListMovementsResponse]
     """A school's moves and transfers, in and out: its admins and the authority."""
+    TransferStudentOut: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.TransferStudentOutRequest, _student_record_pb2.TransferStudentOutResponse]
+    """A student leaves for a school outside the tenant (another province, a private system): the sending
+    school's admins. The student leaves the class list; the record stays readable to the family, for
+    life. Idempotent by request_id.
+    """
+    ExportStudentRecord: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ExportStudentRecordRequest, _student_record_pb2.ExportStudentRecordResponse]
+    """The student's record as a package signed by the school (basic data, every year's results and the
+    signed transcripts) for the receiving school: the school's admins. Every package is logged.
+    """
+    ImportStudentRecord: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ImportStudentRecordRequest, _student_record_pb2.ImportStudentRecordResponse]
+    """A receiving school admits a student from outside the tenant with the package the sending school
+    signed: the signature is verified, the student is created in a class and the package is kept.
+    """
+    ListReceivedRecords: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.ListReceivedRecordsRequest, _student_record_pb2.ListReceivedRecordsResponse]
+    """The record packages a student arrived with: who may read the student."""
     IssueTranscripts: _grpc.UnaryUnaryMultiCallable[_student_record_pb2.IssueTranscriptsRequest, _student_record_pb2.IssueTranscriptsResponse]
     """Issues the signed year-end transcripts (học bạ số, PDF and XML) of a class's students. School admins;
     semester II must be locked. Never overwrites: a student with a transcript for the year is reported
@@ -290,6 +305,21 @@ class StudentRecordServiceAsyncStub(StudentRecordServiceStub):
     """
     ListMovements: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListMovementsRequest, _student_record_pb2.ListMovementsResponse]  # type: ignore[assignment]
     """A school's moves and transfers, in and out: its admins and the authority."""
+    TransferStudentOut: _aio.UnaryUnaryMultiCallable[_student_record_pb2.TransferStudentOutRequest, _student_record_pb2.TransferStudentOutResponse]  # type: ignore[assignment]
+    """A student leaves for a school outside the tenant (another province, a private system): the sending
+    school's admins. The student leaves the class list; the record stays readable to the family, for
+    life. Idempotent by request_id.
+    """
+    ExportStudentRecord: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ExportStudentRecordRequest, _student_record_pb2.ExportStudentRecordResponse]  # type: ignore[assignment]
+    """The student's record as a package signed by the school (basic data, every year's results and the
+    signed transcripts) for the receiving school: the school's admins. Every package is logged.
+    """
+    ImportStudentRecord: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ImportStudentRecordRequest, _student_record_pb2.ImportStudentRecordResponse]  # type: ignore[assignment]
+    """A receiving school admits a student from outside the tenant with the package the sending school
+    signed: the signature is verified, the student is created in a class and the package is kept.
+    """
+    ListReceivedRecords: _aio.UnaryUnaryMultiCallable[_student_record_pb2.ListReceivedRecordsRequest, _student_record_pb2.ListReceivedRecordsResponse]  # type: ignore[assignment]
+    """The record packages a student arrived with: who may read the student."""
     IssueTranscripts: _aio.UnaryUnaryMultiCallable[_student_record_pb2.IssueTranscriptsRequest, _student_record_pb2.IssueTranscriptsResponse]  # type: ignore[assignment]
     """Issues the signed year-end transcripts (học bạ số, PDF and XML) of a class's students. School admins;
     semester II must be locked. Never overwrites: a student with a transcript for the year is reported
@@ -673,6 +703,45 @@ class StudentRecordServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_student_record_pb2.ListMovementsResponse, _abc.Awaitable[_student_record_pb2.ListMovementsResponse]]:
         """A school's moves and transfers, in and out: its admins and the authority."""
+
+    @_abc_1.abstractmethod
+    def TransferStudentOut(
+        self,
+        request: _student_record_pb2.TransferStudentOutRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.TransferStudentOutResponse, _abc.Awaitable[_student_record_pb2.TransferStudentOutResponse]]:
+        """A student leaves for a school outside the tenant (another province, a private system): the sending
+        school's admins. The student leaves the class list; the record stays readable to the family, for
+        life. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def ExportStudentRecord(
+        self,
+        request: _student_record_pb2.ExportStudentRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ExportStudentRecordResponse, _abc.Awaitable[_student_record_pb2.ExportStudentRecordResponse]]:
+        """The student's record as a package signed by the school (basic data, every year's results and the
+        signed transcripts) for the receiving school: the school's admins. Every package is logged.
+        """
+
+    @_abc_1.abstractmethod
+    def ImportStudentRecord(
+        self,
+        request: _student_record_pb2.ImportStudentRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ImportStudentRecordResponse, _abc.Awaitable[_student_record_pb2.ImportStudentRecordResponse]]:
+        """A receiving school admits a student from outside the tenant with the package the sending school
+        signed: the signature is verified, the student is created in a class and the package is kept.
+        """
+
+    @_abc_1.abstractmethod
+    def ListReceivedRecords(
+        self,
+        request: _student_record_pb2.ListReceivedRecordsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_student_record_pb2.ListReceivedRecordsResponse, _abc.Awaitable[_student_record_pb2.ListReceivedRecordsResponse]]:
+        """The record packages a student arrived with: who may read the student."""
 
     @_abc_1.abstractmethod
     def IssueTranscripts(

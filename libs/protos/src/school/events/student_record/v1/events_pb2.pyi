@@ -367,7 +367,9 @@ class StudentTransferred(_message.Message):
     student_id: _builtins.str
     school_year: _builtins.str
     kind: _builtins.str
-    """"CLASS_MOVE" or "SCHOOL_TRANSFER"."""
+    """"CLASS_MOVE", "SCHOOL_TRANSFER", or "TRANSFER_OUT" (to a school outside the tenant: the to_* ids are
+    empty and the student leaves the class lists).
+    """
     from_school_id: _builtins.str
     from_class_id: _builtins.str
     to_school_id: _builtins.str
