@@ -141,3 +141,17 @@ def test_secondary_promotion_waits_for_the_absences_and_counts_46_as_too_many() 
     assert year.award[0].value == "GIOI"
     assert gb.results(book, 45)[-1].promotion.decision.value == "PROMOTED"  # type: ignore[union-attr]
     assert gb.results(book, 46)[-1].promotion.decision.value == "REPEAT"  # type: ignore[union-attr]
+
+
+def test_a_primary_transcript_carries_the_qualities_and_competences() -> None:
+    from student_record.transcripts.service import result_tables
+
+    terms = gb.results(primary_book("T", 9, "DAT"))
+    year = terms[-1]
+    assert year.qualities[0] == ("Yêu nước", "DAT")
+    assert len(year.qualities) == len(curriculum.PRIMARY_QUALITIES) + len(curriculum.PRIMARY_COMPETENCES)
+    tables, summary = result_tables(terms)
+    [qualities] = [t for t in tables if t.title.startswith("Phẩm chất")]
+    assert qualities.rows[0] == ("Yêu nước", "Đạt")
+    assert ("Kết quả giáo dục", "Hoàn thành") in summary
+    assert all(not t.qualities for t in terms[:2])  # the year's, not the semesters'

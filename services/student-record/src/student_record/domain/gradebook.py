@@ -214,6 +214,8 @@ class TermResult:
     primary: tuple[ev.PrimaryResult, ev.Explanation] | None = None  # primary, year only
     incomplete: tuple[str, ...] = ()  # subject names (or "Rèn luyện") still missing values
     absent_sessions: int | None = None
+    #: primary, year: (quality or competence, level) in the circular's order, e.g. ("Chăm chỉ", "TOT")
+    qualities: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,13 @@ def results(book: StudentBook, absent_sessions: int | None = None) -> tuple[Term
                 primary_result,
                 tuple(incomplete),
                 absent_sessions if term == 0 else None,
+                tuple(
+                    (name, book.qualities[code])
+                    for code, name in {**PRIMARY_QUALITIES, **PRIMARY_COMPETENCES}.items()
+                    if code in book.qualities
+                )
+                if primary and term == 0
+                else (),
             )
         )
     return tuple(out)

@@ -82,6 +82,7 @@ PRIMARY = {
     ev.PrimaryResult.HOAN_THANH: "Hoàn thành",
     ev.PrimaryResult.CHUA_HOAN_THANH: "Chưa hoàn thành",
 }
+QUALITY_LEVELS = {"TOT": "Tốt", "DAT": "Đạt", "CAN_CO_GANG": "Cần cố gắng"}
 FORMATS = {
     pb.TRANSCRIPT_FORMAT_PDF: ("PDF", "application/pdf", "pdf"),
     pb.TRANSCRIPT_FORMAT_XML: ("XML", "application/xml", "xml"),
@@ -158,6 +159,14 @@ def result_tables(terms: Sequence[gb.TermResult]) -> tuple[tuple[Table, ...], tu
                     ("Kết quả rèn luyện", level(one.conduct), level(two.conduct), level(year.conduct)),
                     ("Kết quả học tập", level(one.learning), level(two.learning), level(year.learning)),
                 ),
+            )
+        )
+    if year.qualities:
+        tables.append(
+            Table(
+                "Phẩm chất chủ yếu và năng lực cốt lõi",
+                ("Phẩm chất, năng lực", "Mức đạt được"),
+                tuple((name, QUALITY_LEVELS.get(level, level)) for name, level in year.qualities),
             )
         )
     absences = year.absent_sessions
