@@ -93,19 +93,34 @@ async def test_a_student_leaves_the_tenant_and_arrives_elsewhere_with_their_reco
         assert caught.value.reason == reason
     assert await services.count("tr-in", "students") == 0
     admitted = await services.travel.import_student_record(
-        pb.ImportStudentRecordRequest(class_id=klass.id, content=exported.content, effective_on=DAY)
+        pb.ImportStudentRecordRequest(
+            class_id=klass.id, content=exported.content, effective_on=DAY, request_id="in-1"
+        )
     )
+    with pytest.raises(InvalidArgument) as caught:  # the same key with another package is not a retry
+        await services.travel.import_student_record(
+            pb.ImportStudentRecordRequest(
+                class_id=klass.id, content=exported.content + b" ", effective_on=DAY, request_id="in-1"
+            )
+        )
+    assert caught.value.reason == "IDEMPOTENCY_KEY_REUSED"
     assert admitted.student.full_name == "Nguyễn Văn An"
     assert admitted.student.status == "TRANSFERRED_IN_TERM1"
     assert admitted.movement.kind == pb.MOVEMENT_KIND_TRANSFER_IN
     assert admitted.movement.counterpart == world.school_a.name
     assert admitted.student.id in await roster(services, klass)
-    [received] = (
+    [listed] = (
         await services.travel.list_received_records(
             pb.ListReceivedRecordsRequest(student_id=admitted.student.id)
         )
     ).records
-    assert received.verified
+    assert listed.verified
+    assert (listed.content, listed.size_bytes) == (b"", len(exported.content))  # the list is metadata
+    [received] = (
+        await services.travel.list_received_records(
+            pb.ListReceivedRecordsRequest(student_id=admitted.student.id, record_id=listed.id)
+        )
+    ).records
     assert received.content == exported.content
     assert len(await services.events("tr-in", "student.enrolled")) == 1
 
@@ -127,6 +142,10 @@ async def test_only_the_schools_admins_send_a_student_away_or_export_the_record(
         )
     with pytest.raises(PermissionDenied):
         await services.travel.export_student_record(pb.ExportStudentRecordRequest(student_id=world.child.id))
+    with pytest.raises(PermissionDenied):  # refused before the package is even read
+        await services.travel.import_student_record(
+            pb.ImportStudentRecordRequest(class_id=world.class_a1.id, content=b"not xml", effective_on=DAY)
+        )
     admin_of(services, "tr-who", world.school_a)
     for field, value in (("destination", " "), ("effective_on", "2999-01-01")):
         fields = {"destination": "x", "reason": "x", "effective_on": DAY} | {field: value}

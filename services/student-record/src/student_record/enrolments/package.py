@@ -78,7 +78,7 @@ def render_package(package: Package) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
-def _bad() -> InvalidArgument:
+def invalid_package() -> InvalidArgument:
     return InvalidArgument(
         "INVALID_RECORD_PACKAGE",
         bilingual("Tệp không phải hồ sơ chuyển trường hợp lệ", "not a valid record package"),
@@ -90,15 +90,15 @@ def parse_package(xml: bytes) -> Package:
     try:
         root = etree.fromstring(xml, xml_parser())
     except etree.XMLSyntaxError:
-        raise _bad() from None
+        raise invalid_package() from None
     content = root.find(_N + "NoiDung")
     if root.tag != _N + ROOT or content is None:
-        raise _bad()
+        raise invalid_package()
 
     def text(path: str) -> str:
         node = content.find(_path(path))
         if node is None or node.text is None:
-            raise _bad()
+            raise invalid_package()
         return node.text
 
     try:
@@ -133,7 +133,7 @@ def parse_package(xml: bytes) -> Package:
             ),
         )
     except (ValueError, TypeError):
-        raise _bad() from None
+        raise invalid_package() from None
 
 
 def _path(path: str) -> str:

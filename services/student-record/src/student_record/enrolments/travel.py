@@ -15,6 +15,7 @@ signs (``enrolments/package.py``).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from datetime import UTC, datetime
 
@@ -22,16 +23,22 @@ from school.student_record.v1 import student_record_pb2 as pb
 from school_common import idempotency
 from school_common.access import Action, Callers
 from school_common.db import Database
-from school_common.errors import FailedPrecondition, InvalidArgument, bilingual
+from school_common.errors import FailedPrecondition, InvalidArgument, NotFound, bilingual
 from school_common.events import Outbox
 from school_common.ids import parse_uuid
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 
 from student_record import mappers
 from student_record.domain import gradebook as gb
 from student_record.domain import rules
 from student_record.enrolments.movements import current_enrolment, movement_proto, term_of_year
-from student_record.enrolments.package import Package, YearRecord, parse_package, render_package
+from student_record.enrolments.package import (
+    Package,
+    YearRecord,
+    invalid_package,
+    parse_package,
+    render_package,
+)
 from student_record.enrolments.service import student_for, student_not_found
 from student_record.events import publish
 from student_record.gradebook.service import GradebookService
@@ -52,6 +59,12 @@ from student_record.transcripts.signing import Signer, SigningIdentity, verify_x
 
 MAX_PACKAGE_BYTES = 10 * 1024 * 1024
 TERMS = {1: "Học kì I", 2: "Học kì II", 0: "Cả năm"}
+
+
+def received_record_not_found() -> NotFound:
+    return NotFound(
+        "RECEIVED_RECORD_NOT_FOUND", bilingual("Không tìm thấy hồ sơ chuyển đến", "received record not found")
+    )
 
 
 def _not_verified() -> InvalidArgument:
@@ -215,18 +228,32 @@ class RecordTravelService:
                 bilingual("Hồ sơ lớn hơn 10 MB", "the package is over 10 MB"),
                 {"field": "content"},
             )
+        # Only someone who may admit into the class learns anything of the package (or costs a check).
+        async with self.db.unit_of_work(caller.tenant) as uow:
+            school_class = await class_for(uow.session, caller, request.class_id, Action.ADMIN)
         package = parse_package(request.content)
         student_name = rules.person_name(package.student_name, "content")
-        # Only someone who may admit into the class has the signature checked (it costs CPU).
-        async with self.db.unit_of_work(caller.tenant) as uow:
-            await class_for(uow.session, caller, request.class_id, Action.ADMIN)
+        if package.sex not in rules.SEXES:
+            raise invalid_package()
+        grades = [year.grade for year in package.years]
+        if grades and school_class.grade not in (max(grades), max(grades) + 1):
+            raise FailedPrecondition(
+                "GRADE_MISMATCH",
+                bilingual(
+                    f"Hồ sơ đến từ lớp {max(grades)}: chọn một lớp {max(grades)} hoặc {max(grades) + 1}",
+                    f"the record ends in grade {max(grades)}: choose a class of that grade or the next",
+                ),
+                {"field": "class_id"},
+            )
         check = await asyncio.to_thread(verify_xml_signatures, request.content, await self.trust_roots())
         signed_by_school = check.valid and any(s.kind == "institution" for s in check.signatures)
         if not signed_by_school:
             raise _not_verified()
         kept = pb.ImportStudentRecordRequest()
         kept.CopyFrom(request)
-        kept.content = b""  # the package is kept in received_records, not in the idempotency store
+        # The package is kept in received_records; the idempotency store keeps its hash, so that the same
+        # key with another package is refused rather than replayed.
+        kept.content = hashlib.sha256(request.content).digest()
         async with self.db.unit_of_work(caller.tenant) as uow:
             school_class = await class_for(uow.session, caller, request.class_id, Action.ADMIN)
             replayed = await idempotency.replay(
@@ -257,7 +284,7 @@ class RecordTravelService:
                 school_id=school_class.school_id,
                 full_name=student_name,
                 date_of_birth=package.date_of_birth,
-                sex=package.sex if package.sex in rules.SEXES else "male",
+                sex=package.sex,
                 # A code of the sector database stays the student's (Circular 42/2021: never changed).
                 student_code=package.student_code or None,
                 temporary_key=None if package.student_code else rules.new_temporary_key(),
@@ -283,9 +310,9 @@ class RecordTravelService:
                 school_year=school_class.school_year,
                 to_school_id=school_class.school_id,
                 to_class_id=school_class.id,
-                counterpart=package.from_school,
+                counterpart=package.from_school[:300],
                 effective_on=effective_on,
-                reason=rules.check_text(f"Chuyển đến từ {package.from_school}", "content", 500),
+                reason=f"Chuyển đến từ {package.from_school[:300]}",
                 requested_by=caller.principal.subject,
                 decided_by=caller.principal.subject,
                 decided_at=now,
@@ -322,13 +349,19 @@ class RecordTravelService:
             raise student_not_found()
         async with self.db.unit_of_work(caller.tenant) as uow:
             student, _ = await student_for(uow.session, caller, student_id, Action.READ)
-            rows = (
-                await uow.session.execute(
-                    select(ReceivedRecord, ReceivedRecord.package)
-                    .where(ReceivedRecord.student_id == student.id)
-                    .order_by(ReceivedRecord.created_at)
-                )
-            ).all()
+            record_id = parse_uuid(request.record_id) if request.record_id else None
+            if request.record_id and record_id is None:
+                raise received_record_not_found()
+            query = select(
+                ReceivedRecord,
+                func.length(ReceivedRecord.package),
+                ReceivedRecord.package if record_id else literal(b""),
+            ).where(ReceivedRecord.student_id == student.id)
+            if record_id:
+                query = query.where(ReceivedRecord.id == record_id)
+            rows = (await uow.session.execute(query.order_by(ReceivedRecord.created_at))).all()
+            if record_id and not rows:
+                raise received_record_not_found()
             await publish.personal_data_accessed(
                 self.outbox,
                 uow,
@@ -347,8 +380,9 @@ class RecordTravelService:
                     verified=r.verified,
                     receive_time=timestamp(r.created_at),
                     content=package,
+                    size_bytes=size,
                 )
-                for r, package in rows
+                for r, size, package in rows
             ]
         )
 

@@ -4302,6 +4302,7 @@ class ReceivedRecord(_message.Message):
     VERIFIED_FIELD_NUMBER: _builtins.int
     RECEIVE_TIME_FIELD_NUMBER: _builtins.int
     CONTENT_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     student_id: _builtins.str
     from_school: _builtins.str
@@ -4309,7 +4310,8 @@ class ReceivedRecord(_message.Message):
     verified: _builtins.bool
     """The sending school's signature verified against the platform's trust roots on arrival."""
     content: _builtins.bytes
-    """The package itself (XML)."""
+    """The package itself (XML): only when one record was asked for."""
+    size_bytes: _builtins.int
     @_builtins.property
     def receive_time(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -4321,10 +4323,11 @@ class ReceivedRecord(_message.Message):
         verified: _builtins.bool = ...,
         receive_time: _timestamp_pb2.Timestamp | None = ...,
         content: _builtins.bytes = ...,
+        size_bytes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["receive_time", b"receive_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "from_school", b"from_school", "id", b"id", "receive_time", b"receive_time", "student_id", b"student_id", "verified", b"verified"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "from_school", b"from_school", "id", b"id", "receive_time", b"receive_time", "size_bytes", b"size_bytes", "student_id", b"student_id", "verified", b"verified"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -4335,15 +4338,19 @@ class ListReceivedRecordsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     STUDENT_ID_FIELD_NUMBER: _builtins.int
+    RECORD_ID_FIELD_NUMBER: _builtins.int
     student_id: _builtins.str
+    record_id: _builtins.str
+    """Empty: every package's metadata (no content). A record id: that package with its content."""
     def __init__(
         self,
         *,
         student_id: _builtins.str = ...,
+        record_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["student_id", b"student_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["record_id", b"record_id", "student_id", b"student_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
