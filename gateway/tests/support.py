@@ -394,6 +394,21 @@ def movement_pb(**fields: Any) -> sr.Movement:
     return sr.Movement(**values)
 
 
+# Transfers out of the tenant and into it: canned values.
+ARRIVED_STUDENT_ID = "0193a4c2-3d22-7e3b-9d4c-000000000003"
+RECEIVED_RECORD_ID = "0193a4c2-3d4e-7f50-8162-738495a6b7c8"
+OTHER_RECEIVED_RECORD_ID = "0193a4c2-3d4e-7f50-8162-000000000002"
+DESTINATION = "Trường THCS Nguyễn Du, TP. Hồ Chí Minh"
+#: The package ExportStudentRecord answers with (the fake never signs nor parses it).
+RECORD_PACKAGE = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<HoSoChuyenTruong xmlns="urn:vn-school:hoc-ba:1" id="p-1">'
+    b"<NoiDung/></HoSoChuyenTruong>"
+)
+#: The packages ListReceivedRecords answers with.
+RECEIVED_PACKAGE = RECORD_PACKAGE.replace(b'id="p-1"', b'id="p-0"')
+OTHER_RECEIVED_PACKAGE = RECORD_PACKAGE.replace(b'id="p-1"', b'id="p-2"')
+
+
 def diploma_pb(**fields: Any) -> sr.Diploma:
     values: dict[str, Any] = {
         "id": DIPLOMA_ID,
@@ -1015,9 +1030,102 @@ class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
                 decide_time=None,
             ),
             movement_pb(id=OTHER_STUDENT_ID, kind=9),  # a kind this gateway does not know: null
+            movement_pb(  # out of the tenant: no receiving school nor class, where they went instead
+                id=ARRIVED_STUDENT_ID,
+                kind=sr.MOVEMENT_KIND_TRANSFER_OUT,
+                to_school_id="",
+                to_class_id="",
+                counterpart=DESTINATION,
+            ),
         ]
         return await self.r.handle(
             "ListMovements", request, context, sr.ListMovementsResponse(movements=movements)
+        )
+
+    async def TransferStudentOut(
+        self, request: sr.TransferStudentOutRequest, context: Any
+    ) -> sr.TransferStudentOutResponse:
+        movement = movement_pb(
+            student_id=request.student_id,
+            kind=sr.MOVEMENT_KIND_TRANSFER_OUT,
+            to_school_id="",
+            to_class_id="",
+            counterpart=request.destination,
+            reason=request.reason,
+            effective_on=request.effective_on,
+        )
+        return await self.r.handle(
+            "TransferStudentOut", request, context, sr.TransferStudentOutResponse(movement=movement)
+        )
+
+    async def ExportStudentRecord(
+        self, request: sr.ExportStudentRecordRequest, context: Any
+    ) -> sr.ExportStudentRecordResponse:
+        response = sr.ExportStudentRecordResponse(
+            content=RECORD_PACKAGE, filename=f"ho-so-chuyen-truong-{request.student_id}.xml"
+        )
+        return await self.r.handle("ExportStudentRecord", request, context, response)
+
+    async def ImportStudentRecord(
+        self, request: sr.ImportStudentRecordRequest, context: Any
+    ) -> sr.ImportStudentRecordResponse:
+        student = sr.Student(
+            id=ARRIVED_STUDENT_ID,
+            school_id=OTHER_SCHOOL_ID,
+            full_name="Phạm Minh Châu",
+            date_of_birth="2013-03-14",
+            sex=sr.SEX_FEMALE,
+            temporary_key="TAM-9C1D2E3F4A5B",
+            status="TRANSFERRED_IN_TERM1",
+        )
+        movement = movement_pb(
+            id=MOVEMENT_ID,
+            student_id=ARRIVED_STUDENT_ID,
+            kind=sr.MOVEMENT_KIND_TRANSFER_IN,
+            from_school_id="",
+            from_class_id="",
+            to_school_id=OTHER_SCHOOL_ID,
+            to_class_id=request.class_id,
+            counterpart=DESTINATION,
+            reason=f"Chuyển đến từ {DESTINATION}",
+            effective_on=request.effective_on,
+        )
+        return await self.r.handle(
+            "ImportStudentRecord",
+            request,
+            context,
+            sr.ImportStudentRecordResponse(student=student, movement=movement),
+        )
+
+    async def ListReceivedRecords(
+        self, request: sr.ListReceivedRecordsRequest, context: Any
+    ) -> sr.ListReceivedRecordsResponse:
+        """As student-record answers: every package's metadata, or the one asked for with its content."""
+        packages = [
+            (RECEIVED_RECORD_ID, DESTINATION, True, 1_764_000_900, RECEIVED_PACKAGE),
+            (
+                OTHER_RECEIVED_RECORD_ID,
+                "Trường THCS Chu Văn An, Hà Nội",
+                False,
+                1_764_001_000,
+                OTHER_RECEIVED_PACKAGE,
+            ),
+        ]
+        records = [
+            sr.ReceivedRecord(
+                id=record_id,
+                student_id=request.student_id,
+                from_school=school,
+                verified=verified,
+                receive_time=ts(when),
+                content=content if request.record_id else b"",
+                size_bytes=len(content),
+            )
+            for record_id, school, verified, when, content in packages
+            if not request.record_id or record_id == request.record_id
+        ]
+        return await self.r.handle(
+            "ListReceivedRecords", request, context, sr.ListReceivedRecordsResponse(records=records)
         )
 
     async def IssueDiploma(self, request: sr.IssueDiplomaRequest, context: Any) -> sr.IssueDiplomaResponse:

@@ -14,7 +14,9 @@ from school.student_record.v1 import student_record_pb2 as sr
 from gateway.tests.conftest import MakeToken
 from gateway.tests.support import (
     ADVISER_SUBJECT,
+    ARRIVED_STUDENT_ID,
     CLASS_ID,
+    DESTINATION,
     MOVEMENT_ID,
     OTHER_CLASS_ID,
     OTHER_SCHOOL_ID,
@@ -69,6 +71,7 @@ async def test_move_student(client: GatewayClient, fakes: Fakes, token: str) -> 
         "decided_by": PRINCIPAL_SUBJECT,
         "decided_at": "2025-11-24T16:00:00Z",
         "decision_note": None,
+        "counterpart": None,
     }
     assert sr_calls(fakes, "MoveStudent") == [
         sr.MoveStudentRequest(
@@ -243,10 +246,12 @@ async def test_list_movements(
     response = await client.get(LIST + query, headers=bearer(token))
     assert response.status_code == 200, response.text
     items = response.json()["items"]
-    assert [(m["id"], m["kind"], m["state"], m["to_class_id"]) for m in items] == [
-        (MOVEMENT_ID, "school_transfer", "pending", None),
-        (OTHER_STUDENT_ID, None, "done", OTHER_CLASS_ID),  # a kind this gateway does not know
+    assert [(m["id"], m["kind"], m["state"], m["to_school_id"], m["to_class_id"]) for m in items] == [
+        (MOVEMENT_ID, "school_transfer", "pending", OTHER_SCHOOL_ID, None),
+        (OTHER_STUDENT_ID, None, "done", SCHOOL_ID, OTHER_CLASS_ID),  # a kind this gateway does not know
+        (ARRIVED_STUDENT_ID, "transfer_out", "done", None, None),  # out of the tenant
     ]
+    assert [m["counterpart"] for m in items] == [None, None, DESTINATION]
     assert sr_calls(fakes, "ListMovements") == [sr.ListMovementsRequest(school_id=SCHOOL_ID, state=state)]
 
 

@@ -121,6 +121,11 @@ def test_every_operation_is_secured_and_documents_problems() -> None:
         "requestTransfer",
         "decideTransfer",
         "listMovements",
+        "transferStudentOut",
+        "getStudentRecordPackage",
+        "admitStudentWithRecord",
+        "listReceivedRecords",
+        "getReceivedRecord",
         "issueDiploma",
         "correctDiploma",
         "revokeDiploma",
@@ -177,6 +182,27 @@ def test_documented_media_types() -> None:
     assert "Content-Disposition" in sheet["headers"]
     document_200 = document["paths"]["/v1/transcripts/{transcript_id}/document"]["get"]["responses"]["200"]
     assert list(document_200["content"]) == ["application/pdf", "application/xml"]
+    for path in (
+        "/v1/students/{student_id}/record-package",
+        "/v1/students/{student_id}/received-records/{record_id}",
+    ):
+        package = document["paths"][path]["get"]["responses"]["200"]
+        assert list(package["content"]) == ["application/xml"], path
+        assert "Content-Disposition" in package["headers"], path
+    arrival = document["paths"]["/v1/classes/{class_id}/arrivals"]["post"]
+    form = arrival["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["required"] == ["file", "effective_on"]
+    assert form["properties"]["file"]["format"] == "binary"
+    assert form["properties"]["effective_on"]["format"] == "date"
+    assert "10 MiB" in arrival["description"]
+    assert {"413", "415", "422"} <= set(arrival["responses"])
+    assert arrival["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Arrival"
+    }
+    assert "Idempotency-Key" in [p["name"] for p in arrival["parameters"]]
+    kinds = document["components"]["schemas"]["Movement"]["properties"]["kind"]
+    assert "transfer_out" in json.dumps(kinds)
+    assert "transfer_in" in json.dumps(kinds)
     verification = document["paths"]["/v1/public/transcripts/{tenant}/{transcript_id}"]["get"]["responses"]
     assert list(verification["200"]["content"]) == ["application/json", "text/html"]
     assert "422" not in verification

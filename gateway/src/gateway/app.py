@@ -53,6 +53,7 @@ from gateway.routers import (
     student_lists,
     tenants,
     transcripts,
+    travel,
 )
 from gateway.settings import GatewaySettings
 
@@ -112,7 +113,7 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
     app.add_middleware(
         BodyGuardMiddleware,
         max_bytes=settings.http.max_body_bytes,
-        uploads=accounts.UPLOAD_ROUTES | student_lists.UPLOAD_ROUTES,
+        uploads=accounts.UPLOAD_ROUTES | student_lists.UPLOAD_ROUTES | travel.UPLOAD_ROUTES,
     )
     app.add_middleware(IpRateLimitMiddleware, limiter=ip_limiter)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -128,6 +129,7 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
     app.include_router(student_lists.router)
     app.include_router(transcripts.router)
     app.include_router(movements.router)
+    app.include_router(travel.router)
     app.include_router(diplomas.router)
     app.include_router(attendance.router)
     app.include_router(links.router)

@@ -25,6 +25,7 @@ from gateway.schemas import (
     EXAMPLE_GRADE_CHANGE_ID,
     EXAMPLE_LINK_REQUEST_ID,
     EXAMPLE_MOVEMENT_ID,
+    EXAMPLE_RECEIVED_RECORD_ID,
     EXAMPLE_SCHOOL_ID,
     EXAMPLE_STUDENT_ID,
     EXAMPLE_TRANSCRIPT_ID,
@@ -309,6 +310,22 @@ def _diploma_id(
     return _path_id(diploma_id, "DIPLOMA_NOT_FOUND", "Không tìm thấy văn bằng", "diploma not found")
 
 
+def _received_record_id(
+    record_id: Annotated[
+        str,
+        Path(
+            description="Mã hồ sơ chuyển trường đã nhận (UUID) / received record package id",
+            examples=[EXAMPLE_RECEIVED_RECORD_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    # As the route answers for a package the student did not arrive with.
+    return _path_id(
+        record_id, "RECEIVED_RECORD_NOT_FOUND", "Không tìm thấy hồ sơ đã nhận", "received record not found"
+    )
+
+
 SchoolId = Annotated[str, Depends(_school_id)]
 ClassId = Annotated[str, Depends(_class_id)]
 StudentId = Annotated[str, Depends(_student_id)]
@@ -322,6 +339,7 @@ SubjectCode = Annotated[str, Depends(_subject_code)]
 TranscriptId = Annotated[str, Depends(_transcript_id)]
 MovementId = Annotated[str, Depends(_movement_id)]
 DiplomaId = Annotated[str, Depends(_diploma_id)]
+ReceivedRecordId = Annotated[str, Depends(_received_record_id)]
 
 
 def _semester(

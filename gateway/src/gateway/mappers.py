@@ -143,6 +143,8 @@ TRANSCRIPT_FORMAT_TO_PB: dict[schemas.TranscriptFormat, sr.TranscriptFormat.Valu
 PB_TO_MOVEMENT_KIND: dict[int, schemas.MovementKind] = {
     sr.MOVEMENT_KIND_CLASS_MOVE: "class_move",
     sr.MOVEMENT_KIND_SCHOOL_TRANSFER: "school_transfer",
+    sr.MOVEMENT_KIND_TRANSFER_OUT: "transfer_out",
+    sr.MOVEMENT_KIND_TRANSFER_IN: "transfer_in",
 }
 MOVEMENT_STATE_TO_PB: dict[schemas.MovementState, sr.MovementState.ValueType] = {
     "pending": sr.MOVEMENT_STATE_PENDING,
@@ -398,6 +400,18 @@ def request_transfer(
         request_id=request_id,
         student_id=student_id,
         to_school_id=body.to_school_id.lower(),
+        reason=body.reason,
+        effective_on=body.effective_on,
+    )
+
+
+def transfer_student_out(
+    student_id: str, body: schemas.DepartureCreate, request_id: str
+) -> sr.TransferStudentOutRequest:
+    return sr.TransferStudentOutRequest(
+        request_id=request_id,
+        student_id=student_id,
+        destination=body.destination,
         reason=body.reason,
         effective_on=body.effective_on,
     )
@@ -1046,10 +1060,11 @@ def movement(msg: sr.Movement) -> schemas.Movement:
         kind=PB_TO_MOVEMENT_KIND.get(msg.kind),
         state=PB_TO_MOVEMENT_STATE.get(msg.state),
         school_year=msg.school_year,
-        from_school_id=msg.from_school_id,
-        from_class_id=msg.from_class_id,
-        to_school_id=msg.to_school_id,
+        from_school_id=_optional(msg.from_school_id),
+        from_class_id=_optional(msg.from_class_id),
+        to_school_id=_optional(msg.to_school_id),
         to_class_id=_optional(msg.to_class_id),
+        counterpart=_optional(msg.counterpart),
         effective_on=msg.effective_on,
         reason=msg.reason,
         requested_by=msg.requested_by,
@@ -1057,6 +1072,21 @@ def movement(msg: sr.Movement) -> schemas.Movement:
         decided_by=_optional(msg.decided_by),
         decided_at=_optional_time(msg, "decide_time"),
         decision_note=_optional(msg.decision_note),
+    )
+
+
+def arrival(msg: sr.ImportStudentRecordResponse) -> schemas.Arrival:
+    return schemas.Arrival(student=student(msg.student), movement=movement(msg.movement))
+
+
+def received_record(msg: sr.ReceivedRecord) -> schemas.ReceivedRecord:
+    return schemas.ReceivedRecord(
+        id=msg.id,
+        student_id=msg.student_id,
+        from_school=msg.from_school,
+        verified=msg.verified,
+        received_at=_time(msg.receive_time),
+        size_bytes=msg.size_bytes,
     )
 
 

@@ -115,8 +115,9 @@ TAGS: list[dict[str, Any]] = [
     },
     {
         "name": "movements",
-        "description": "Chuyển lớp trong trường và chuyển trường trong đơn vị / Moves between classes and "
-        "transfers between schools of the tenant",
+        "description": "Chuyển lớp trong trường, chuyển trường trong đơn vị, và chuyển đi, chuyển đến ngoài "
+        "đơn vị với hồ sơ chuyển trường đã ký / Moves between classes, transfers between schools of the "
+        "tenant, and transfers out of and into the tenant with a signed record package",
     },
     {
         "name": "diplomas",

@@ -56,8 +56,9 @@ PrimaryResult = Literal["hoan_thanh_xuat_sac", "hoan_thanh_tot", "hoan_thanh", "
 TranscriptIssueOutcome = Literal["issued", "already_issued", "results_incomplete"]
 #: A transcript's two documents of equal value.
 TranscriptFormat = Literal["pdf", "xml"]
-#: A move to another class of the school and year, or a transfer to another school of the tenant.
-MovementKind = Literal["class_move", "school_transfer"]
+#: A move to another class of the school and year, a transfer to another school of the tenant, a departure to
+#: a school outside the tenant, or an arrival from one (with a signed record package).
+MovementKind = Literal["class_move", "school_transfer", "transfer_out", "transfer_in"]
 #: Where a movement stands; a class move is `done` at once.
 MovementState = Literal["pending", "done", "refused"]
 #: The two upper-secondary documents (there is no lower-secondary diploma from 1/1/2026): the diploma
@@ -86,6 +87,7 @@ EXAMPLE_GRADE_CHANGE_ID = "0193a4c2-ffee-7ef7-8d08-172b3c4d5e6f"
 EXAMPLE_TRANSCRIPT_ID = "0193a4c2-0a1b-7c2d-8e3f-405162738495"
 EXAMPLE_MOVEMENT_ID = "0193a4c2-1b2c-7d3e-8f40-5162738495a6"
 EXAMPLE_DIPLOMA_ID = "0193a4c2-2c3d-7e4f-9051-62738495a6b7"
+EXAMPLE_RECEIVED_RECORD_ID = "0193a4c2-3d4e-7f50-8162-738495a6b7c8"
 
 SCHOOL_YEAR_PATTERN = r"^[0-9]{4}-[0-9]{4}$"
 #: Graduation years the register takes (student-record's bounds).
@@ -749,6 +751,37 @@ class TransferDecision(_Request):
         max_length=500,
         description="Ghi chú; bắt buộc khi từ chối / a note; required to refuse",
         examples=["Trường đã đủ sĩ số khối 6"],
+    )
+
+
+class DepartureCreate(_Request):
+    """Học sinh chuyển đến một trường ngoài đơn vị (tỉnh khác, hệ thống khác) / A student leaves for a school
+    outside the tenant (another province, another system)."""
+
+    destination: str = Field(
+        min_length=1,
+        max_length=300,
+        description="Nơi chuyển đến: trường và tỉnh, như gia đình hoặc nhà trường ghi / where the student "
+        "goes: the school and its province, as the family or the school gives it",
+        examples=["Trường THCS Nguyễn Du, TP. Hồ Chí Minh"],
+    )
+    reason: str = Field(
+        min_length=1, max_length=500, description="Lý do / why", examples=["Gia đình chuyển vào TP. HCM"]
+    )
+    effective_on: CalendarDate = Field(
+        description="Ngày có hiệu lực (YYYY-MM-DD), không ở tương lai / the day it takes effect, not in the "
+        "future",
+        examples=["2025-11-24"],
+    )
+
+
+class ArrivalForm(_Request):
+    """The text fields of the arrival form (``multipart/form-data``, beside the package's ``file``)."""
+
+    effective_on: CalendarDate = Field(
+        description="Ngày có hiệu lực (YYYY-MM-DD), không ở tương lai / the day it takes effect, not in the "
+        "future",
+        examples=["2025-11-24"],
     )
 
 
@@ -1670,12 +1703,30 @@ class Movement(_Response):
     kind: MovementKind | None
     state: MovementState | None
     school_year: str = Field(examples=["2025-2026"])
-    from_school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
-    from_class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
-    to_school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    from_school_id: str | None = Field(
+        description="null khi học sinh đến từ ngoài đơn vị (`transfer_in`) / null for an arrival from "
+        "outside the tenant (`transfer_in`)",
+        examples=[EXAMPLE_SCHOOL_ID],
+    )
+    from_class_id: str | None = Field(
+        description="null khi học sinh đến từ ngoài đơn vị / null for an arrival from outside the tenant",
+        examples=[EXAMPLE_CLASS_ID],
+    )
+    to_school_id: str | None = Field(
+        description="null khi học sinh chuyển ra ngoài đơn vị (`transfer_out`) / null for a departure from "
+        "the tenant (`transfer_out`)",
+        examples=[EXAMPLE_SCHOOL_ID],
+    )
     to_class_id: str | None = Field(
-        description="null khi yêu cầu chuyển trường đang chờ hoặc bị từ chối / null while a transfer is "
-        "pending or once refused"
+        description="null khi yêu cầu chuyển trường đang chờ hoặc bị từ chối, hoặc khi học sinh chuyển ra "
+        "ngoài đơn vị / null while a transfer is pending or once refused, and for a departure from the tenant"
+    )
+    counterpart: str | None = Field(
+        description="Ngoài đơn vị: nơi học sinh chuyển đến (`transfer_out`) hoặc trường chuyển đi "
+        "(`transfer_in`, như hồ sơ ghi); null trong đơn vị / outside the tenant: where the student went "
+        "(`transfer_out`) or the sending school (`transfer_in`, as the package names it); null inside the "
+        "tenant",
+        examples=["Trường THCS Nguyễn Du, TP. Hồ Chí Minh"],
     )
     effective_on: str = Field(description="YYYY-MM-DD", examples=["2025-11-24"])
     reason: str = Field(examples=["Theo nguyện vọng của gia đình"])
@@ -1690,6 +1741,37 @@ class Movement(_Response):
 
 class MovementList(_Response):
     items: list[Movement] = Field(description="Mới nhất trước, tối đa 500 / newest first, at most 500")
+
+
+class Arrival(_Response):
+    """Học sinh được tiếp nhận từ ngoài đơn vị với hồ sơ đã ký: học sinh mới trong lớp và lần chuyển đến /
+    A student admitted from outside the tenant with a signed record package: the new student in the class and
+    the arrival."""
+
+    student: Student
+    movement: Movement
+
+
+class ReceivedRecord(_Response):
+    """Hồ sơ chuyển trường học sinh mang đến (thông tin; tệp XML lấy riêng) / A record package the student
+    arrived with (its metadata; the XML is fetched apart)."""
+
+    id: str = Field(examples=[EXAMPLE_RECEIVED_RECORD_ID])
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    from_school: str = Field(
+        description="Trường chuyển đi, như hồ sơ ghi / the sending school, as the package names it",
+        examples=["Trường THCS Nguyễn Du, TP. Hồ Chí Minh"],
+    )
+    verified: bool = Field(
+        description="Chữ ký của trường chuyển đi đã được xác thực khi tiếp nhận / the sending school's "
+        "signature verified against the platform's trust roots on arrival"
+    )
+    received_at: datetime
+    size_bytes: int = Field(description="Kích thước tệp XML / the package's size in bytes", examples=[48213])
+
+
+class ReceivedRecordList(_Response):
+    items: list[ReceivedRecord] = Field(description="Cũ nhất trước / oldest first")
 
 
 class Diploma(_Response):

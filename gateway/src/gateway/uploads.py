@@ -21,6 +21,8 @@ MIB = 1024 * 1024
 XLSX_MAX_BYTES = 5 * MIB
 #: The largest C1-HocSinh student list accepted, as student-record takes it.
 STUDENT_LIST_MAX_BYTES = 10 * MIB
+#: The largest record package (hồ sơ chuyển trường, XML) accepted, as student-record takes it.
+RECORD_PACKAGE_MAX_BYTES = 10 * MIB
 #: What a multipart body may add around the file (boundaries, part headers, a long file name).
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
@@ -115,6 +117,15 @@ def _invalid(field: str, vi: str, en: str) -> ProblemError:
 
 def single_file(body: bytes, content_type: str, field: str = "file") -> Part:
     """The one file of an upload form, whose only field is ``field``."""
+    part, _ = upload_form(body, content_type, field)
+    return part
+
+
+def upload_form(
+    body: bytes, content_type: str, field: str = "file", text_fields: tuple[str, ...] = ()
+) -> tuple[Part, dict[str, str]]:
+    """The one file of an upload form (field ``field``) and its text fields, each at most once (a missing
+    one is absent from the dict: the route decides whether it is required)."""
     if not is_multipart(content_type):
         raise ProblemError(
             415,
@@ -125,7 +136,7 @@ def single_file(body: bytes, content_type: str, field: str = "file") -> Part:
         parts = parse_form_data(body, content_type)
     except (MalformedMultipart, UnicodeDecodeError):
         raise _invalid("body", "Nội dung multipart không hợp lệ", "malformed multipart body") from None
-    unknown = sorted({p.name for p in parts if p.name != field})
+    unknown = sorted({p.name for p in parts if p.name != field and p.name not in text_fields})
     if unknown:
         raise _invalid(unknown[0], "Trường không được chấp nhận", "unknown field")
     files = [p for p in parts if p.name == field]
@@ -135,7 +146,19 @@ def single_file(body: bytes, content_type: str, field: str = "file") -> Part:
         raise _invalid(field, "Chỉ gửi một tệp", "send one file only")
     if files[0].filename is None:
         raise _invalid(field, "Phải là một tệp", "must be a file")
-    return files[0]
+    texts: dict[str, str] = {}
+    for part in parts:
+        if part.name == field:
+            continue
+        if part.name in texts:
+            raise _invalid(part.name, "Chỉ gửi một lần", "send it once only")
+        if part.filename is not None:
+            raise _invalid(part.name, "Phải là văn bản, không phải tệp", "must be text, not a file")
+        try:
+            texts[part.name] = part.content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _invalid(part.name, "Phải là văn bản UTF-8", "must be UTF-8 text") from None
+    return files[0], texts
 
 
 def check_xlsx(part: Part, max_bytes: int = XLSX_MAX_BYTES) -> None:
@@ -152,6 +175,32 @@ def check_xlsx(part: Part, max_bytes: int = XLSX_MAX_BYTES) -> None:
             "UNSUPPORTED_FILE_TYPE",
             bilingual("Chỉ nhận tệp Excel .xlsx", "only Excel .xlsx files are accepted"),
             errors=[{"field": "file", "message": bilingual("Chỉ nhận tệp .xlsx", "must be an .xlsx file")}],
+        )
+
+
+_XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
+# A file part sent without its own media type (RFC 7578's default), or as bytes: judged by its name.
+_GENERIC_MEDIA_TYPES = frozenset({"application/octet-stream", "text/plain"})
+
+
+def check_xml(part: Part, max_bytes: int = RECORD_PACKAGE_MAX_BYTES) -> None:
+    """413 ``FILE_TOO_LARGE``, 415 ``UNSUPPORTED_FILE_TYPE`` (a media type that is not XML, or content that
+    does not begin like an XML document) or 422 for an empty file; the rest is the service's (it parses
+    the XML and checks the signatures)."""
+    if len(part.content) > max_bytes:
+        raise file_too_large(max_bytes)
+    if not part.content:
+        raise _invalid("file", "Tệp rỗng", "the file is empty")
+    media = part.content_type.split(";", 1)[0].strip().lower()
+    xml_media = media in _XML_MEDIA_TYPES or media.endswith("+xml")
+    named_xml = media in _GENERIC_MEDIA_TYPES and (part.filename or "").lower().endswith(".xml")
+    looks_xml = part.content.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"<")
+    if not (xml_media or named_xml) or not looks_xml:
+        raise ProblemError(
+            415,
+            "UNSUPPORTED_FILE_TYPE",
+            bilingual("Chỉ nhận tệp XML", "only XML files are accepted"),
+            errors=[{"field": "file", "message": bilingual("Phải là tệp .xml", "must be an XML file")}],
         )
 
 
