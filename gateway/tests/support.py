@@ -1398,6 +1398,18 @@ class FakeIdentity(idn_grpc.IdentityServiceServicer):
             ],
             link_state=idn.LINK_STATE_LINKED,
             pending_link_requests=1,
+            # She was a student of the tenant herself: her own record, for life.
+            own_records=[
+                idn.Child(
+                    student_id=OTHER_STUDENT_ID,
+                    full_name="Trần Thị Mai",
+                    school_id=SCHOOL_ID,
+                    school_name="Trường THCS Nguyễn Du",
+                    class_id=CLASS_ID,
+                    class_name="9A1",
+                    relationship="self",
+                )
+            ],
         )
         return await self.r.handle("GetMe", request, context, response)
 

@@ -27,6 +27,7 @@ from gateway.tests.support import (
     CLASS_ID,
     IMPORT_ID,
     LINK_REQUEST_ID,
+    OTHER_STUDENT_ID,
     PERSON_ID,
     SCHOOL_ID,
     STUDENT_ID,
@@ -165,6 +166,18 @@ async def test_get_me(client: GatewayClient, fakes: Fakes, token: str) -> None:
         "link_state": "linked",
         "pending_link_requests": 1,
         "tenant_wide": False,
+        "own_records": [
+            {
+                "student_id": OTHER_STUDENT_ID,
+                "full_name": "Trần Thị Mai",
+                "school_id": SCHOOL_ID,
+                "school_name": "Trường THCS Nguyễn Du",
+                "class_id": CLASS_ID,
+                "class_name": "9A1",
+                "relationship": "self",
+                "linked_at": None,
+            }
+        ],
     }
     assert fakes.identity.recorder.methods() == ["GetMe"]  # identity decides; no edge check needed
 

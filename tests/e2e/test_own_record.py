@@ -23,6 +23,9 @@ async def test_a_student_reads_their_own_record_and_nobody_elses(stack, client_f
     ]
     khoa, brother = family(stack, "79000702"), family(stack, "79000701")
     with client_for(token) as student:
+        me = student.get("/v1/me")
+        assert me.status_code == 200, me.text
+        assert [(r["student_id"], r["relationship"]) for r in me.json()["own_records"]] == [(khoa, "self")]
         own = student.get(f"/v1/students/{khoa}")
         assert own.status_code == 200, own.text
         assert own.json()["full_name"] == "Nguyễn Minh Khoa"

@@ -837,22 +837,24 @@ def me(msg: idn.GetMeResponse) -> schemas.Me:
             )
             for c in msg.classes
         ],
-        children=[
-            schemas.Child(
-                student_id=c.student_id,
-                full_name=c.full_name,
-                school_id=c.school_id,
-                school_name=c.school_name,
-                class_id=_optional(c.class_id),
-                class_name=_optional(c.class_name),
-                relationship=c.relationship,
-                linked_at=_optional_time(c, "link_time"),
-            )
-            for c in msg.children
-        ],
+        children=[_child(c) for c in msg.children],
         link_state=PB_TO_LINK_STATE.get(msg.link_state),
         pending_link_requests=msg.pending_link_requests,
         tenant_wide=msg.tenant_wide,
+        own_records=[_child(c) for c in msg.own_records],
+    )
+
+
+def _child(c: idn.Child) -> schemas.Child:
+    return schemas.Child(
+        student_id=c.student_id,
+        full_name=c.full_name,
+        school_id=c.school_id,
+        school_name=c.school_name,
+        class_id=_optional(c.class_id),
+        class_name=_optional(c.class_name),
+        relationship=c.relationship,
+        linked_at=_optional_time(c, "link_time"),
     )
 
 

@@ -1086,6 +1086,11 @@ class Me(_Response):
     tenant_wide: bool = Field(
         description="true với quản trị viên Sở/Phòng: mọi trường của đơn vị / true for an authority admin"
     )
+    own_records: list[Child] = Field(
+        description="Hồ sơ học sinh của chính người đăng nhập (học sinh, hoặc cựu học sinh sau khi tốt "
+        "nghiệp): chỉ xem, suốt đời; `relationship` là `self` / the caller's own student records (a student, "
+        "or a former student after graduation): read only, for life; `relationship` is `self`"
+    )
 
 
 # Staff

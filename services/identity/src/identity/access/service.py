@@ -316,6 +316,7 @@ class AccessService:
                 uuid.UUID(c.school_id) for c in scope.classes
             }
             school_ids |= {uuid.UUID(c.school_id) for c in scope.children}
+            school_ids |= {uuid.UUID(c.school_id) for c in scope.own_records}
             names = dict(
                 (
                     await uow.session.execute(select(School.id, School.name).where(School.id.in_(school_ids)))
@@ -330,7 +331,14 @@ class AccessService:
                     .order_by(Student.full_name)
                 )
             ).all()
-            class_ids |= {student.class_id for student, _ in children}
+            own = (
+                await uow.session.scalars(
+                    select(Student)
+                    .where(Student.id.in_([uuid.UUID(c.student_id) for c in scope.own_records]))
+                    .order_by(Student.full_name)
+                )
+            ).all()
+            class_ids |= {student.class_id for student, _ in children} | {student.class_id for student in own}
             class_names = dict(
                 (
                     await uow.session.execute(
@@ -359,6 +367,18 @@ class AccessService:
                         class_name=class_names.get(uuid.UUID(c.class_id), ""),
                         role=c.role,
                         subject=c.subject,
+                    )
+                )
+            for student in own:
+                response.own_records.append(
+                    pb.Child(
+                        student_id=str(student.id),
+                        full_name=student.full_name,
+                        school_id=str(student.school_id),
+                        school_name=names.get(student.school_id, ""),
+                        class_id=str(student.class_id),
+                        class_name=class_names.get(student.class_id, ""),
+                        relationship="self",
                     )
                 )
             if access.GUARDIAN in principal.roles:

@@ -570,6 +570,7 @@ class GetMeResponse(_message.Message):
     LINK_STATE_FIELD_NUMBER: _builtins.int
     PENDING_LINK_REQUESTS_FIELD_NUMBER: _builtins.int
     TENANT_WIDE_FIELD_NUMBER: _builtins.int
+    OWN_RECORDS_FIELD_NUMBER: _builtins.int
     subject: _builtins.str
     tenant: _builtins.str
     display_name: _builtins.str
@@ -589,6 +590,12 @@ class GetMeResponse(_message.Message):
     def classes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClassAccess]: ...
     @_builtins.property
     def children(self) -> _containers.RepeatedCompositeFieldContainer[Global___Child]: ...
+    @_builtins.property
+    def own_records(self) -> _containers.RepeatedCompositeFieldContainer[Global___Child]:
+        """The caller's own student records (their verified person is the student: a student, or a former one):
+        read only, for life. relationship is "self".
+        """
+
     def __init__(
         self,
         *,
@@ -604,10 +611,11 @@ class GetMeResponse(_message.Message):
         link_state: Global___LinkState.ValueType = ...,
         pending_link_requests: _builtins.int = ...,
         tenant_wide: _builtins.bool = ...,
+        own_records: _abc.Iterable[Global___Child] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["verification", b"verification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["children", b"children", "classes", b"classes", "display_name", b"display_name", "link_state", b"link_state", "pending_link_requests", b"pending_link_requests", "person_id", b"person_id", "roles", b"roles", "schools", b"schools", "subject", b"subject", "tenant", b"tenant", "tenant_wide", b"tenant_wide", "verification", b"verification"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["children", b"children", "classes", b"classes", "display_name", b"display_name", "link_state", b"link_state", "own_records", b"own_records", "pending_link_requests", b"pending_link_requests", "person_id", b"person_id", "roles", b"roles", "schools", b"schools", "subject", b"subject", "tenant", b"tenant", "tenant_wide", b"tenant_wide", "verification", b"verification"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
