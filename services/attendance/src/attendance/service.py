@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import grpc
 from school.attendance.v1 import attendance_pb2 as pb
@@ -14,23 +16,48 @@ from school_common.app import Deps, ServiceDefinition
 from school_common.events import Subscription
 from school_common.grpc.client import channel
 
+from attendance.boarding.freezer import MealCountFreezer
+from attendance.boarding.service import BoardingService
+from attendance.calendar.service import CalendarService
+from attendance.domain.calendar import system_clock
 from attendance.events.handlers import subscriptions as event_subscriptions
-from attendance.grpc.servicer import AttendanceServicer
+from attendance.gate.service import GateService
+from attendance.grpc.servicer import AttendanceServicer, UseCases
+from attendance.leave.service import LeaveService
+from attendance.registers.service import RegisterService
 from attendance.rosters.service import RosterService
 from attendance.settings import IdentityClientSettings, Settings
 
 
-def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
+def _identity(deps: Deps) -> tuple[IdentityServiceStub, IdentityClientSettings]:
     settings = deps.settings.identity if isinstance(deps.settings, Settings) else IdentityClientSettings()
     # The channel connects lazily and lives as long as the process.
-    stub = IdentityServiceStub(channel(settings.target))
+    return IdentityServiceStub(channel(settings.target)), settings
+
+
+def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
+    stub, settings = _identity(deps)
     access = Callers(ScopeResolver(identity_scope_fetcher(stub, settings.timeout_s)))
-    servicer = AttendanceServicer(RosterService(deps.db, access))
+    clock = system_clock
+    use_cases = UseCases(
+        rosters=RosterService(deps.db, access),
+        calendars=CalendarService(deps.db, access),
+        registers=RegisterService(deps.db, access, deps.outbox, clock),
+        leave=LeaveService(deps.db, access, deps.outbox, clock),
+        gate=GateService(deps.db, access, stub, settings.timeout_s, clock),
+        boarding=BoardingService(deps.db, access, deps.outbox, clock),
+    )
+    servicer = AttendanceServicer(use_cases)
     return [lambda server: pb_grpc.add_AttendanceServiceServicer_to_server(servicer, server)]
 
 
 def subscriptions(deps: Deps) -> list[Subscription]:
     return event_subscriptions()
+
+
+def background(deps: Deps) -> list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]]:
+    # Each school's meal count freezes at its cut-off even when nobody asks for it then.
+    return [MealCountFreezer(deps.db, deps.outbox, system_clock).run]
 
 
 DEFINITION = ServiceDefinition(
@@ -40,4 +67,5 @@ DEFINITION = ServiceDefinition(
     servicers=servicers,
     service_names=[pb.DESCRIPTOR.services_by_name["AttendanceService"].full_name],
     subscriptions=subscriptions,
+    background=background,
 )

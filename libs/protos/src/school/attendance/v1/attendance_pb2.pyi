@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -18,6 +19,290 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _Session:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SessionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Session.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SESSION_UNSPECIFIED: _Session.ValueType  # 0
+    SESSION_MORNING: _Session.ValueType  # 1
+    """Buổi sáng."""
+    SESSION_AFTERNOON: _Session.ValueType  # 2
+    """Buổi chiều."""
+
+class Session(_Session, metaclass=_SessionEnumTypeWrapper):
+    """Session is a half-day of school."""
+
+SESSION_UNSPECIFIED: Session.ValueType  # 0
+SESSION_MORNING: Session.ValueType  # 1
+"""Buổi sáng."""
+SESSION_AFTERNOON: Session.ValueType  # 2
+"""Buổi chiều."""
+Global___Session: _TypeAlias = Session  # noqa: Y015
+
+class _AttendanceStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AttendanceStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AttendanceStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ATTENDANCE_STATUS_UNSPECIFIED: _AttendanceStatus.ValueType  # 0
+    ATTENDANCE_STATUS_PRESENT: _AttendanceStatus.ValueType  # 1
+    """Có mặt."""
+    ATTENDANCE_STATUS_ABSENT_EXCUSED: _AttendanceStatus.ValueType  # 2
+    """Vắng có phép (P)."""
+    ATTENDANCE_STATUS_ABSENT_UNEXCUSED: _AttendanceStatus.ValueType  # 3
+    """Vắng không phép (K)."""
+    ATTENDANCE_STATUS_LATE: _AttendanceStatus.ValueType  # 4
+    """Đi muộn: present."""
+    ATTENDANCE_STATUS_LEFT_EARLY: _AttendanceStatus.ValueType  # 5
+    """Về sớm: present."""
+
+class AttendanceStatus(_AttendanceStatus, metaclass=_AttendanceStatusEnumTypeWrapper):
+    """AttendanceStatus is a student's mark in a register."""
+
+ATTENDANCE_STATUS_UNSPECIFIED: AttendanceStatus.ValueType  # 0
+ATTENDANCE_STATUS_PRESENT: AttendanceStatus.ValueType  # 1
+"""Có mặt."""
+ATTENDANCE_STATUS_ABSENT_EXCUSED: AttendanceStatus.ValueType  # 2
+"""Vắng có phép (P)."""
+ATTENDANCE_STATUS_ABSENT_UNEXCUSED: AttendanceStatus.ValueType  # 3
+"""Vắng không phép (K)."""
+ATTENDANCE_STATUS_LATE: AttendanceStatus.ValueType  # 4
+"""Đi muộn: present."""
+ATTENDANCE_STATUS_LEFT_EARLY: AttendanceStatus.ValueType  # 5
+"""Về sớm: present."""
+Global___AttendanceStatus: _TypeAlias = AttendanceStatus  # noqa: Y015
+
+class _AbsenceLevel:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AbsenceLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AbsenceLevel.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ABSENCE_LEVEL_UNSPECIFIED: _AbsenceLevel.ValueType  # 0
+    ABSENCE_LEVEL_OK: _AbsenceLevel.ValueType  # 1
+    ABSENCE_LEVEL_APPROACHING: _AbsenceLevel.ValueType  # 2
+    """At or above the school's warning threshold."""
+    ABSENCE_LEVEL_AT_LIMIT: _AbsenceLevel.ValueType  # 3
+    """Exactly at the limit: one more absence and the student is not promoted."""
+    ABSENCE_LEVEL_OVER: _AbsenceLevel.ValueType  # 4
+    """Over the limit (more than 45): summer re-training, not promotion."""
+
+class AbsenceLevel(_AbsenceLevel, metaclass=_AbsenceLevelEnumTypeWrapper):
+    """---------------------------------------------------------------- counter
+
+    AbsenceLevel is how close a student is to the 45-session limit.
+    """
+
+ABSENCE_LEVEL_UNSPECIFIED: AbsenceLevel.ValueType  # 0
+ABSENCE_LEVEL_OK: AbsenceLevel.ValueType  # 1
+ABSENCE_LEVEL_APPROACHING: AbsenceLevel.ValueType  # 2
+"""At or above the school's warning threshold."""
+ABSENCE_LEVEL_AT_LIMIT: AbsenceLevel.ValueType  # 3
+"""Exactly at the limit: one more absence and the student is not promoted."""
+ABSENCE_LEVEL_OVER: AbsenceLevel.ValueType  # 4
+"""Over the limit (more than 45): summer re-training, not promotion."""
+Global___AbsenceLevel: _TypeAlias = AbsenceLevel  # noqa: Y015
+
+class _LeaveStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LeaveStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LeaveStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LEAVE_STATUS_UNSPECIFIED: _LeaveStatus.ValueType  # 0
+    LEAVE_STATUS_PENDING: _LeaveStatus.ValueType  # 1
+    LEAVE_STATUS_APPROVED: _LeaveStatus.ValueType  # 2
+    LEAVE_STATUS_REFUSED: _LeaveStatus.ValueType  # 3
+    LEAVE_STATUS_CANCELLED: _LeaveStatus.ValueType  # 4
+
+class LeaveStatus(_LeaveStatus, metaclass=_LeaveStatusEnumTypeWrapper):
+    """---------------------------------------------------------------- leave
+
+    LeaveStatus is where a leave request stands.
+    """
+
+LEAVE_STATUS_UNSPECIFIED: LeaveStatus.ValueType  # 0
+LEAVE_STATUS_PENDING: LeaveStatus.ValueType  # 1
+LEAVE_STATUS_APPROVED: LeaveStatus.ValueType  # 2
+LEAVE_STATUS_REFUSED: LeaveStatus.ValueType  # 3
+LEAVE_STATUS_CANCELLED: LeaveStatus.ValueType  # 4
+Global___LeaveStatus: _TypeAlias = LeaveStatus  # noqa: Y015
+
+class _GateDeviceKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _GateDeviceKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_GateDeviceKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    GATE_DEVICE_KIND_UNSPECIFIED: _GateDeviceKind.ValueType  # 0
+    GATE_DEVICE_KIND_RFID: _GateDeviceKind.ValueType  # 1
+    """RFID / NFC card reader."""
+    GATE_DEVICE_KIND_FACE: _GateDeviceKind.ValueType  # 2
+    """Face-recognition terminal (recognition happens on the terminal; no biometrics come here)."""
+
+class GateDeviceKind(_GateDeviceKind, metaclass=_GateDeviceKindEnumTypeWrapper):
+    """---------------------------------------------------------------- gate
+
+    GateDeviceKind is the kind of check-in terminal.
+    """
+
+GATE_DEVICE_KIND_UNSPECIFIED: GateDeviceKind.ValueType  # 0
+GATE_DEVICE_KIND_RFID: GateDeviceKind.ValueType  # 1
+"""RFID / NFC card reader."""
+GATE_DEVICE_KIND_FACE: GateDeviceKind.ValueType  # 2
+"""Face-recognition terminal (recognition happens on the terminal; no biometrics come here)."""
+Global___GateDeviceKind: _TypeAlias = GateDeviceKind  # noqa: Y015
+
+class _TapOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _TapOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TapOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TAP_OUTCOME_UNSPECIFIED: _TapOutcome.ValueType  # 0
+    TAP_OUTCOME_CHECKED_IN: _TapOutcome.ValueType  # 1
+    """The first tap of the student's session: a check-in."""
+    TAP_OUTCOME_MERGED: _TapOutcome.ValueType  # 2
+    """Merged into the session's check-in (a repeated tap, or a re-sent one)."""
+    TAP_OUTCOME_UNKNOWN_CREDENTIAL: _TapOutcome.ValueType  # 3
+    """No student of the device's school has this credential."""
+    TAP_OUTCOME_OTHER_SCHOOL: _TapOutcome.ValueType  # 4
+    """The credential is a student's of another school."""
+    TAP_OUTCOME_OUTSIDE_SCHOOL_TIME: _TapOutcome.ValueType  # 5
+    """Not a school day or session of the school, or in the future."""
+
+class TapOutcome(_TapOutcome, metaclass=_TapOutcomeEnumTypeWrapper):
+    """TapOutcome is what became of one tap."""
+
+TAP_OUTCOME_UNSPECIFIED: TapOutcome.ValueType  # 0
+TAP_OUTCOME_CHECKED_IN: TapOutcome.ValueType  # 1
+"""The first tap of the student's session: a check-in."""
+TAP_OUTCOME_MERGED: TapOutcome.ValueType  # 2
+"""Merged into the session's check-in (a repeated tap, or a re-sent one)."""
+TAP_OUTCOME_UNKNOWN_CREDENTIAL: TapOutcome.ValueType  # 3
+"""No student of the device's school has this credential."""
+TAP_OUTCOME_OTHER_SCHOOL: TapOutcome.ValueType  # 4
+"""The credential is a student's of another school."""
+TAP_OUTCOME_OUTSIDE_SCHOOL_TIME: TapOutcome.ValueType  # 5
+"""Not a school day or session of the school, or in the future."""
+Global___TapOutcome: _TypeAlias = TapOutcome  # noqa: Y015
+
+class _ReconciliationFlag:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReconciliationFlagEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReconciliationFlag.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RECONCILIATION_FLAG_UNSPECIFIED: _ReconciliationFlag.ValueType  # 0
+    RECONCILIATION_FLAG_ABSENT_IN_CLASS: _ReconciliationFlag.ValueType  # 1
+    """Checked in at the gate but marked absent in class."""
+    RECONCILIATION_FLAG_NOT_MARKED: _ReconciliationFlag.ValueType  # 2
+    """Checked in at the gate, not yet marked."""
+    RECONCILIATION_FLAG_NO_CHECK_IN: _ReconciliationFlag.ValueType  # 3
+    """Marked present without a check-in (informational: a forgotten card)."""
+
+class ReconciliationFlag(_ReconciliationFlag, metaclass=_ReconciliationFlagEnumTypeWrapper):
+    """ReconciliationFlag is a disagreement between the gate and the register."""
+
+RECONCILIATION_FLAG_UNSPECIFIED: ReconciliationFlag.ValueType  # 0
+RECONCILIATION_FLAG_ABSENT_IN_CLASS: ReconciliationFlag.ValueType  # 1
+"""Checked in at the gate but marked absent in class."""
+RECONCILIATION_FLAG_NOT_MARKED: ReconciliationFlag.ValueType  # 2
+"""Checked in at the gate, not yet marked."""
+RECONCILIATION_FLAG_NO_CHECK_IN: ReconciliationFlag.ValueType  # 3
+"""Marked present without a check-in (informational: a forgotten card)."""
+Global___ReconciliationFlag: _TypeAlias = ReconciliationFlag  # noqa: Y015
+
+class _Meal:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MealEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Meal.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MEAL_UNSPECIFIED: _Meal.ValueType  # 0
+    MEAL_BREAKFAST: _Meal.ValueType  # 1
+    MEAL_LUNCH: _Meal.ValueType  # 2
+
+class Meal(_Meal, metaclass=_MealEnumTypeWrapper):
+    """---------------------------------------------------------------- semi-boarding
+
+    Meal is a meal served at school.
+    """
+
+MEAL_UNSPECIFIED: Meal.ValueType  # 0
+MEAL_BREAKFAST: Meal.ValueType  # 1
+MEAL_LUNCH: Meal.ValueType  # 2
+Global___Meal: _TypeAlias = Meal  # noqa: Y015
+
+class _MealRefundPolicy:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MealRefundPolicyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MealRefundPolicy.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MEAL_REFUND_POLICY_UNSPECIFIED: _MealRefundPolicy.ValueType  # 0
+    MEAL_REFUND_POLICY_NONE: _MealRefundPolicy.ValueType  # 1
+    """No refund."""
+    MEAL_REFUND_POLICY_NOTIFIED_BEFORE_CUTOFF: _MealRefundPolicy.ValueType  # 2
+    """Days the student was left out of the frozen count (absence known before the cut-off)."""
+    MEAL_REFUND_POLICY_ALL_ABSENT_DAYS: _MealRefundPolicy.ValueType  # 3
+    """Every day absent from the main session, notified or not."""
+
+class MealRefundPolicy(_MealRefundPolicy, metaclass=_MealRefundPolicyEnumTypeWrapper):
+    """MealRefundPolicy is the school's published rule for meal fees of absent days."""
+
+MEAL_REFUND_POLICY_UNSPECIFIED: MealRefundPolicy.ValueType  # 0
+MEAL_REFUND_POLICY_NONE: MealRefundPolicy.ValueType  # 1
+"""No refund."""
+MEAL_REFUND_POLICY_NOTIFIED_BEFORE_CUTOFF: MealRefundPolicy.ValueType  # 2
+"""Days the student was left out of the frozen count (absence known before the cut-off)."""
+MEAL_REFUND_POLICY_ALL_ABSENT_DAYS: MealRefundPolicy.ValueType  # 3
+"""Every day absent from the main session, notified or not."""
+Global___MealRefundPolicy: _TypeAlias = MealRefundPolicy  # noqa: Y015
+
+class _CareRefundPolicy:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CareRefundPolicyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CareRefundPolicy.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CARE_REFUND_POLICY_UNSPECIFIED: _CareRefundPolicy.ValueType  # 0
+    CARE_REFUND_POLICY_NONE: _CareRefundPolicy.ValueType  # 1
+    CARE_REFUND_POLICY_PRO_RATA: _CareRefundPolicy.ValueType  # 2
+    """The monthly fee is reduced in proportion to school days absent."""
+
+class CareRefundPolicy(_CareRefundPolicy, metaclass=_CareRefundPolicyEnumTypeWrapper):
+    """CareRefundPolicy is the school's published rule for the nap-care fee of absent days."""
+
+CARE_REFUND_POLICY_UNSPECIFIED: CareRefundPolicy.ValueType  # 0
+CARE_REFUND_POLICY_NONE: CareRefundPolicy.ValueType  # 1
+CARE_REFUND_POLICY_PRO_RATA: CareRefundPolicy.ValueType  # 2
+"""The monthly fee is reduced in proportion to school days absent."""
+Global___CareRefundPolicy: _TypeAlias = CareRefundPolicy  # noqa: Y015
+
+class _ChargeKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ChargeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChargeKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CHARGE_KIND_UNSPECIFIED: _ChargeKind.ValueType  # 0
+    CHARGE_KIND_LUNCH: _ChargeKind.ValueType  # 1
+    CHARGE_KIND_BREAKFAST: _ChargeKind.ValueType  # 2
+    CHARGE_KIND_NAP_CARE: _ChargeKind.ValueType  # 3
+
+class ChargeKind(_ChargeKind, metaclass=_ChargeKindEnumTypeWrapper):
+    """ChargeKind is what a charge line is for."""
+
+CHARGE_KIND_UNSPECIFIED: ChargeKind.ValueType  # 0
+CHARGE_KIND_LUNCH: ChargeKind.ValueType  # 1
+CHARGE_KIND_BREAKFAST: ChargeKind.ValueType  # 2
+CHARGE_KIND_NAP_CARE: ChargeKind.ValueType  # 3
+Global___ChargeKind: _TypeAlias = ChargeKind  # noqa: Y015
 
 @_typing.final
 class RosterEntry(_message.Message):
@@ -94,3 +379,2514 @@ class GetClassRosterResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetClassRosterResponse: _TypeAlias = GetClassRosterResponse  # noqa: Y015
+
+@_typing.final
+class SchoolCalendar(_message.Message):
+    """---------------------------------------------------------------- calendar
+
+    SchoolCalendar is how a school runs its days for attendance.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    WEEKDAYS_FIELD_NUMBER: _builtins.int
+    MAIN_SESSION_FIELD_NUMBER: _builtins.int
+    MORNING_CUTOFF_FIELD_NUMBER: _builtins.int
+    AFTERNOON_CUTOFF_FIELD_NUMBER: _builtins.int
+    CLOSED_DATES_FIELD_NUMBER: _builtins.int
+    ABSENCE_WARNING_AT_FIELD_NUMBER: _builtins.int
+    CONFIGURED_FIELD_NUMBER: _builtins.int
+    AFTERNOON_STARTS_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    main_session: Global___Session.ValueType
+    """The session counted for the 45-session rule (one-session-a-day plan); one of `sessions`."""
+    morning_cutoff: _builtins.str
+    """Changes to a morning register after this time of the same day need a reason."""
+    afternoon_cutoff: _builtins.str
+    """Changes to an afternoon register after this time of the same day need a reason."""
+    absence_warning_at: _builtins.int
+    """From this many absent sessions a year the counter warns (default 35; the limit is 45)."""
+    configured: _builtins.bool
+    """False while the school has not configured its calendar (these are the defaults)."""
+    afternoon_starts: _builtins.str
+    """Taps from this time of day belong to the afternoon session (default "12:00")."""
+    @_builtins.property
+    def sessions(self) -> _containers.RepeatedScalarFieldContainer[Global___Session.ValueType]:
+        """The sessions the school runs (at least one)."""
+
+    @_builtins.property
+    def weekdays(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """ISO weekdays with school (1 = Monday … 7 = Sunday)."""
+
+    @_builtins.property
+    def closed_dates(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Dates without school (holidays, closures)."""
+
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        sessions: _abc.Iterable[Global___Session.ValueType] | None = ...,
+        weekdays: _abc.Iterable[_builtins.int] | None = ...,
+        main_session: Global___Session.ValueType = ...,
+        morning_cutoff: _builtins.str = ...,
+        afternoon_cutoff: _builtins.str = ...,
+        closed_dates: _abc.Iterable[_builtins.str] | None = ...,
+        absence_warning_at: _builtins.int = ...,
+        configured: _builtins.bool = ...,
+        afternoon_starts: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["absence_warning_at", b"absence_warning_at", "afternoon_cutoff", b"afternoon_cutoff", "afternoon_starts", b"afternoon_starts", "closed_dates", b"closed_dates", "configured", b"configured", "main_session", b"main_session", "morning_cutoff", b"morning_cutoff", "school_id", b"school_id", "sessions", b"sessions", "weekdays", b"weekdays"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchoolCalendar: _TypeAlias = SchoolCalendar  # noqa: Y015
+
+@_typing.final
+class GetSchoolCalendarRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSchoolCalendarRequest: _TypeAlias = GetSchoolCalendarRequest  # noqa: Y015
+
+@_typing.final
+class GetSchoolCalendarResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALENDAR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def calendar(self) -> Global___SchoolCalendar: ...
+    def __init__(
+        self,
+        *,
+        calendar: Global___SchoolCalendar | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSchoolCalendarResponse: _TypeAlias = GetSchoolCalendarResponse  # noqa: Y015
+
+@_typing.final
+class ConfigureSchoolCalendarRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALENDAR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def calendar(self) -> Global___SchoolCalendar:
+        """`configured` is ignored; every other field is set as given (empty lists are refused where a
+        value is required).
+        """
+
+    def __init__(
+        self,
+        *,
+        calendar: Global___SchoolCalendar | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfigureSchoolCalendarRequest: _TypeAlias = ConfigureSchoolCalendarRequest  # noqa: Y015
+
+@_typing.final
+class ConfigureSchoolCalendarResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALENDAR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def calendar(self) -> Global___SchoolCalendar: ...
+    def __init__(
+        self,
+        *,
+        calendar: Global___SchoolCalendar | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfigureSchoolCalendarResponse: _TypeAlias = ConfigureSchoolCalendarResponse  # noqa: Y015
+
+@_typing.final
+class MarkEntry(_message.Message):
+    """---------------------------------------------------------------- registers
+
+    MarkEntry is one student's mark in a submission.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    status: Global___AttendanceStatus.ValueType
+    note: _builtins.str
+    """Up to 500 characters."""
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        status: Global___AttendanceStatus.ValueType = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "status", b"status", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkEntry: _TypeAlias = MarkEntry  # noqa: Y015
+
+@_typing.final
+class MarkAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    class_id: _builtins.str
+    date: _builtins.str
+    session: Global___Session.ValueType
+    reason: _builtins.str
+    """Required when a mark changes after the session's cut-off (REASON_REQUIRED); up to 500 characters."""
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___MarkEntry]: ...
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        session: Global___Session.ValueType = ...,
+        entries: _abc.Iterable[Global___MarkEntry] | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "date", b"date", "entries", b"entries", "reason", b"reason", "request_id", b"request_id", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkAttendanceRequest: _TypeAlias = MarkAttendanceRequest  # noqa: Y015
+
+@_typing.final
+class MarkAttendanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGISTER_FIELD_NUMBER: _builtins.int
+    CHANGED_FIELD_NUMBER: _builtins.int
+    AFTER_CUTOFF_FIELD_NUMBER: _builtins.int
+    changed: _builtins.int
+    """Marks written by this request: 0 when everything was already recorded as given."""
+    after_cutoff: _builtins.bool
+    """True when the changes came after the cut-off (and were recorded with the reason)."""
+    @_builtins.property
+    def register(self) -> Global___Register: ...
+    def __init__(
+        self,
+        *,
+        register: Global___Register | None = ...,
+        changed: _builtins.int = ...,
+        after_cutoff: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["register", b"register"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_cutoff", b"after_cutoff", "changed", b"changed", "register", b"register"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkAttendanceResponse: _TypeAlias = MarkAttendanceResponse  # noqa: Y015
+
+@_typing.final
+class RegisterLine(_message.Message):
+    """RegisterLine is one student of a register."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    LEAVE_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CHECK_IN_TIME_FIELD_NUMBER: _builtins.int
+    MARK_TIME_FIELD_NUMBER: _builtins.int
+    MARKED_BY_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    full_name: _builtins.str
+    status: Global___AttendanceStatus.ValueType
+    """UNSPECIFIED while not marked."""
+    note: _builtins.str
+    leave_request_id: _builtins.str
+    """An approved leave covering this session."""
+    marked_by: _builtins.str
+    """Who marked last (account subject); "leave" when an approved leave marked it."""
+    @_builtins.property
+    def check_in_time(self) -> _timestamp_pb2.Timestamp:
+        """The first gate check-in of this session, if any."""
+
+    @_builtins.property
+    def mark_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        status: Global___AttendanceStatus.ValueType = ...,
+        note: _builtins.str = ...,
+        leave_request_id: _builtins.str = ...,
+        check_in_time: _timestamp_pb2.Timestamp | None = ...,
+        mark_time: _timestamp_pb2.Timestamp | None = ...,
+        marked_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["check_in_time", b"check_in_time", "mark_time", b"mark_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["check_in_time", b"check_in_time", "full_name", b"full_name", "leave_request_id", b"leave_request_id", "mark_time", b"mark_time", "marked_by", b"marked_by", "note", b"note", "status", b"status", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterLine: _TypeAlias = RegisterLine  # noqa: Y015
+
+@_typing.final
+class Register(_message.Message):
+    """Register is a class's attendance for one date and session."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    CLASS_NAME_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    PRESENT_FIELD_NUMBER: _builtins.int
+    ABSENT_EXCUSED_FIELD_NUMBER: _builtins.int
+    ABSENT_UNEXCUSED_FIELD_NUMBER: _builtins.int
+    LATE_FIELD_NUMBER: _builtins.int
+    LEFT_EARLY_FIELD_NUMBER: _builtins.int
+    UNMARKED_FIELD_NUMBER: _builtins.int
+    CUTOFF_TIME_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    school_id: _builtins.str
+    class_name: _builtins.str
+    date: _builtins.str
+    session: Global___Session.ValueType
+    school_year: _builtins.str
+    present: _builtins.int
+    absent_excused: _builtins.int
+    absent_unexcused: _builtins.int
+    late: _builtins.int
+    left_early: _builtins.int
+    unmarked: _builtins.int
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___RegisterLine]: ...
+    @_builtins.property
+    def cutoff_time(self) -> _timestamp_pb2.Timestamp:
+        """When changes start to need a reason."""
+
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        class_name: _builtins.str = ...,
+        date: _builtins.str = ...,
+        session: Global___Session.ValueType = ...,
+        school_year: _builtins.str = ...,
+        lines: _abc.Iterable[Global___RegisterLine] | None = ...,
+        present: _builtins.int = ...,
+        absent_excused: _builtins.int = ...,
+        absent_unexcused: _builtins.int = ...,
+        late: _builtins.int = ...,
+        left_early: _builtins.int = ...,
+        unmarked: _builtins.int = ...,
+        cutoff_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cutoff_time", b"cutoff_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["absent_excused", b"absent_excused", "absent_unexcused", b"absent_unexcused", "class_id", b"class_id", "class_name", b"class_name", "cutoff_time", b"cutoff_time", "date", b"date", "late", b"late", "left_early", b"left_early", "lines", b"lines", "present", b"present", "school_id", b"school_id", "school_year", b"school_year", "session", b"session", "unmarked", b"unmarked"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Register: _TypeAlias = Register  # noqa: Y015
+
+@_typing.final
+class GetRegisterRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    date: _builtins.str
+    session: Global___Session.ValueType
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        session: Global___Session.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "date", b"date", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRegisterRequest: _TypeAlias = GetRegisterRequest  # noqa: Y015
+
+@_typing.final
+class GetRegisterResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGISTER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def register(self) -> Global___Register: ...
+    def __init__(
+        self,
+        *,
+        register: Global___Register | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["register", b"register"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["register", b"register"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRegisterResponse: _TypeAlias = GetRegisterResponse  # noqa: Y015
+
+@_typing.final
+class RegisterChange(_message.Message):
+    """RegisterChange is one mark changed after the cut-off."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    PREVIOUS_STATUS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
+    CHANGE_TIME_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    date: _builtins.str
+    session: Global___Session.ValueType
+    previous_status: Global___AttendanceStatus.ValueType
+    status: Global___AttendanceStatus.ValueType
+    reason: _builtins.str
+    changed_by: _builtins.str
+    @_builtins.property
+    def change_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        session: Global___Session.ValueType = ...,
+        previous_status: Global___AttendanceStatus.ValueType = ...,
+        status: Global___AttendanceStatus.ValueType = ...,
+        reason: _builtins.str = ...,
+        changed_by: _builtins.str = ...,
+        change_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change_time", b"change_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_time", b"change_time", "changed_by", b"changed_by", "date", b"date", "previous_status", b"previous_status", "reason", b"reason", "session", b"session", "status", b"status", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterChange: _TypeAlias = RegisterChange  # noqa: Y015
+
+@_typing.final
+class ListRegisterChangesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    from_date: _builtins.str
+    """Optional range; both or neither."""
+    to_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "from_date", b"from_date", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRegisterChangesRequest: _TypeAlias = ListRegisterChangesRequest  # noqa: Y015
+
+@_typing.final
+class ListRegisterChangesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___RegisterChange]: ...
+    def __init__(
+        self,
+        *,
+        changes: _abc.Iterable[Global___RegisterChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRegisterChangesResponse: _TypeAlias = ListRegisterChangesResponse  # noqa: Y015
+
+@_typing.final
+class StudentAttendanceDay(_message.Message):
+    """StudentAttendanceDay is a student's marks on one date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    session: Global___Session.ValueType
+    status: Global___AttendanceStatus.ValueType
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+        session: Global___Session.ValueType = ...,
+        status: Global___AttendanceStatus.ValueType = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "note", b"note", "session", b"session", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StudentAttendanceDay: _TypeAlias = StudentAttendanceDay  # noqa: Y015
+
+@_typing.final
+class ListStudentAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    from_date: _builtins.str
+    to_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "student_id", b"student_id", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentAttendanceRequest: _TypeAlias = ListStudentAttendanceRequest  # noqa: Y015
+
+@_typing.final
+class ListStudentAttendanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAYS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def days(self) -> _containers.RepeatedCompositeFieldContainer[Global___StudentAttendanceDay]: ...
+    def __init__(
+        self,
+        *,
+        days: _abc.Iterable[Global___StudentAttendanceDay] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListStudentAttendanceResponse: _TypeAlias = ListStudentAttendanceResponse  # noqa: Y015
+
+@_typing.final
+class AbsenceSummary(_message.Message):
+    """AbsenceSummary is a student's absences in a school year."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    ABSENT_SESSIONS_FIELD_NUMBER: _builtins.int
+    EXCUSED_FIELD_NUMBER: _builtins.int
+    UNEXCUSED_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    WARNING_AT_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    LATE_FIELD_NUMBER: _builtins.int
+    LEFT_EARLY_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    school_year: _builtins.str
+    absent_sessions: _builtins.int
+    """Sessions counted for promotion: absent excused and unexcused together, on a one-session-a-day plan."""
+    excused: _builtins.int
+    unexcused: _builtins.int
+    limit: _builtins.int
+    """45."""
+    warning_at: _builtins.int
+    level: Global___AbsenceLevel.ValueType
+    late: _builtins.int
+    """Every session marked late or left early (not absences)."""
+    left_early: _builtins.int
+    full_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+        absent_sessions: _builtins.int = ...,
+        excused: _builtins.int = ...,
+        unexcused: _builtins.int = ...,
+        limit: _builtins.int = ...,
+        warning_at: _builtins.int = ...,
+        level: Global___AbsenceLevel.ValueType = ...,
+        late: _builtins.int = ...,
+        left_early: _builtins.int = ...,
+        full_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["absent_sessions", b"absent_sessions", "excused", b"excused", "full_name", b"full_name", "late", b"late", "left_early", b"left_early", "level", b"level", "limit", b"limit", "school_year", b"school_year", "student_id", b"student_id", "unexcused", b"unexcused", "warning_at", b"warning_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AbsenceSummary: _TypeAlias = AbsenceSummary  # noqa: Y015
+
+@_typing.final
+class GetAbsenceSummaryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    school_year: _builtins.str
+    """"YYYY-YYYY"."""
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        school_year: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_year", b"school_year", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAbsenceSummaryRequest: _TypeAlias = GetAbsenceSummaryRequest  # noqa: Y015
+
+@_typing.final
+class GetAbsenceSummaryResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def summary(self) -> Global___AbsenceSummary: ...
+    def __init__(
+        self,
+        *,
+        summary: Global___AbsenceSummary | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["summary", b"summary"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAbsenceSummaryResponse: _TypeAlias = GetAbsenceSummaryResponse  # noqa: Y015
+
+@_typing.final
+class ListClassAbsenceSummariesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClassAbsenceSummariesRequest: _TypeAlias = ListClassAbsenceSummariesRequest  # noqa: Y015
+
+@_typing.final
+class ListClassAbsenceSummariesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_YEAR_FIELD_NUMBER: _builtins.int
+    SUMMARIES_FIELD_NUMBER: _builtins.int
+    school_year: _builtins.str
+    @_builtins.property
+    def summaries(self) -> _containers.RepeatedCompositeFieldContainer[Global___AbsenceSummary]: ...
+    def __init__(
+        self,
+        *,
+        school_year: _builtins.str = ...,
+        summaries: _abc.Iterable[Global___AbsenceSummary] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_year", b"school_year", "summaries", b"summaries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClassAbsenceSummariesResponse: _TypeAlias = ListClassAbsenceSummariesResponse  # noqa: Y015
+
+@_typing.final
+class LeaveRequest(_message.Message):
+    """LeaveRequest is a guardian's request for leave (đơn xin nghỉ học)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    REQUEST_TIME_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    DECISION_TIME_FIELD_NUMBER: _builtins.int
+    DECISION_NOTE_FIELD_NUMBER: _builtins.int
+    SESSION_COUNT_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    student_id: _builtins.str
+    class_id: _builtins.str
+    school_id: _builtins.str
+    from_date: _builtins.str
+    to_date: _builtins.str
+    reason: _builtins.str
+    status: Global___LeaveStatus.ValueType
+    requested_by: _builtins.str
+    decided_by: _builtins.str
+    decision_note: _builtins.str
+    session_count: _builtins.int
+    """School sessions the request covers."""
+    full_name: _builtins.str
+    @_builtins.property
+    def sessions(self) -> _containers.RepeatedScalarFieldContainer[Global___Session.ValueType]:
+        """The sessions of each day asked for; every session the school runs when empty at request time."""
+
+    @_builtins.property
+    def request_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def decision_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+        sessions: _abc.Iterable[Global___Session.ValueType] | None = ...,
+        reason: _builtins.str = ...,
+        status: Global___LeaveStatus.ValueType = ...,
+        requested_by: _builtins.str = ...,
+        request_time: _timestamp_pb2.Timestamp | None = ...,
+        decided_by: _builtins.str = ...,
+        decision_time: _timestamp_pb2.Timestamp | None = ...,
+        decision_note: _builtins.str = ...,
+        session_count: _builtins.int = ...,
+        full_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decision_time", b"decision_time", "request_time", b"request_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "decided_by", b"decided_by", "decision_note", b"decision_note", "decision_time", b"decision_time", "from_date", b"from_date", "full_name", b"full_name", "id", b"id", "reason", b"reason", "request_time", b"request_time", "requested_by", b"requested_by", "school_id", b"school_id", "session_count", b"session_count", "sessions", b"sessions", "status", b"status", "student_id", b"student_id", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeaveRequest: _TypeAlias = LeaveRequest  # noqa: Y015
+
+@_typing.final
+class RequestLeaveRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    student_id: _builtins.str
+    from_date: _builtins.str
+    to_date: _builtins.str
+    reason: _builtins.str
+    """1 to 500 characters."""
+    @_builtins.property
+    def sessions(self) -> _containers.RepeatedScalarFieldContainer[Global___Session.ValueType]: ...
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+        sessions: _abc.Iterable[Global___Session.ValueType] | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "reason", b"reason", "request_id", b"request_id", "sessions", b"sessions", "student_id", b"student_id", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestLeaveRequest: _TypeAlias = RequestLeaveRequest  # noqa: Y015
+
+@_typing.final
+class RequestLeaveResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def leave(self) -> Global___LeaveRequest: ...
+    def __init__(
+        self,
+        *,
+        leave: Global___LeaveRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["leave", b"leave"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leave", b"leave"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestLeaveResponse: _TypeAlias = RequestLeaveResponse  # noqa: Y015
+
+@_typing.final
+class DecideLeaveRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVE_ID_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    leave_id: _builtins.str
+    approve: _builtins.bool
+    note: _builtins.str
+    """Required for a refusal; up to 500 characters."""
+    def __init__(
+        self,
+        *,
+        leave_id: _builtins.str = ...,
+        approve: _builtins.bool = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "leave_id", b"leave_id", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideLeaveRequest: _TypeAlias = DecideLeaveRequest  # noqa: Y015
+
+@_typing.final
+class DecideLeaveResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVE_FIELD_NUMBER: _builtins.int
+    MARKED_FIELD_NUMBER: _builtins.int
+    marked: _builtins.int
+    """Register marks written by an approval."""
+    @_builtins.property
+    def leave(self) -> Global___LeaveRequest: ...
+    def __init__(
+        self,
+        *,
+        leave: Global___LeaveRequest | None = ...,
+        marked: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["leave", b"leave"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leave", b"leave", "marked", b"marked"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideLeaveResponse: _TypeAlias = DecideLeaveResponse  # noqa: Y015
+
+@_typing.final
+class CancelLeaveRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVE_ID_FIELD_NUMBER: _builtins.int
+    leave_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        leave_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leave_id", b"leave_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelLeaveRequest: _TypeAlias = CancelLeaveRequest  # noqa: Y015
+
+@_typing.final
+class CancelLeaveResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def leave(self) -> Global___LeaveRequest: ...
+    def __init__(
+        self,
+        *,
+        leave: Global___LeaveRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["leave", b"leave"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leave", b"leave"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelLeaveResponse: _TypeAlias = CancelLeaveResponse  # noqa: Y015
+
+@_typing.final
+class ListLeaveRequestsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    """One of class_id and student_id."""
+    student_id: _builtins.str
+    status: Global___LeaveStatus.ValueType
+    """UNSPECIFIED: every status."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        status: Global___LeaveStatus.ValueType = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "page_size", b"page_size", "page_token", b"page_token", "status", b"status", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLeaveRequestsRequest: _TypeAlias = ListLeaveRequestsRequest  # noqa: Y015
+
+@_typing.final
+class ListLeaveRequestsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def leaves(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeaveRequest]: ...
+    def __init__(
+        self,
+        *,
+        leaves: _abc.Iterable[Global___LeaveRequest] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leaves", b"leaves", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLeaveRequestsResponse: _TypeAlias = ListLeaveRequestsResponse  # noqa: Y015
+
+@_typing.final
+class GateDevice(_message.Message):
+    """GateDevice is a check-in terminal of a school."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    CLIENT_ID_FIELD_NUMBER: _builtins.int
+    ENABLED_FIELD_NUMBER: _builtins.int
+    REGISTER_TIME_FIELD_NUMBER: _builtins.int
+    LAST_SEEN_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    school_id: _builtins.str
+    name: _builtins.str
+    kind: Global___GateDeviceKind.ValueType
+    client_id: _builtins.str
+    """The OAuth client of the device (client credentials grant)."""
+    enabled: _builtins.bool
+    @_builtins.property
+    def register_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_seen_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        kind: Global___GateDeviceKind.ValueType = ...,
+        client_id: _builtins.str = ...,
+        enabled: _builtins.bool = ...,
+        register_time: _timestamp_pb2.Timestamp | None = ...,
+        last_seen_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_seen_time", b"last_seen_time", "register_time", b"register_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "enabled", b"enabled", "id", b"id", "kind", b"kind", "last_seen_time", b"last_seen_time", "name", b"name", "register_time", b"register_time", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GateDevice: _TypeAlias = GateDevice  # noqa: Y015
+
+@_typing.final
+class RegisterGateDeviceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    school_id: _builtins.str
+    name: _builtins.str
+    kind: Global___GateDeviceKind.ValueType
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        kind: Global___GateDeviceKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "name", b"name", "request_id", b"request_id", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterGateDeviceRequest: _TypeAlias = RegisterGateDeviceRequest  # noqa: Y015
+
+@_typing.final
+class RegisterGateDeviceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEVICE_FIELD_NUMBER: _builtins.int
+    CLIENT_SECRET_FIELD_NUMBER: _builtins.int
+    TOKEN_ENDPOINT_FIELD_NUMBER: _builtins.int
+    client_secret: _builtins.str
+    """Shown once; the device keeps it."""
+    token_endpoint: _builtins.str
+    """Where the device asks for tokens."""
+    @_builtins.property
+    def device(self) -> Global___GateDevice: ...
+    def __init__(
+        self,
+        *,
+        device: Global___GateDevice | None = ...,
+        client_secret: _builtins.str = ...,
+        token_endpoint: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["device", b"device"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_secret", b"client_secret", "device", b"device", "token_endpoint", b"token_endpoint"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterGateDeviceResponse: _TypeAlias = RegisterGateDeviceResponse  # noqa: Y015
+
+@_typing.final
+class ListGateDevicesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGateDevicesRequest: _TypeAlias = ListGateDevicesRequest  # noqa: Y015
+
+@_typing.final
+class ListGateDevicesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEVICES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def devices(self) -> _containers.RepeatedCompositeFieldContainer[Global___GateDevice]: ...
+    def __init__(
+        self,
+        *,
+        devices: _abc.Iterable[Global___GateDevice] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["devices", b"devices"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGateDevicesResponse: _TypeAlias = ListGateDevicesResponse  # noqa: Y015
+
+@_typing.final
+class DisableGateDeviceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEVICE_ID_FIELD_NUMBER: _builtins.int
+    device_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        device_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_id", b"device_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisableGateDeviceRequest: _TypeAlias = DisableGateDeviceRequest  # noqa: Y015
+
+@_typing.final
+class DisableGateDeviceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEVICE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def device(self) -> Global___GateDevice: ...
+    def __init__(
+        self,
+        *,
+        device: Global___GateDevice | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["device", b"device"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device", b"device"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisableGateDeviceResponse: _TypeAlias = DisableGateDeviceResponse  # noqa: Y015
+
+@_typing.final
+class AssignGateCredentialRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    student_id: _builtins.str
+    credential: _builtins.str
+    """The card number (UID) or the terminal's person code; 4 to 64 characters [A-Za-z0-9:-]."""
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        credential: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credential", b"credential", "school_id", b"school_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignGateCredentialRequest: _TypeAlias = AssignGateCredentialRequest  # noqa: Y015
+
+@_typing.final
+class AssignGateCredentialResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    credential: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        credential: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credential", b"credential", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignGateCredentialResponse: _TypeAlias = AssignGateCredentialResponse  # noqa: Y015
+
+@_typing.final
+class RemoveGateCredentialRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    credential: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        credential: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credential", b"credential", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveGateCredentialRequest: _TypeAlias = RemoveGateCredentialRequest  # noqa: Y015
+
+@_typing.final
+class RemoveGateCredentialResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveGateCredentialResponse: _TypeAlias = RemoveGateCredentialResponse  # noqa: Y015
+
+@_typing.final
+class Tap(_message.Message):
+    """Tap is one read at a terminal."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TAP_ID_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_FIELD_NUMBER: _builtins.int
+    TAP_TIME_FIELD_NUMBER: _builtins.int
+    tap_id: _builtins.str
+    """The device's own id for the read (dedupes re-sent batches); up to 64 characters."""
+    credential: _builtins.str
+    @_builtins.property
+    def tap_time(self) -> _timestamp_pb2.Timestamp:
+        """When the tap happened (the device's clock, for offline batches too)."""
+
+    def __init__(
+        self,
+        *,
+        tap_id: _builtins.str = ...,
+        credential: _builtins.str = ...,
+        tap_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["tap_time", b"tap_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credential", b"credential", "tap_id", b"tap_id", "tap_time", b"tap_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Tap: _TypeAlias = Tap  # noqa: Y015
+
+@_typing.final
+class TapResult(_message.Message):
+    """TapResult is the outcome of one tap, in the order sent."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TAP_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    tap_id: _builtins.str
+    outcome: Global___TapOutcome.ValueType
+    student_id: _builtins.str
+    """Set for CHECKED_IN and MERGED."""
+    date: _builtins.str
+    session: Global___Session.ValueType
+    def __init__(
+        self,
+        *,
+        tap_id: _builtins.str = ...,
+        outcome: Global___TapOutcome.ValueType = ...,
+        student_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        session: Global___Session.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "outcome", b"outcome", "session", b"session", "student_id", b"student_id", "tap_id", b"tap_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TapResult: _TypeAlias = TapResult  # noqa: Y015
+
+@_typing.final
+class RecordCheckInsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TAPS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def taps(self) -> _containers.RepeatedCompositeFieldContainer[Global___Tap]:
+        """1 to 5,000 taps, in any order."""
+
+    def __init__(
+        self,
+        *,
+        taps: _abc.Iterable[Global___Tap] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["taps", b"taps"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordCheckInsRequest: _TypeAlias = RecordCheckInsRequest  # noqa: Y015
+
+@_typing.final
+class RecordCheckInsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    CHECKED_IN_FIELD_NUMBER: _builtins.int
+    MERGED_FIELD_NUMBER: _builtins.int
+    REJECTED_FIELD_NUMBER: _builtins.int
+    checked_in: _builtins.int
+    merged: _builtins.int
+    rejected: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___TapResult]: ...
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___TapResult] | None = ...,
+        checked_in: _builtins.int = ...,
+        merged: _builtins.int = ...,
+        rejected: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checked_in", b"checked_in", "merged", b"merged", "rejected", b"rejected", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordCheckInsResponse: _TypeAlias = RecordCheckInsResponse  # noqa: Y015
+
+@_typing.final
+class ReconciliationLine(_message.Message):
+    """ReconciliationLine is one student of a class at one session."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CHECK_IN_TIME_FIELD_NUMBER: _builtins.int
+    FLAG_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    full_name: _builtins.str
+    status: Global___AttendanceStatus.ValueType
+    flag: Global___ReconciliationFlag.ValueType
+    @_builtins.property
+    def check_in_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        status: Global___AttendanceStatus.ValueType = ...,
+        check_in_time: _timestamp_pb2.Timestamp | None = ...,
+        flag: Global___ReconciliationFlag.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["check_in_time", b"check_in_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["check_in_time", b"check_in_time", "flag", b"flag", "full_name", b"full_name", "status", b"status", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReconciliationLine: _TypeAlias = ReconciliationLine  # noqa: Y015
+
+@_typing.final
+class GetGateReconciliationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    SESSION_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    date: _builtins.str
+    session: Global___Session.ValueType
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        session: Global___Session.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "date", b"date", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetGateReconciliationRequest: _TypeAlias = GetGateReconciliationRequest  # noqa: Y015
+
+@_typing.final
+class GetGateReconciliationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINES_FIELD_NUMBER: _builtins.int
+    FLAGGED_FIELD_NUMBER: _builtins.int
+    flagged: _builtins.int
+    """Lines flagged ABSENT_IN_CLASS."""
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReconciliationLine]: ...
+    def __init__(
+        self,
+        *,
+        lines: _abc.Iterable[Global___ReconciliationLine] | None = ...,
+        flagged: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["flagged", b"flagged", "lines", b"lines"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetGateReconciliationResponse: _TypeAlias = GetGateReconciliationResponse  # noqa: Y015
+
+@_typing.final
+class Kitchen(_message.Message):
+    """Kitchen is a kitchen of a school and the classes it feeds."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    CLASS_IDS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    @_builtins.property
+    def class_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Classes fed by this kitchen; classes in no kitchen's list go to the first kitchen."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        class_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_ids", b"class_ids", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Kitchen: _TypeAlias = Kitchen  # noqa: Y015
+
+@_typing.final
+class BoardingSettings(_message.Message):
+    """BoardingSettings is a school's published semi-boarding terms."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    MEAL_CUTOFF_FIELD_NUMBER: _builtins.int
+    LUNCH_PRICE_FIELD_NUMBER: _builtins.int
+    BREAKFAST_PRICE_FIELD_NUMBER: _builtins.int
+    NAP_CARE_MONTHLY_FEE_FIELD_NUMBER: _builtins.int
+    MEAL_REFUND_FIELD_NUMBER: _builtins.int
+    CARE_REFUND_FIELD_NUMBER: _builtins.int
+    KITCHENS_FIELD_NUMBER: _builtins.int
+    POLICY_TEXT_FIELD_NUMBER: _builtins.int
+    CONFIGURED_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    meal_cutoff: _builtins.str
+    """The day's meal count freezes at this time ("HH:MM")."""
+    lunch_price: _builtins.int
+    breakfast_price: _builtins.int
+    nap_care_monthly_fee: _builtins.int
+    """Nap care (chăm sóc bán trú) per month."""
+    meal_refund: Global___MealRefundPolicy.ValueType
+    care_refund: Global___CareRefundPolicy.ValueType
+    policy_text: _builtins.str
+    """The policy as published to families (Vietnamese), up to 2,000 characters."""
+    configured: _builtins.bool
+    @_builtins.property
+    def kitchens(self) -> _containers.RepeatedCompositeFieldContainer[Global___Kitchen]: ...
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        meal_cutoff: _builtins.str = ...,
+        lunch_price: _builtins.int = ...,
+        breakfast_price: _builtins.int = ...,
+        nap_care_monthly_fee: _builtins.int = ...,
+        meal_refund: Global___MealRefundPolicy.ValueType = ...,
+        care_refund: Global___CareRefundPolicy.ValueType = ...,
+        kitchens: _abc.Iterable[Global___Kitchen] | None = ...,
+        policy_text: _builtins.str = ...,
+        configured: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breakfast_price", b"breakfast_price", "care_refund", b"care_refund", "configured", b"configured", "kitchens", b"kitchens", "lunch_price", b"lunch_price", "meal_cutoff", b"meal_cutoff", "meal_refund", b"meal_refund", "nap_care_monthly_fee", b"nap_care_monthly_fee", "policy_text", b"policy_text", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BoardingSettings: _TypeAlias = BoardingSettings  # noqa: Y015
+
+@_typing.final
+class GetBoardingSettingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetBoardingSettingsRequest: _TypeAlias = GetBoardingSettingsRequest  # noqa: Y015
+
+@_typing.final
+class GetBoardingSettingsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def settings(self) -> Global___BoardingSettings: ...
+    def __init__(
+        self,
+        *,
+        settings: Global___BoardingSettings | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetBoardingSettingsResponse: _TypeAlias = GetBoardingSettingsResponse  # noqa: Y015
+
+@_typing.final
+class ConfigureBoardingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def settings(self) -> Global___BoardingSettings: ...
+    def __init__(
+        self,
+        *,
+        settings: Global___BoardingSettings | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfigureBoardingRequest: _TypeAlias = ConfigureBoardingRequest  # noqa: Y015
+
+@_typing.final
+class ConfigureBoardingResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def settings(self) -> Global___BoardingSettings: ...
+    def __init__(
+        self,
+        *,
+        settings: Global___BoardingSettings | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfigureBoardingResponse: _TypeAlias = ConfigureBoardingResponse  # noqa: Y015
+
+@_typing.final
+class BoardingRegistration(_message.Message):
+    """BoardingRegistration is a student's semi-boarding for a month."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    LUNCH_FIELD_NUMBER: _builtins.int
+    BREAKFAST_FIELD_NUMBER: _builtins.int
+    NAP_CARE_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_DATE_FIELD_NUMBER: _builtins.int
+    REGISTERED_BY_FIELD_NUMBER: _builtins.int
+    REGISTER_TIME_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    class_id: _builtins.str
+    month: _builtins.str
+    lunch: _builtins.bool
+    breakfast: _builtins.bool
+    nap_care: _builtins.bool
+    effective_date: _builtins.str
+    """The first date it counts from (the month's first day, or the next day not frozen)."""
+    registered_by: _builtins.str
+    full_name: _builtins.str
+    @_builtins.property
+    def register_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        lunch: _builtins.bool = ...,
+        breakfast: _builtins.bool = ...,
+        nap_care: _builtins.bool = ...,
+        effective_date: _builtins.str = ...,
+        registered_by: _builtins.str = ...,
+        register_time: _timestamp_pb2.Timestamp | None = ...,
+        full_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["register_time", b"register_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breakfast", b"breakfast", "class_id", b"class_id", "effective_date", b"effective_date", "full_name", b"full_name", "lunch", b"lunch", "month", b"month", "nap_care", b"nap_care", "register_time", b"register_time", "registered_by", b"registered_by", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BoardingRegistration: _TypeAlias = BoardingRegistration  # noqa: Y015
+
+@_typing.final
+class RegisterBoardingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    LUNCH_FIELD_NUMBER: _builtins.int
+    BREAKFAST_FIELD_NUMBER: _builtins.int
+    NAP_CARE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    student_id: _builtins.str
+    month: _builtins.str
+    lunch: _builtins.bool
+    breakfast: _builtins.bool
+    nap_care: _builtins.bool
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        lunch: _builtins.bool = ...,
+        breakfast: _builtins.bool = ...,
+        nap_care: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breakfast", b"breakfast", "lunch", b"lunch", "month", b"month", "nap_care", b"nap_care", "request_id", b"request_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterBoardingRequest: _TypeAlias = RegisterBoardingRequest  # noqa: Y015
+
+@_typing.final
+class RegisterBoardingResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGISTRATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def registration(self) -> Global___BoardingRegistration: ...
+    def __init__(
+        self,
+        *,
+        registration: Global___BoardingRegistration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["registration", b"registration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["registration", b"registration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterBoardingResponse: _TypeAlias = RegisterBoardingResponse  # noqa: Y015
+
+@_typing.final
+class ListBoardingRegistrationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    """One of school_id, class_id and student_id."""
+    class_id: _builtins.str
+    student_id: _builtins.str
+    month: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "month", b"month", "school_id", b"school_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListBoardingRegistrationsRequest: _TypeAlias = ListBoardingRegistrationsRequest  # noqa: Y015
+
+@_typing.final
+class ListBoardingRegistrationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGISTRATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def registrations(self) -> _containers.RepeatedCompositeFieldContainer[Global___BoardingRegistration]: ...
+    def __init__(
+        self,
+        *,
+        registrations: _abc.Iterable[Global___BoardingRegistration] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["registrations", b"registrations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListBoardingRegistrationsResponse: _TypeAlias = ListBoardingRegistrationsResponse  # noqa: Y015
+
+@_typing.final
+class KitchenCount(_message.Message):
+    """KitchenCount is one kitchen's meals for a date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KITCHEN_FIELD_NUMBER: _builtins.int
+    LUNCH_FIELD_NUMBER: _builtins.int
+    BREAKFAST_FIELD_NUMBER: _builtins.int
+    LUNCH_ABSENT_FIELD_NUMBER: _builtins.int
+    BREAKFAST_ABSENT_FIELD_NUMBER: _builtins.int
+    kitchen: _builtins.str
+    lunch: _builtins.int
+    breakfast: _builtins.int
+    lunch_absent: _builtins.int
+    """Registered but left out (absence or leave known before the count)."""
+    breakfast_absent: _builtins.int
+    def __init__(
+        self,
+        *,
+        kitchen: _builtins.str = ...,
+        lunch: _builtins.int = ...,
+        breakfast: _builtins.int = ...,
+        lunch_absent: _builtins.int = ...,
+        breakfast_absent: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breakfast", b"breakfast", "breakfast_absent", b"breakfast_absent", "kitchen", b"kitchen", "lunch", b"lunch", "lunch_absent", b"lunch_absent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KitchenCount: _TypeAlias = KitchenCount  # noqa: Y015
+
+@_typing.final
+class GetMealCountRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    date: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMealCountRequest: _TypeAlias = GetMealCountRequest  # noqa: Y015
+
+@_typing.final
+class GetMealCountResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    FROZEN_FIELD_NUMBER: _builtins.int
+    CUTOFF_TIME_FIELD_NUMBER: _builtins.int
+    FREEZE_TIME_FIELD_NUMBER: _builtins.int
+    KITCHENS_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    date: _builtins.str
+    frozen: _builtins.bool
+    @_builtins.property
+    def cutoff_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def freeze_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def kitchens(self) -> _containers.RepeatedCompositeFieldContainer[Global___KitchenCount]: ...
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        frozen: _builtins.bool = ...,
+        cutoff_time: _timestamp_pb2.Timestamp | None = ...,
+        freeze_time: _timestamp_pb2.Timestamp | None = ...,
+        kitchens: _abc.Iterable[Global___KitchenCount] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cutoff_time", b"cutoff_time", "freeze_time", b"freeze_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cutoff_time", b"cutoff_time", "date", b"date", "freeze_time", b"freeze_time", "frozen", b"frozen", "kitchens", b"kitchens", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMealCountResponse: _TypeAlias = GetMealCountResponse  # noqa: Y015
+
+@_typing.final
+class MenuItem(_message.Message):
+    """MenuItem is one meal of a day's menu."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEAL_FIELD_NUMBER: _builtins.int
+    DISHES_FIELD_NUMBER: _builtins.int
+    meal: Global___Meal.ValueType
+    @_builtins.property
+    def dishes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Dish names, 1 to 20, each up to 200 characters."""
+
+    def __init__(
+        self,
+        *,
+        meal: Global___Meal.ValueType = ...,
+        dishes: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dishes", b"dishes", "meal", b"meal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MenuItem: _TypeAlias = MenuItem  # noqa: Y015
+
+@_typing.final
+class Menu(_message.Message):
+    """Menu is a school's menu for a date."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    PUBLISH_TIME_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    date: _builtins.str
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___MenuItem]: ...
+    @_builtins.property
+    def publish_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        items: _abc.Iterable[Global___MenuItem] | None = ...,
+        publish_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["publish_time", b"publish_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "items", b"items", "publish_time", b"publish_time", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Menu: _TypeAlias = Menu  # noqa: Y015
+
+@_typing.final
+class PublishMenuRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    date: _builtins.str
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___MenuItem]: ...
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        items: _abc.Iterable[Global___MenuItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "items", b"items", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishMenuRequest: _TypeAlias = PublishMenuRequest  # noqa: Y015
+
+@_typing.final
+class PublishMenuResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MENU_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def menu(self) -> Global___Menu: ...
+    def __init__(
+        self,
+        *,
+        menu: Global___Menu | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["menu", b"menu"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["menu", b"menu"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishMenuResponse: _TypeAlias = PublishMenuResponse  # noqa: Y015
+
+@_typing.final
+class ListMenusRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    from_date: _builtins.str
+    to_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "school_id", b"school_id", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMenusRequest: _TypeAlias = ListMenusRequest  # noqa: Y015
+
+@_typing.final
+class ListMenusResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MENUS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def menus(self) -> _containers.RepeatedCompositeFieldContainer[Global___Menu]: ...
+    def __init__(
+        self,
+        *,
+        menus: _abc.Iterable[Global___Menu] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["menus", b"menus"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMenusResponse: _TypeAlias = ListMenusResponse  # noqa: Y015
+
+@_typing.final
+class MealAttendanceEntry(_message.Message):
+    """MealAttendanceEntry is whether one student ate a meal."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    ATE_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    ate: _builtins.bool
+    full_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        ate: _builtins.bool = ...,
+        full_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ate", b"ate", "full_name", b"full_name", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MealAttendanceEntry: _TypeAlias = MealAttendanceEntry  # noqa: Y015
+
+@_typing.final
+class RecordMealAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    MEAL_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    date: _builtins.str
+    meal: Global___Meal.ValueType
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___MealAttendanceEntry]: ...
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        meal: Global___Meal.ValueType = ...,
+        entries: _abc.Iterable[Global___MealAttendanceEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "date", b"date", "entries", b"entries", "meal", b"meal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordMealAttendanceRequest: _TypeAlias = RecordMealAttendanceRequest  # noqa: Y015
+
+@_typing.final
+class RecordMealAttendanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___MealAttendanceEntry]: ...
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[Global___MealAttendanceEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordMealAttendanceResponse: _TypeAlias = RecordMealAttendanceResponse  # noqa: Y015
+
+@_typing.final
+class GetMealAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    MEAL_FIELD_NUMBER: _builtins.int
+    class_id: _builtins.str
+    date: _builtins.str
+    meal: Global___Meal.ValueType
+    def __init__(
+        self,
+        *,
+        class_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        meal: Global___Meal.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "date", b"date", "meal", b"meal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMealAttendanceRequest: _TypeAlias = GetMealAttendanceRequest  # noqa: Y015
+
+@_typing.final
+class GetMealAttendanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___MealAttendanceEntry]:
+        """The registered students: what was recorded, else what the frozen count implied."""
+
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[Global___MealAttendanceEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMealAttendanceResponse: _TypeAlias = GetMealAttendanceResponse  # noqa: Y015
+
+@_typing.final
+class FoodSample(_message.Message):
+    """FoodSample is an entry of the food-sample retention log."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    MEAL_FIELD_NUMBER: _builtins.int
+    DISHES_FIELD_NUMBER: _builtins.int
+    SAMPLE_TIME_FIELD_NUMBER: _builtins.int
+    KEEP_UNTIL_FIELD_NUMBER: _builtins.int
+    DISCARD_TIME_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    DISCARDED_BY_FIELD_NUMBER: _builtins.int
+    STORAGE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    school_id: _builtins.str
+    date: _builtins.str
+    meal: Global___Meal.ValueType
+    recorded_by: _builtins.str
+    discarded_by: _builtins.str
+    storage: _builtins.str
+    """Storage (fridge, temperature), up to 200 characters."""
+    @_builtins.property
+    def dishes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def sample_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def keep_until(self) -> _timestamp_pb2.Timestamp:
+        """sample_time + 24 hours."""
+
+    @_builtins.property
+    def discard_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        meal: Global___Meal.ValueType = ...,
+        dishes: _abc.Iterable[_builtins.str] | None = ...,
+        sample_time: _timestamp_pb2.Timestamp | None = ...,
+        keep_until: _timestamp_pb2.Timestamp | None = ...,
+        discard_time: _timestamp_pb2.Timestamp | None = ...,
+        recorded_by: _builtins.str = ...,
+        discarded_by: _builtins.str = ...,
+        storage: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["discard_time", b"discard_time", "keep_until", b"keep_until", "sample_time", b"sample_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "discard_time", b"discard_time", "discarded_by", b"discarded_by", "dishes", b"dishes", "id", b"id", "keep_until", b"keep_until", "meal", b"meal", "recorded_by", b"recorded_by", "sample_time", b"sample_time", "school_id", b"school_id", "storage", b"storage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FoodSample: _TypeAlias = FoodSample  # noqa: Y015
+
+@_typing.final
+class RecordFoodSampleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    MEAL_FIELD_NUMBER: _builtins.int
+    DISHES_FIELD_NUMBER: _builtins.int
+    SAMPLE_TIME_FIELD_NUMBER: _builtins.int
+    STORAGE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    school_id: _builtins.str
+    date: _builtins.str
+    meal: Global___Meal.ValueType
+    storage: _builtins.str
+    @_builtins.property
+    def dishes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def sample_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        meal: Global___Meal.ValueType = ...,
+        dishes: _abc.Iterable[_builtins.str] | None = ...,
+        sample_time: _timestamp_pb2.Timestamp | None = ...,
+        storage: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sample_time", b"sample_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "dishes", b"dishes", "meal", b"meal", "request_id", b"request_id", "sample_time", b"sample_time", "school_id", b"school_id", "storage", b"storage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordFoodSampleRequest: _TypeAlias = RecordFoodSampleRequest  # noqa: Y015
+
+@_typing.final
+class RecordFoodSampleResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAMPLE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def sample(self) -> Global___FoodSample: ...
+    def __init__(
+        self,
+        *,
+        sample: Global___FoodSample | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sample", b"sample"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sample", b"sample"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordFoodSampleResponse: _TypeAlias = RecordFoodSampleResponse  # noqa: Y015
+
+@_typing.final
+class DiscardFoodSampleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAMPLE_ID_FIELD_NUMBER: _builtins.int
+    DISCARD_TIME_FIELD_NUMBER: _builtins.int
+    sample_id: _builtins.str
+    @_builtins.property
+    def discard_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        sample_id: _builtins.str = ...,
+        discard_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["discard_time", b"discard_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["discard_time", b"discard_time", "sample_id", b"sample_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DiscardFoodSampleRequest: _TypeAlias = DiscardFoodSampleRequest  # noqa: Y015
+
+@_typing.final
+class DiscardFoodSampleResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAMPLE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def sample(self) -> Global___FoodSample: ...
+    def __init__(
+        self,
+        *,
+        sample: Global___FoodSample | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sample", b"sample"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sample", b"sample"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DiscardFoodSampleResponse: _TypeAlias = DiscardFoodSampleResponse  # noqa: Y015
+
+@_typing.final
+class ListFoodSamplesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    from_date: _builtins.str
+    to_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "school_id", b"school_id", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListFoodSamplesRequest: _TypeAlias = ListFoodSamplesRequest  # noqa: Y015
+
+@_typing.final
+class ListFoodSamplesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAMPLES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def samples(self) -> _containers.RepeatedCompositeFieldContainer[Global___FoodSample]: ...
+    def __init__(
+        self,
+        *,
+        samples: _abc.Iterable[Global___FoodSample] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["samples", b"samples"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListFoodSamplesResponse: _TypeAlias = ListFoodSamplesResponse  # noqa: Y015
+
+@_typing.final
+class ChargeLine(_message.Message):
+    """ChargeLine is one item of a student's month."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_FIELD_NUMBER: _builtins.int
+    GROSS_AMOUNT_FIELD_NUMBER: _builtins.int
+    REFUNDED_DAYS_FIELD_NUMBER: _builtins.int
+    REFUND_AMOUNT_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    kind: Global___ChargeKind.ValueType
+    quantity: _builtins.int
+    """Days registered (meals) or 1 (care)."""
+    unit_price: _builtins.int
+    gross_amount: _builtins.int
+    refunded_days: _builtins.int
+    """Days refunded by the policy."""
+    refund_amount: _builtins.int
+    amount: _builtins.int
+    def __init__(
+        self,
+        *,
+        kind: Global___ChargeKind.ValueType = ...,
+        quantity: _builtins.int = ...,
+        unit_price: _builtins.int = ...,
+        gross_amount: _builtins.int = ...,
+        refunded_days: _builtins.int = ...,
+        refund_amount: _builtins.int = ...,
+        amount: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "gross_amount", b"gross_amount", "kind", b"kind", "quantity", b"quantity", "refund_amount", b"refund_amount", "refunded_days", b"refunded_days", "unit_price", b"unit_price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChargeLine: _TypeAlias = ChargeLine  # noqa: Y015
+
+@_typing.final
+class BoardingCharge(_message.Message):
+    """BoardingCharge is a student's meal and care charges for a month."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    CLASS_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    student_id: _builtins.str
+    class_id: _builtins.str
+    month: _builtins.str
+    total: _builtins.int
+    version: _builtins.int
+    full_name: _builtins.str
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChargeLine]: ...
+    def __init__(
+        self,
+        *,
+        student_id: _builtins.str = ...,
+        class_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        lines: _abc.Iterable[Global___ChargeLine] | None = ...,
+        total: _builtins.int = ...,
+        version: _builtins.int = ...,
+        full_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["class_id", b"class_id", "full_name", b"full_name", "lines", b"lines", "month", b"month", "student_id", b"student_id", "total", b"total", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BoardingCharge: _TypeAlias = BoardingCharge  # noqa: Y015
+
+@_typing.final
+class ComputeBoardingChargesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    school_id: _builtins.str
+    month: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        school_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "request_id", b"request_id", "school_id", b"school_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ComputeBoardingChargesRequest: _TypeAlias = ComputeBoardingChargesRequest  # noqa: Y015
+
+@_typing.final
+class ComputeBoardingChargesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CHANGED_FIELD_NUMBER: _builtins.int
+    CHARGES_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    month: _builtins.str
+    version: _builtins.int
+    changed: _builtins.bool
+    """False when the charges were as already published (nothing was published again)."""
+    total: _builtins.int
+    @_builtins.property
+    def charges(self) -> _containers.RepeatedCompositeFieldContainer[Global___BoardingCharge]: ...
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        version: _builtins.int = ...,
+        changed: _builtins.bool = ...,
+        charges: _abc.Iterable[Global___BoardingCharge] | None = ...,
+        total: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed", b"changed", "charges", b"charges", "month", b"month", "school_id", b"school_id", "total", b"total", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ComputeBoardingChargesResponse: _TypeAlias = ComputeBoardingChargesResponse  # noqa: Y015
+
+@_typing.final
+class ListBoardingChargesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    STUDENT_ID_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    """school_id and month, or student_id."""
+    month: _builtins.str
+    student_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        student_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "school_id", b"school_id", "student_id", b"student_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListBoardingChargesRequest: _TypeAlias = ListBoardingChargesRequest  # noqa: Y015
+
+@_typing.final
+class ListBoardingChargesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHARGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def charges(self) -> _containers.RepeatedCompositeFieldContainer[Global___BoardingCharge]: ...
+    def __init__(
+        self,
+        *,
+        charges: _abc.Iterable[Global___BoardingCharge] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charges", b"charges"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListBoardingChargesResponse: _TypeAlias = ListBoardingChargesResponse  # noqa: Y015

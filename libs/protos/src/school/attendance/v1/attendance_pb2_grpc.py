@@ -26,8 +26,11 @@ if _version_not_supported:
 
 
 class AttendanceServiceStub:
-    """AttendanceService keeps attendance registers; its class rosters are a read model of
-    student-record's enrolment events.
+    """AttendanceService keeps attendance registers, leave requests, gate check-ins and semi-boarding.
+    Its class rosters are a read model of student-record's enrolment events; school years come from
+    student-record's `school_year.defined`. The tenant is the realm of the caller's access token.
+    Dates are "YYYY-MM-DD" and months "YYYY-MM", both in the school's time zone (Asia/Ho_Chi_Minh);
+    times of day are "HH:MM". Amounts of money are whole Vietnamese đồng.
     """
 
     def __init__(self, channel):
@@ -41,15 +44,435 @@ class AttendanceServiceStub:
                 request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetClassRosterRequest.SerializeToString,
                 response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetClassRosterResponse.FromString,
                 _registered_method=True)
+        self.GetSchoolCalendar = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/GetSchoolCalendar',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetSchoolCalendarRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetSchoolCalendarResponse.FromString,
+                _registered_method=True)
+        self.ConfigureSchoolCalendar = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ConfigureSchoolCalendar',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureSchoolCalendarRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureSchoolCalendarResponse.FromString,
+                _registered_method=True)
+        self.MarkAttendance = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/MarkAttendance',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.MarkAttendanceRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.MarkAttendanceResponse.FromString,
+                _registered_method=True)
+        self.GetRegister = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/GetRegister',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetRegisterRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetRegisterResponse.FromString,
+                _registered_method=True)
+        self.ListRegisterChanges = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ListRegisterChanges',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListRegisterChangesRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListRegisterChangesResponse.FromString,
+                _registered_method=True)
+        self.ListStudentAttendance = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ListStudentAttendance',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListStudentAttendanceRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListStudentAttendanceResponse.FromString,
+                _registered_method=True)
+        self.GetAbsenceSummary = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/GetAbsenceSummary',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetAbsenceSummaryRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetAbsenceSummaryResponse.FromString,
+                _registered_method=True)
+        self.ListClassAbsenceSummaries = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ListClassAbsenceSummaries',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListClassAbsenceSummariesRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListClassAbsenceSummariesResponse.FromString,
+                _registered_method=True)
+        self.RequestLeave = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/RequestLeave',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RequestLeaveRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RequestLeaveResponse.FromString,
+                _registered_method=True)
+        self.DecideLeave = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/DecideLeave',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DecideLeaveRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DecideLeaveResponse.FromString,
+                _registered_method=True)
+        self.CancelLeave = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/CancelLeave',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.CancelLeaveRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.CancelLeaveResponse.FromString,
+                _registered_method=True)
+        self.ListLeaveRequests = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ListLeaveRequests',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListLeaveRequestsRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListLeaveRequestsResponse.FromString,
+                _registered_method=True)
+        self.RegisterGateDevice = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/RegisterGateDevice',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterGateDeviceRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterGateDeviceResponse.FromString,
+                _registered_method=True)
+        self.ListGateDevices = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ListGateDevices',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListGateDevicesRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListGateDevicesResponse.FromString,
+                _registered_method=True)
+        self.DisableGateDevice = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/DisableGateDevice',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DisableGateDeviceRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DisableGateDeviceResponse.FromString,
+                _registered_method=True)
+        self.AssignGateCredential = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/AssignGateCredential',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.AssignGateCredentialRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.AssignGateCredentialResponse.FromString,
+                _registered_method=True)
+        self.RemoveGateCredential = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/RemoveGateCredential',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RemoveGateCredentialRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RemoveGateCredentialResponse.FromString,
+                _registered_method=True)
+        self.RecordCheckIns = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/RecordCheckIns',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordCheckInsRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordCheckInsResponse.FromString,
+                _registered_method=True)
+        self.GetGateReconciliation = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/GetGateReconciliation',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetGateReconciliationRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetGateReconciliationResponse.FromString,
+                _registered_method=True)
+        self.GetBoardingSettings = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/GetBoardingSettings',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetBoardingSettingsRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetBoardingSettingsResponse.FromString,
+                _registered_method=True)
+        self.ConfigureBoarding = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ConfigureBoarding',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureBoardingRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureBoardingResponse.FromString,
+                _registered_method=True)
+        self.RegisterBoarding = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/RegisterBoarding',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterBoardingRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterBoardingResponse.FromString,
+                _registered_method=True)
+        self.ListBoardingRegistrations = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ListBoardingRegistrations',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingRegistrationsRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingRegistrationsResponse.FromString,
+                _registered_method=True)
+        self.GetMealCount = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/GetMealCount',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealCountRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealCountResponse.FromString,
+                _registered_method=True)
+        self.PublishMenu = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/PublishMenu',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.PublishMenuRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.PublishMenuResponse.FromString,
+                _registered_method=True)
+        self.ListMenus = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ListMenus',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListMenusRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListMenusResponse.FromString,
+                _registered_method=True)
+        self.RecordMealAttendance = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/RecordMealAttendance',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordMealAttendanceRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordMealAttendanceResponse.FromString,
+                _registered_method=True)
+        self.GetMealAttendance = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/GetMealAttendance',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealAttendanceRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealAttendanceResponse.FromString,
+                _registered_method=True)
+        self.RecordFoodSample = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/RecordFoodSample',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordFoodSampleRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordFoodSampleResponse.FromString,
+                _registered_method=True)
+        self.DiscardFoodSample = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/DiscardFoodSample',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DiscardFoodSampleRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DiscardFoodSampleResponse.FromString,
+                _registered_method=True)
+        self.ListFoodSamples = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ListFoodSamples',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListFoodSamplesRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListFoodSamplesResponse.FromString,
+                _registered_method=True)
+        self.ComputeBoardingCharges = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ComputeBoardingCharges',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ComputeBoardingChargesRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ComputeBoardingChargesResponse.FromString,
+                _registered_method=True)
+        self.ListBoardingCharges = channel.unary_unary(
+                '/school.attendance.v1.AttendanceService/ListBoardingCharges',
+                request_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingChargesRequest.SerializeToString,
+                response_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingChargesResponse.FromString,
+                _registered_method=True)
 
 
 class AttendanceServiceServicer:
-    """AttendanceService keeps attendance registers; its class rosters are a read model of
-    student-record's enrolment events.
+    """AttendanceService keeps attendance registers, leave requests, gate check-ins and semi-boarding.
+    Its class rosters are a read model of student-record's enrolment events; school years come from
+    student-record's `school_year.defined`. The tenant is the realm of the caller's access token.
+    Dates are "YYYY-MM-DD" and months "YYYY-MM", both in the school's time zone (Asia/Ho_Chi_Minh);
+    times of day are "HH:MM". Amounts of money are whole Vietnamese đồng.
     """
 
     def GetClassRoster(self, request, context):
         """Gets the roster of a class as attendance knows it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSchoolCalendar(self, request, context):
+        """---- the school's attendance calendar
+        Gets the sessions a school runs, its school days, cut-offs and the absence warning threshold
+        (defaults until the school configures them). Everyone who may see the school.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfigureSchoolCalendar(self, request, context):
+        """Sets them. School admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkAttendance(self, request, context):
+        """---- registers
+        Marks a class's register for one date and session in one request (all of the class or some of
+        it). A mark identical to the one recorded writes nothing. After the session's cut-off a change
+        needs a reason and is kept in the register's trail. Teachers of the class, school admins.
+        Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRegister(self, request, context):
+        """Gets a register: every student on the roster with their mark, an approved leave and the gate
+        check-in. Staff who may read the class.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRegisterChanges(self, request, context):
+        """The changes made to a register after its cut-off, with reasons. School admins, the class's teachers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStudentAttendance(self, request, context):
+        """A student's attendance between two dates: the student's guardians, the student, staff who may
+        read the student.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAbsenceSummary(self, request, context):
+        """---- the 45-session counter (Circular 22/2021, art. 12)
+        A student's absences in a school year, counted on a one-session-a-day plan, with the warning level.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClassAbsenceSummaries(self, request, context):
+        """The summaries of a class's students for the class's school year.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestLeave(self, request, context):
+        """---- leave requests
+        A guardian (or the school on their behalf) asks leave for a child. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideLeave(self, request, context):
+        """The homeroom teacher (or a school admin) approves or refuses a pending request. An approval marks
+        the sessions absent excused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelLeave(self, request, context):
+        """The guardian who asked withdraws a request that is still pending.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLeaveRequests(self, request, context):
+        """Leave requests of a class (its staff) or of a student (also their guardians), newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterGateDevice(self, request, context):
+        """---- gate check-in devices (partner API)
+        Registers an RFID or face terminal of a school and creates its own client credentials (the secret
+        is returned once). School admins. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGateDevices(self, request, context):
+        """A school's devices. School admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisableGateDevice(self, request, context):
+        """Disables a device: its credentials stop working. School admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignGateCredential(self, request, context):
+        """Maps a card number or a terminal's person code to a student of the school. School admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveGateCredential(self, request, context):
+        """Removes a mapping (a lost card). School admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordCheckIns(self, request, context):
+        """A device's taps, live or an offline batch with their original times. Only a device's own client
+        credentials may call it. Repeated taps are merged into one check-in per student, date and session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGateReconciliation(self, request, context):
+        """Gate check-ins against a class register: present at the gate but absent in class is flagged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBoardingSettings(self, request, context):
+        """---- semi-boarding (bán trú)
+        Gets a school's semi-boarding settings: prices, meal cut-off, kitchens, the refund policy.
+        Published: the school's families read them too.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfigureBoarding(self, request, context):
+        """Sets them. School admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterBoarding(self, request, context):
+        """Registers a student for a month (lunch, breakfast, nap care): the student's guardians, the class's
+        homeroom teacher, school admins. Replaces the month's registration; for the current month it
+        counts from the next day not yet frozen. Idempotent by request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBoardingRegistrations(self, request, context):
+        """A month's registrations of a class or a school (staff), or of a student (also their guardians).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMealCount(self, request, context):
+        """A school's meal count for a date, per kitchen: live until the cut-off, frozen from it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishMenu(self, request, context):
+        """Publishes (or replaces) a date's menu. School admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMenus(self, request, context):
+        """Published menus of a school between two dates: its staff and families.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordMealAttendance(self, request, context):
+        """Records who of a class ate a meal on a date (corrections to what the count implied). Teachers of
+        the class, school admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMealAttendance(self, request, context):
+        """Who of a class ate a meal on a date.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordFoodSample(self, request, context):
+        """Records a retained food sample (lưu mẫu thức ăn) of a meal. School admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DiscardFoodSample(self, request, context):
+        """Records that a sample was discarded; refused before its retention period is over.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFoodSamples(self, request, context):
+        """The food-sample log of a school between two dates. School admins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ComputeBoardingCharges(self, request, context):
+        """Computes a month's meal and care charges per student with refunds by the school's policy and
+        publishes them for payments. Recomputing unchanged charges publishes nothing; a change publishes
+        a new version. School admins, accountants.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBoardingCharges(self, request, context):
+        """The latest computed charges of a school's month (staff) or of a student (also their guardians).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -63,6 +486,171 @@ def add_AttendanceServiceServicer_to_server(servicer, server):
                     request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetClassRosterRequest.FromString,
                     response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetClassRosterResponse.SerializeToString,
             ),
+            'GetSchoolCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSchoolCalendar,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetSchoolCalendarRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetSchoolCalendarResponse.SerializeToString,
+            ),
+            'ConfigureSchoolCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfigureSchoolCalendar,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureSchoolCalendarRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureSchoolCalendarResponse.SerializeToString,
+            ),
+            'MarkAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkAttendance,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.MarkAttendanceRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.MarkAttendanceResponse.SerializeToString,
+            ),
+            'GetRegister': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRegister,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetRegisterRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetRegisterResponse.SerializeToString,
+            ),
+            'ListRegisterChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRegisterChanges,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListRegisterChangesRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListRegisterChangesResponse.SerializeToString,
+            ),
+            'ListStudentAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStudentAttendance,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListStudentAttendanceRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListStudentAttendanceResponse.SerializeToString,
+            ),
+            'GetAbsenceSummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAbsenceSummary,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetAbsenceSummaryRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetAbsenceSummaryResponse.SerializeToString,
+            ),
+            'ListClassAbsenceSummaries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClassAbsenceSummaries,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListClassAbsenceSummariesRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListClassAbsenceSummariesResponse.SerializeToString,
+            ),
+            'RequestLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestLeave,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RequestLeaveRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RequestLeaveResponse.SerializeToString,
+            ),
+            'DecideLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideLeave,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DecideLeaveRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DecideLeaveResponse.SerializeToString,
+            ),
+            'CancelLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelLeave,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.CancelLeaveRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.CancelLeaveResponse.SerializeToString,
+            ),
+            'ListLeaveRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLeaveRequests,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListLeaveRequestsRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListLeaveRequestsResponse.SerializeToString,
+            ),
+            'RegisterGateDevice': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterGateDevice,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterGateDeviceRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterGateDeviceResponse.SerializeToString,
+            ),
+            'ListGateDevices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGateDevices,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListGateDevicesRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListGateDevicesResponse.SerializeToString,
+            ),
+            'DisableGateDevice': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisableGateDevice,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DisableGateDeviceRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DisableGateDeviceResponse.SerializeToString,
+            ),
+            'AssignGateCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignGateCredential,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.AssignGateCredentialRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.AssignGateCredentialResponse.SerializeToString,
+            ),
+            'RemoveGateCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveGateCredential,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RemoveGateCredentialRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RemoveGateCredentialResponse.SerializeToString,
+            ),
+            'RecordCheckIns': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordCheckIns,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordCheckInsRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordCheckInsResponse.SerializeToString,
+            ),
+            'GetGateReconciliation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGateReconciliation,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetGateReconciliationRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetGateReconciliationResponse.SerializeToString,
+            ),
+            'GetBoardingSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBoardingSettings,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetBoardingSettingsRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetBoardingSettingsResponse.SerializeToString,
+            ),
+            'ConfigureBoarding': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfigureBoarding,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureBoardingRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureBoardingResponse.SerializeToString,
+            ),
+            'RegisterBoarding': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterBoarding,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterBoardingRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterBoardingResponse.SerializeToString,
+            ),
+            'ListBoardingRegistrations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBoardingRegistrations,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingRegistrationsRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingRegistrationsResponse.SerializeToString,
+            ),
+            'GetMealCount': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMealCount,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealCountRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealCountResponse.SerializeToString,
+            ),
+            'PublishMenu': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishMenu,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.PublishMenuRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.PublishMenuResponse.SerializeToString,
+            ),
+            'ListMenus': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMenus,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListMenusRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListMenusResponse.SerializeToString,
+            ),
+            'RecordMealAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordMealAttendance,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordMealAttendanceRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordMealAttendanceResponse.SerializeToString,
+            ),
+            'GetMealAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMealAttendance,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealAttendanceRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealAttendanceResponse.SerializeToString,
+            ),
+            'RecordFoodSample': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordFoodSample,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordFoodSampleRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.RecordFoodSampleResponse.SerializeToString,
+            ),
+            'DiscardFoodSample': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiscardFoodSample,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DiscardFoodSampleRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.DiscardFoodSampleResponse.SerializeToString,
+            ),
+            'ListFoodSamples': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFoodSamples,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListFoodSamplesRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListFoodSamplesResponse.SerializeToString,
+            ),
+            'ComputeBoardingCharges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ComputeBoardingCharges,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ComputeBoardingChargesRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ComputeBoardingChargesResponse.SerializeToString,
+            ),
+            'ListBoardingCharges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBoardingCharges,
+                    request_deserializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingChargesRequest.FromString,
+                    response_serializer=school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingChargesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'school.attendance.v1.AttendanceService', rpc_method_handlers)
@@ -72,8 +660,11 @@ def add_AttendanceServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AttendanceService:
-    """AttendanceService keeps attendance registers; its class rosters are a read model of
-    student-record's enrolment events.
+    """AttendanceService keeps attendance registers, leave requests, gate check-ins and semi-boarding.
+    Its class rosters are a read model of student-record's enrolment events; school years come from
+    student-record's `school_year.defined`. The tenant is the realm of the caller's access token.
+    Dates are "YYYY-MM-DD" and months "YYYY-MM", both in the school's time zone (Asia/Ho_Chi_Minh);
+    times of day are "HH:MM". Amounts of money are whole Vietnamese đồng.
     """
 
     @staticmethod
@@ -93,6 +684,897 @@ class AttendanceService:
             '/school.attendance.v1.AttendanceService/GetClassRoster',
             school_dot_attendance_dot_v1_dot_attendance__pb2.GetClassRosterRequest.SerializeToString,
             school_dot_attendance_dot_v1_dot_attendance__pb2.GetClassRosterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSchoolCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/GetSchoolCalendar',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetSchoolCalendarRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetSchoolCalendarResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfigureSchoolCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ConfigureSchoolCalendar',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureSchoolCalendarRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureSchoolCalendarResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/MarkAttendance',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.MarkAttendanceRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.MarkAttendanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRegister(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/GetRegister',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetRegisterRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetRegisterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRegisterChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ListRegisterChanges',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListRegisterChangesRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListRegisterChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStudentAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ListStudentAttendance',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListStudentAttendanceRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListStudentAttendanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAbsenceSummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/GetAbsenceSummary',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetAbsenceSummaryRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetAbsenceSummaryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClassAbsenceSummaries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ListClassAbsenceSummaries',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListClassAbsenceSummariesRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListClassAbsenceSummariesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/RequestLeave',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RequestLeaveRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RequestLeaveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/DecideLeave',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.DecideLeaveRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.DecideLeaveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/CancelLeave',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.CancelLeaveRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.CancelLeaveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLeaveRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ListLeaveRequests',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListLeaveRequestsRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListLeaveRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterGateDevice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/RegisterGateDevice',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterGateDeviceRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterGateDeviceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGateDevices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ListGateDevices',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListGateDevicesRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListGateDevicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisableGateDevice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/DisableGateDevice',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.DisableGateDeviceRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.DisableGateDeviceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignGateCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/AssignGateCredential',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.AssignGateCredentialRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.AssignGateCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveGateCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/RemoveGateCredential',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RemoveGateCredentialRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RemoveGateCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordCheckIns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/RecordCheckIns',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RecordCheckInsRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RecordCheckInsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGateReconciliation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/GetGateReconciliation',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetGateReconciliationRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetGateReconciliationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBoardingSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/GetBoardingSettings',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetBoardingSettingsRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetBoardingSettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfigureBoarding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ConfigureBoarding',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureBoardingRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ConfigureBoardingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterBoarding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/RegisterBoarding',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterBoardingRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RegisterBoardingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBoardingRegistrations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ListBoardingRegistrations',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingRegistrationsRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingRegistrationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMealCount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/GetMealCount',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealCountRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealCountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishMenu(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/PublishMenu',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.PublishMenuRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.PublishMenuResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMenus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ListMenus',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListMenusRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListMenusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordMealAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/RecordMealAttendance',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RecordMealAttendanceRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RecordMealAttendanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMealAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/GetMealAttendance',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealAttendanceRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.GetMealAttendanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordFoodSample(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/RecordFoodSample',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RecordFoodSampleRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.RecordFoodSampleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiscardFoodSample(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/DiscardFoodSample',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.DiscardFoodSampleRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.DiscardFoodSampleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFoodSamples(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ListFoodSamples',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListFoodSamplesRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListFoodSamplesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ComputeBoardingCharges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ComputeBoardingCharges',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ComputeBoardingChargesRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ComputeBoardingChargesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBoardingCharges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.attendance.v1.AttendanceService/ListBoardingCharges',
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingChargesRequest.SerializeToString,
+            school_dot_attendance_dot_v1_dot_attendance__pb2.ListBoardingChargesResponse.FromString,
             options,
             channel_credentials,
             insecure,

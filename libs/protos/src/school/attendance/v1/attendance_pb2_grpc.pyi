@@ -27,8 +27,11 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AttendanceServiceStub:
-    """AttendanceService keeps attendance registers; its class rosters are a read model of
-    student-record's enrolment events.
+    """AttendanceService keeps attendance registers, leave requests, gate check-ins and semi-boarding.
+    Its class rosters are a read model of student-record's enrolment events; school years come from
+    student-record's `school_year.defined`. The tenant is the realm of the caller's access token.
+    Dates are "YYYY-MM-DD" and months "YYYY-MM", both in the school's time zone (Asia/Ho_Chi_Minh);
+    times of day are "HH:MM". Amounts of money are whole Vietnamese đồng.
     """
 
     @_typing.overload
@@ -37,20 +40,226 @@ class AttendanceServiceStub:
     def __new__(cls, channel: _aio.Channel) -> AttendanceServiceAsyncStub: ...
     GetClassRoster: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.GetClassRosterRequest, _attendance_pb2.GetClassRosterResponse]
     """Gets the roster of a class as attendance knows it."""
+    GetSchoolCalendar: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.GetSchoolCalendarRequest, _attendance_pb2.GetSchoolCalendarResponse]
+    """---- the school's attendance calendar
+    Gets the sessions a school runs, its school days, cut-offs and the absence warning threshold
+    (defaults until the school configures them). Everyone who may see the school.
+    """
+    ConfigureSchoolCalendar: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ConfigureSchoolCalendarRequest, _attendance_pb2.ConfigureSchoolCalendarResponse]
+    """Sets them. School admins."""
+    MarkAttendance: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.MarkAttendanceRequest, _attendance_pb2.MarkAttendanceResponse]
+    """---- registers
+    Marks a class's register for one date and session in one request (all of the class or some of
+    it). A mark identical to the one recorded writes nothing. After the session's cut-off a change
+    needs a reason and is kept in the register's trail. Teachers of the class, school admins.
+    Idempotent by request_id.
+    """
+    GetRegister: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.GetRegisterRequest, _attendance_pb2.GetRegisterResponse]
+    """Gets a register: every student on the roster with their mark, an approved leave and the gate
+    check-in. Staff who may read the class.
+    """
+    ListRegisterChanges: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ListRegisterChangesRequest, _attendance_pb2.ListRegisterChangesResponse]
+    """The changes made to a register after its cut-off, with reasons. School admins, the class's teachers."""
+    ListStudentAttendance: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ListStudentAttendanceRequest, _attendance_pb2.ListStudentAttendanceResponse]
+    """A student's attendance between two dates: the student's guardians, the student, staff who may
+    read the student.
+    """
+    GetAbsenceSummary: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.GetAbsenceSummaryRequest, _attendance_pb2.GetAbsenceSummaryResponse]
+    """---- the 45-session counter (Circular 22/2021, art. 12)
+    A student's absences in a school year, counted on a one-session-a-day plan, with the warning level.
+    """
+    ListClassAbsenceSummaries: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ListClassAbsenceSummariesRequest, _attendance_pb2.ListClassAbsenceSummariesResponse]
+    """The summaries of a class's students for the class's school year."""
+    RequestLeave: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.RequestLeaveRequest, _attendance_pb2.RequestLeaveResponse]
+    """---- leave requests
+    A guardian (or the school on their behalf) asks leave for a child. Idempotent by request_id.
+    """
+    DecideLeave: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.DecideLeaveRequest, _attendance_pb2.DecideLeaveResponse]
+    """The homeroom teacher (or a school admin) approves or refuses a pending request. An approval marks
+    the sessions absent excused.
+    """
+    CancelLeave: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.CancelLeaveRequest, _attendance_pb2.CancelLeaveResponse]
+    """The guardian who asked withdraws a request that is still pending."""
+    ListLeaveRequests: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ListLeaveRequestsRequest, _attendance_pb2.ListLeaveRequestsResponse]
+    """Leave requests of a class (its staff) or of a student (also their guardians), newest first."""
+    RegisterGateDevice: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.RegisterGateDeviceRequest, _attendance_pb2.RegisterGateDeviceResponse]
+    """---- gate check-in devices (partner API)
+    Registers an RFID or face terminal of a school and creates its own client credentials (the secret
+    is returned once). School admins. Idempotent by request_id.
+    """
+    ListGateDevices: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ListGateDevicesRequest, _attendance_pb2.ListGateDevicesResponse]
+    """A school's devices. School admins."""
+    DisableGateDevice: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.DisableGateDeviceRequest, _attendance_pb2.DisableGateDeviceResponse]
+    """Disables a device: its credentials stop working. School admins."""
+    AssignGateCredential: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.AssignGateCredentialRequest, _attendance_pb2.AssignGateCredentialResponse]
+    """Maps a card number or a terminal's person code to a student of the school. School admins."""
+    RemoveGateCredential: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.RemoveGateCredentialRequest, _attendance_pb2.RemoveGateCredentialResponse]
+    """Removes a mapping (a lost card). School admins."""
+    RecordCheckIns: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.RecordCheckInsRequest, _attendance_pb2.RecordCheckInsResponse]
+    """A device's taps, live or an offline batch with their original times. Only a device's own client
+    credentials may call it. Repeated taps are merged into one check-in per student, date and session.
+    """
+    GetGateReconciliation: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.GetGateReconciliationRequest, _attendance_pb2.GetGateReconciliationResponse]
+    """Gate check-ins against a class register: present at the gate but absent in class is flagged."""
+    GetBoardingSettings: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.GetBoardingSettingsRequest, _attendance_pb2.GetBoardingSettingsResponse]
+    """---- semi-boarding (bán trú)
+    Gets a school's semi-boarding settings: prices, meal cut-off, kitchens, the refund policy.
+    Published: the school's families read them too.
+    """
+    ConfigureBoarding: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ConfigureBoardingRequest, _attendance_pb2.ConfigureBoardingResponse]
+    """Sets them. School admins."""
+    RegisterBoarding: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.RegisterBoardingRequest, _attendance_pb2.RegisterBoardingResponse]
+    """Registers a student for a month (lunch, breakfast, nap care): the student's guardians, the class's
+    homeroom teacher, school admins. Replaces the month's registration; for the current month it
+    counts from the next day not yet frozen. Idempotent by request_id.
+    """
+    ListBoardingRegistrations: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ListBoardingRegistrationsRequest, _attendance_pb2.ListBoardingRegistrationsResponse]
+    """A month's registrations of a class or a school (staff), or of a student (also their guardians)."""
+    GetMealCount: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.GetMealCountRequest, _attendance_pb2.GetMealCountResponse]
+    """A school's meal count for a date, per kitchen: live until the cut-off, frozen from it."""
+    PublishMenu: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.PublishMenuRequest, _attendance_pb2.PublishMenuResponse]
+    """Publishes (or replaces) a date's menu. School admins."""
+    ListMenus: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ListMenusRequest, _attendance_pb2.ListMenusResponse]
+    """Published menus of a school between two dates: its staff and families."""
+    RecordMealAttendance: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.RecordMealAttendanceRequest, _attendance_pb2.RecordMealAttendanceResponse]
+    """Records who of a class ate a meal on a date (corrections to what the count implied). Teachers of
+    the class, school admins.
+    """
+    GetMealAttendance: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.GetMealAttendanceRequest, _attendance_pb2.GetMealAttendanceResponse]
+    """Who of a class ate a meal on a date."""
+    RecordFoodSample: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.RecordFoodSampleRequest, _attendance_pb2.RecordFoodSampleResponse]
+    """Records a retained food sample (lưu mẫu thức ăn) of a meal. School admins."""
+    DiscardFoodSample: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.DiscardFoodSampleRequest, _attendance_pb2.DiscardFoodSampleResponse]
+    """Records that a sample was discarded; refused before its retention period is over."""
+    ListFoodSamples: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ListFoodSamplesRequest, _attendance_pb2.ListFoodSamplesResponse]
+    """The food-sample log of a school between two dates. School admins."""
+    ComputeBoardingCharges: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ComputeBoardingChargesRequest, _attendance_pb2.ComputeBoardingChargesResponse]
+    """Computes a month's meal and care charges per student with refunds by the school's policy and
+    publishes them for payments. Recomputing unchanged charges publishes nothing; a change publishes
+    a new version. School admins, accountants.
+    """
+    ListBoardingCharges: _grpc.UnaryUnaryMultiCallable[_attendance_pb2.ListBoardingChargesRequest, _attendance_pb2.ListBoardingChargesResponse]
+    """The latest computed charges of a school's month (staff) or of a student (also their guardians)."""
 
 @_typing.type_check_only
 class AttendanceServiceAsyncStub(AttendanceServiceStub):
-    """AttendanceService keeps attendance registers; its class rosters are a read model of
-    student-record's enrolment events.
+    """AttendanceService keeps attendance registers, leave requests, gate check-ins and semi-boarding.
+    Its class rosters are a read model of student-record's enrolment events; school years come from
+    student-record's `school_year.defined`. The tenant is the realm of the caller's access token.
+    Dates are "YYYY-MM-DD" and months "YYYY-MM", both in the school's time zone (Asia/Ho_Chi_Minh);
+    times of day are "HH:MM". Amounts of money are whole Vietnamese đồng.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetClassRoster: _aio.UnaryUnaryMultiCallable[_attendance_pb2.GetClassRosterRequest, _attendance_pb2.GetClassRosterResponse]  # type: ignore[assignment]
     """Gets the roster of a class as attendance knows it."""
+    GetSchoolCalendar: _aio.UnaryUnaryMultiCallable[_attendance_pb2.GetSchoolCalendarRequest, _attendance_pb2.GetSchoolCalendarResponse]  # type: ignore[assignment]
+    """---- the school's attendance calendar
+    Gets the sessions a school runs, its school days, cut-offs and the absence warning threshold
+    (defaults until the school configures them). Everyone who may see the school.
+    """
+    ConfigureSchoolCalendar: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ConfigureSchoolCalendarRequest, _attendance_pb2.ConfigureSchoolCalendarResponse]  # type: ignore[assignment]
+    """Sets them. School admins."""
+    MarkAttendance: _aio.UnaryUnaryMultiCallable[_attendance_pb2.MarkAttendanceRequest, _attendance_pb2.MarkAttendanceResponse]  # type: ignore[assignment]
+    """---- registers
+    Marks a class's register for one date and session in one request (all of the class or some of
+    it). A mark identical to the one recorded writes nothing. After the session's cut-off a change
+    needs a reason and is kept in the register's trail. Teachers of the class, school admins.
+    Idempotent by request_id.
+    """
+    GetRegister: _aio.UnaryUnaryMultiCallable[_attendance_pb2.GetRegisterRequest, _attendance_pb2.GetRegisterResponse]  # type: ignore[assignment]
+    """Gets a register: every student on the roster with their mark, an approved leave and the gate
+    check-in. Staff who may read the class.
+    """
+    ListRegisterChanges: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ListRegisterChangesRequest, _attendance_pb2.ListRegisterChangesResponse]  # type: ignore[assignment]
+    """The changes made to a register after its cut-off, with reasons. School admins, the class's teachers."""
+    ListStudentAttendance: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ListStudentAttendanceRequest, _attendance_pb2.ListStudentAttendanceResponse]  # type: ignore[assignment]
+    """A student's attendance between two dates: the student's guardians, the student, staff who may
+    read the student.
+    """
+    GetAbsenceSummary: _aio.UnaryUnaryMultiCallable[_attendance_pb2.GetAbsenceSummaryRequest, _attendance_pb2.GetAbsenceSummaryResponse]  # type: ignore[assignment]
+    """---- the 45-session counter (Circular 22/2021, art. 12)
+    A student's absences in a school year, counted on a one-session-a-day plan, with the warning level.
+    """
+    ListClassAbsenceSummaries: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ListClassAbsenceSummariesRequest, _attendance_pb2.ListClassAbsenceSummariesResponse]  # type: ignore[assignment]
+    """The summaries of a class's students for the class's school year."""
+    RequestLeave: _aio.UnaryUnaryMultiCallable[_attendance_pb2.RequestLeaveRequest, _attendance_pb2.RequestLeaveResponse]  # type: ignore[assignment]
+    """---- leave requests
+    A guardian (or the school on their behalf) asks leave for a child. Idempotent by request_id.
+    """
+    DecideLeave: _aio.UnaryUnaryMultiCallable[_attendance_pb2.DecideLeaveRequest, _attendance_pb2.DecideLeaveResponse]  # type: ignore[assignment]
+    """The homeroom teacher (or a school admin) approves or refuses a pending request. An approval marks
+    the sessions absent excused.
+    """
+    CancelLeave: _aio.UnaryUnaryMultiCallable[_attendance_pb2.CancelLeaveRequest, _attendance_pb2.CancelLeaveResponse]  # type: ignore[assignment]
+    """The guardian who asked withdraws a request that is still pending."""
+    ListLeaveRequests: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ListLeaveRequestsRequest, _attendance_pb2.ListLeaveRequestsResponse]  # type: ignore[assignment]
+    """Leave requests of a class (its staff) or of a student (also their guardians), newest first."""
+    RegisterGateDevice: _aio.UnaryUnaryMultiCallable[_attendance_pb2.RegisterGateDeviceRequest, _attendance_pb2.RegisterGateDeviceResponse]  # type: ignore[assignment]
+    """---- gate check-in devices (partner API)
+    Registers an RFID or face terminal of a school and creates its own client credentials (the secret
+    is returned once). School admins. Idempotent by request_id.
+    """
+    ListGateDevices: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ListGateDevicesRequest, _attendance_pb2.ListGateDevicesResponse]  # type: ignore[assignment]
+    """A school's devices. School admins."""
+    DisableGateDevice: _aio.UnaryUnaryMultiCallable[_attendance_pb2.DisableGateDeviceRequest, _attendance_pb2.DisableGateDeviceResponse]  # type: ignore[assignment]
+    """Disables a device: its credentials stop working. School admins."""
+    AssignGateCredential: _aio.UnaryUnaryMultiCallable[_attendance_pb2.AssignGateCredentialRequest, _attendance_pb2.AssignGateCredentialResponse]  # type: ignore[assignment]
+    """Maps a card number or a terminal's person code to a student of the school. School admins."""
+    RemoveGateCredential: _aio.UnaryUnaryMultiCallable[_attendance_pb2.RemoveGateCredentialRequest, _attendance_pb2.RemoveGateCredentialResponse]  # type: ignore[assignment]
+    """Removes a mapping (a lost card). School admins."""
+    RecordCheckIns: _aio.UnaryUnaryMultiCallable[_attendance_pb2.RecordCheckInsRequest, _attendance_pb2.RecordCheckInsResponse]  # type: ignore[assignment]
+    """A device's taps, live or an offline batch with their original times. Only a device's own client
+    credentials may call it. Repeated taps are merged into one check-in per student, date and session.
+    """
+    GetGateReconciliation: _aio.UnaryUnaryMultiCallable[_attendance_pb2.GetGateReconciliationRequest, _attendance_pb2.GetGateReconciliationResponse]  # type: ignore[assignment]
+    """Gate check-ins against a class register: present at the gate but absent in class is flagged."""
+    GetBoardingSettings: _aio.UnaryUnaryMultiCallable[_attendance_pb2.GetBoardingSettingsRequest, _attendance_pb2.GetBoardingSettingsResponse]  # type: ignore[assignment]
+    """---- semi-boarding (bán trú)
+    Gets a school's semi-boarding settings: prices, meal cut-off, kitchens, the refund policy.
+    Published: the school's families read them too.
+    """
+    ConfigureBoarding: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ConfigureBoardingRequest, _attendance_pb2.ConfigureBoardingResponse]  # type: ignore[assignment]
+    """Sets them. School admins."""
+    RegisterBoarding: _aio.UnaryUnaryMultiCallable[_attendance_pb2.RegisterBoardingRequest, _attendance_pb2.RegisterBoardingResponse]  # type: ignore[assignment]
+    """Registers a student for a month (lunch, breakfast, nap care): the student's guardians, the class's
+    homeroom teacher, school admins. Replaces the month's registration; for the current month it
+    counts from the next day not yet frozen. Idempotent by request_id.
+    """
+    ListBoardingRegistrations: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ListBoardingRegistrationsRequest, _attendance_pb2.ListBoardingRegistrationsResponse]  # type: ignore[assignment]
+    """A month's registrations of a class or a school (staff), or of a student (also their guardians)."""
+    GetMealCount: _aio.UnaryUnaryMultiCallable[_attendance_pb2.GetMealCountRequest, _attendance_pb2.GetMealCountResponse]  # type: ignore[assignment]
+    """A school's meal count for a date, per kitchen: live until the cut-off, frozen from it."""
+    PublishMenu: _aio.UnaryUnaryMultiCallable[_attendance_pb2.PublishMenuRequest, _attendance_pb2.PublishMenuResponse]  # type: ignore[assignment]
+    """Publishes (or replaces) a date's menu. School admins."""
+    ListMenus: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ListMenusRequest, _attendance_pb2.ListMenusResponse]  # type: ignore[assignment]
+    """Published menus of a school between two dates: its staff and families."""
+    RecordMealAttendance: _aio.UnaryUnaryMultiCallable[_attendance_pb2.RecordMealAttendanceRequest, _attendance_pb2.RecordMealAttendanceResponse]  # type: ignore[assignment]
+    """Records who of a class ate a meal on a date (corrections to what the count implied). Teachers of
+    the class, school admins.
+    """
+    GetMealAttendance: _aio.UnaryUnaryMultiCallable[_attendance_pb2.GetMealAttendanceRequest, _attendance_pb2.GetMealAttendanceResponse]  # type: ignore[assignment]
+    """Who of a class ate a meal on a date."""
+    RecordFoodSample: _aio.UnaryUnaryMultiCallable[_attendance_pb2.RecordFoodSampleRequest, _attendance_pb2.RecordFoodSampleResponse]  # type: ignore[assignment]
+    """Records a retained food sample (lưu mẫu thức ăn) of a meal. School admins."""
+    DiscardFoodSample: _aio.UnaryUnaryMultiCallable[_attendance_pb2.DiscardFoodSampleRequest, _attendance_pb2.DiscardFoodSampleResponse]  # type: ignore[assignment]
+    """Records that a sample was discarded; refused before its retention period is over."""
+    ListFoodSamples: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ListFoodSamplesRequest, _attendance_pb2.ListFoodSamplesResponse]  # type: ignore[assignment]
+    """The food-sample log of a school between two dates. School admins."""
+    ComputeBoardingCharges: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ComputeBoardingChargesRequest, _attendance_pb2.ComputeBoardingChargesResponse]  # type: ignore[assignment]
+    """Computes a month's meal and care charges per student with refunds by the school's policy and
+    publishes them for payments. Recomputing unchanged charges publishes nothing; a change publishes
+    a new version. School admins, accountants.
+    """
+    ListBoardingCharges: _aio.UnaryUnaryMultiCallable[_attendance_pb2.ListBoardingChargesRequest, _attendance_pb2.ListBoardingChargesResponse]  # type: ignore[assignment]
+    """The latest computed charges of a school's month (staff) or of a student (also their guardians)."""
 
 class AttendanceServiceServicer(metaclass=_abc_1.ABCMeta):
-    """AttendanceService keeps attendance registers; its class rosters are a read model of
-    student-record's enrolment events.
+    """AttendanceService keeps attendance registers, leave requests, gate check-ins and semi-boarding.
+    Its class rosters are a read model of student-record's enrolment events; school years come from
+    student-record's `school_year.defined`. The tenant is the realm of the caller's access token.
+    Dates are "YYYY-MM-DD" and months "YYYY-MM", both in the school's time zone (Asia/Ho_Chi_Minh);
+    times of day are "HH:MM". Amounts of money are whole Vietnamese đồng.
     """
 
     @_abc_1.abstractmethod
@@ -60,5 +269,303 @@ class AttendanceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_attendance_pb2.GetClassRosterResponse, _abc.Awaitable[_attendance_pb2.GetClassRosterResponse]]:
         """Gets the roster of a class as attendance knows it."""
+
+    @_abc_1.abstractmethod
+    def GetSchoolCalendar(
+        self,
+        request: _attendance_pb2.GetSchoolCalendarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.GetSchoolCalendarResponse, _abc.Awaitable[_attendance_pb2.GetSchoolCalendarResponse]]:
+        """---- the school's attendance calendar
+        Gets the sessions a school runs, its school days, cut-offs and the absence warning threshold
+        (defaults until the school configures them). Everyone who may see the school.
+        """
+
+    @_abc_1.abstractmethod
+    def ConfigureSchoolCalendar(
+        self,
+        request: _attendance_pb2.ConfigureSchoolCalendarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ConfigureSchoolCalendarResponse, _abc.Awaitable[_attendance_pb2.ConfigureSchoolCalendarResponse]]:
+        """Sets them. School admins."""
+
+    @_abc_1.abstractmethod
+    def MarkAttendance(
+        self,
+        request: _attendance_pb2.MarkAttendanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.MarkAttendanceResponse, _abc.Awaitable[_attendance_pb2.MarkAttendanceResponse]]:
+        """---- registers
+        Marks a class's register for one date and session in one request (all of the class or some of
+        it). A mark identical to the one recorded writes nothing. After the session's cut-off a change
+        needs a reason and is kept in the register's trail. Teachers of the class, school admins.
+        Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def GetRegister(
+        self,
+        request: _attendance_pb2.GetRegisterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.GetRegisterResponse, _abc.Awaitable[_attendance_pb2.GetRegisterResponse]]:
+        """Gets a register: every student on the roster with their mark, an approved leave and the gate
+        check-in. Staff who may read the class.
+        """
+
+    @_abc_1.abstractmethod
+    def ListRegisterChanges(
+        self,
+        request: _attendance_pb2.ListRegisterChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ListRegisterChangesResponse, _abc.Awaitable[_attendance_pb2.ListRegisterChangesResponse]]:
+        """The changes made to a register after its cut-off, with reasons. School admins, the class's teachers."""
+
+    @_abc_1.abstractmethod
+    def ListStudentAttendance(
+        self,
+        request: _attendance_pb2.ListStudentAttendanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ListStudentAttendanceResponse, _abc.Awaitable[_attendance_pb2.ListStudentAttendanceResponse]]:
+        """A student's attendance between two dates: the student's guardians, the student, staff who may
+        read the student.
+        """
+
+    @_abc_1.abstractmethod
+    def GetAbsenceSummary(
+        self,
+        request: _attendance_pb2.GetAbsenceSummaryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.GetAbsenceSummaryResponse, _abc.Awaitable[_attendance_pb2.GetAbsenceSummaryResponse]]:
+        """---- the 45-session counter (Circular 22/2021, art. 12)
+        A student's absences in a school year, counted on a one-session-a-day plan, with the warning level.
+        """
+
+    @_abc_1.abstractmethod
+    def ListClassAbsenceSummaries(
+        self,
+        request: _attendance_pb2.ListClassAbsenceSummariesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ListClassAbsenceSummariesResponse, _abc.Awaitable[_attendance_pb2.ListClassAbsenceSummariesResponse]]:
+        """The summaries of a class's students for the class's school year."""
+
+    @_abc_1.abstractmethod
+    def RequestLeave(
+        self,
+        request: _attendance_pb2.RequestLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.RequestLeaveResponse, _abc.Awaitable[_attendance_pb2.RequestLeaveResponse]]:
+        """---- leave requests
+        A guardian (or the school on their behalf) asks leave for a child. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def DecideLeave(
+        self,
+        request: _attendance_pb2.DecideLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.DecideLeaveResponse, _abc.Awaitable[_attendance_pb2.DecideLeaveResponse]]:
+        """The homeroom teacher (or a school admin) approves or refuses a pending request. An approval marks
+        the sessions absent excused.
+        """
+
+    @_abc_1.abstractmethod
+    def CancelLeave(
+        self,
+        request: _attendance_pb2.CancelLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.CancelLeaveResponse, _abc.Awaitable[_attendance_pb2.CancelLeaveResponse]]:
+        """The guardian who asked withdraws a request that is still pending."""
+
+    @_abc_1.abstractmethod
+    def ListLeaveRequests(
+        self,
+        request: _attendance_pb2.ListLeaveRequestsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ListLeaveRequestsResponse, _abc.Awaitable[_attendance_pb2.ListLeaveRequestsResponse]]:
+        """Leave requests of a class (its staff) or of a student (also their guardians), newest first."""
+
+    @_abc_1.abstractmethod
+    def RegisterGateDevice(
+        self,
+        request: _attendance_pb2.RegisterGateDeviceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.RegisterGateDeviceResponse, _abc.Awaitable[_attendance_pb2.RegisterGateDeviceResponse]]:
+        """---- gate check-in devices (partner API)
+        Registers an RFID or face terminal of a school and creates its own client credentials (the secret
+        is returned once). School admins. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def ListGateDevices(
+        self,
+        request: _attendance_pb2.ListGateDevicesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ListGateDevicesResponse, _abc.Awaitable[_attendance_pb2.ListGateDevicesResponse]]:
+        """A school's devices. School admins."""
+
+    @_abc_1.abstractmethod
+    def DisableGateDevice(
+        self,
+        request: _attendance_pb2.DisableGateDeviceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.DisableGateDeviceResponse, _abc.Awaitable[_attendance_pb2.DisableGateDeviceResponse]]:
+        """Disables a device: its credentials stop working. School admins."""
+
+    @_abc_1.abstractmethod
+    def AssignGateCredential(
+        self,
+        request: _attendance_pb2.AssignGateCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.AssignGateCredentialResponse, _abc.Awaitable[_attendance_pb2.AssignGateCredentialResponse]]:
+        """Maps a card number or a terminal's person code to a student of the school. School admins."""
+
+    @_abc_1.abstractmethod
+    def RemoveGateCredential(
+        self,
+        request: _attendance_pb2.RemoveGateCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.RemoveGateCredentialResponse, _abc.Awaitable[_attendance_pb2.RemoveGateCredentialResponse]]:
+        """Removes a mapping (a lost card). School admins."""
+
+    @_abc_1.abstractmethod
+    def RecordCheckIns(
+        self,
+        request: _attendance_pb2.RecordCheckInsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.RecordCheckInsResponse, _abc.Awaitable[_attendance_pb2.RecordCheckInsResponse]]:
+        """A device's taps, live or an offline batch with their original times. Only a device's own client
+        credentials may call it. Repeated taps are merged into one check-in per student, date and session.
+        """
+
+    @_abc_1.abstractmethod
+    def GetGateReconciliation(
+        self,
+        request: _attendance_pb2.GetGateReconciliationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.GetGateReconciliationResponse, _abc.Awaitable[_attendance_pb2.GetGateReconciliationResponse]]:
+        """Gate check-ins against a class register: present at the gate but absent in class is flagged."""
+
+    @_abc_1.abstractmethod
+    def GetBoardingSettings(
+        self,
+        request: _attendance_pb2.GetBoardingSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.GetBoardingSettingsResponse, _abc.Awaitable[_attendance_pb2.GetBoardingSettingsResponse]]:
+        """---- semi-boarding (bán trú)
+        Gets a school's semi-boarding settings: prices, meal cut-off, kitchens, the refund policy.
+        Published: the school's families read them too.
+        """
+
+    @_abc_1.abstractmethod
+    def ConfigureBoarding(
+        self,
+        request: _attendance_pb2.ConfigureBoardingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ConfigureBoardingResponse, _abc.Awaitable[_attendance_pb2.ConfigureBoardingResponse]]:
+        """Sets them. School admins."""
+
+    @_abc_1.abstractmethod
+    def RegisterBoarding(
+        self,
+        request: _attendance_pb2.RegisterBoardingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.RegisterBoardingResponse, _abc.Awaitable[_attendance_pb2.RegisterBoardingResponse]]:
+        """Registers a student for a month (lunch, breakfast, nap care): the student's guardians, the class's
+        homeroom teacher, school admins. Replaces the month's registration; for the current month it
+        counts from the next day not yet frozen. Idempotent by request_id.
+        """
+
+    @_abc_1.abstractmethod
+    def ListBoardingRegistrations(
+        self,
+        request: _attendance_pb2.ListBoardingRegistrationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ListBoardingRegistrationsResponse, _abc.Awaitable[_attendance_pb2.ListBoardingRegistrationsResponse]]:
+        """A month's registrations of a class or a school (staff), or of a student (also their guardians)."""
+
+    @_abc_1.abstractmethod
+    def GetMealCount(
+        self,
+        request: _attendance_pb2.GetMealCountRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.GetMealCountResponse, _abc.Awaitable[_attendance_pb2.GetMealCountResponse]]:
+        """A school's meal count for a date, per kitchen: live until the cut-off, frozen from it."""
+
+    @_abc_1.abstractmethod
+    def PublishMenu(
+        self,
+        request: _attendance_pb2.PublishMenuRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.PublishMenuResponse, _abc.Awaitable[_attendance_pb2.PublishMenuResponse]]:
+        """Publishes (or replaces) a date's menu. School admins."""
+
+    @_abc_1.abstractmethod
+    def ListMenus(
+        self,
+        request: _attendance_pb2.ListMenusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ListMenusResponse, _abc.Awaitable[_attendance_pb2.ListMenusResponse]]:
+        """Published menus of a school between two dates: its staff and families."""
+
+    @_abc_1.abstractmethod
+    def RecordMealAttendance(
+        self,
+        request: _attendance_pb2.RecordMealAttendanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.RecordMealAttendanceResponse, _abc.Awaitable[_attendance_pb2.RecordMealAttendanceResponse]]:
+        """Records who of a class ate a meal on a date (corrections to what the count implied). Teachers of
+        the class, school admins.
+        """
+
+    @_abc_1.abstractmethod
+    def GetMealAttendance(
+        self,
+        request: _attendance_pb2.GetMealAttendanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.GetMealAttendanceResponse, _abc.Awaitable[_attendance_pb2.GetMealAttendanceResponse]]:
+        """Who of a class ate a meal on a date."""
+
+    @_abc_1.abstractmethod
+    def RecordFoodSample(
+        self,
+        request: _attendance_pb2.RecordFoodSampleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.RecordFoodSampleResponse, _abc.Awaitable[_attendance_pb2.RecordFoodSampleResponse]]:
+        """Records a retained food sample (lưu mẫu thức ăn) of a meal. School admins."""
+
+    @_abc_1.abstractmethod
+    def DiscardFoodSample(
+        self,
+        request: _attendance_pb2.DiscardFoodSampleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.DiscardFoodSampleResponse, _abc.Awaitable[_attendance_pb2.DiscardFoodSampleResponse]]:
+        """Records that a sample was discarded; refused before its retention period is over."""
+
+    @_abc_1.abstractmethod
+    def ListFoodSamples(
+        self,
+        request: _attendance_pb2.ListFoodSamplesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ListFoodSamplesResponse, _abc.Awaitable[_attendance_pb2.ListFoodSamplesResponse]]:
+        """The food-sample log of a school between two dates. School admins."""
+
+    @_abc_1.abstractmethod
+    def ComputeBoardingCharges(
+        self,
+        request: _attendance_pb2.ComputeBoardingChargesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ComputeBoardingChargesResponse, _abc.Awaitable[_attendance_pb2.ComputeBoardingChargesResponse]]:
+        """Computes a month's meal and care charges per student with refunds by the school's policy and
+        publishes them for payments. Recomputing unchanged charges publishes nothing; a change publishes
+        a new version. School admins, accountants.
+        """
+
+    @_abc_1.abstractmethod
+    def ListBoardingCharges(
+        self,
+        request: _attendance_pb2.ListBoardingChargesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_attendance_pb2.ListBoardingChargesResponse, _abc.Awaitable[_attendance_pb2.ListBoardingChargesResponse]]:
+        """The latest computed charges of a school's month (staff) or of a student (also their guardians)."""
 
 def add_AttendanceServiceServicer_to_server(servicer: AttendanceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -475,3 +475,43 @@ class DiplomaRevoked(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DiplomaRevoked: _TypeAlias = DiplomaRevoked  # noqa: Y015
+
+@_typing.final
+class SchoolYearDefined(_message.Message):
+    """SchoolYearDefined is published as `school_year.defined` when a school's year is defined or its dates
+    change (attendance refuses registers outside it).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHOOL_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    SEMESTER_1_START_FIELD_NUMBER: _builtins.int
+    SEMESTER_1_END_FIELD_NUMBER: _builtins.int
+    SEMESTER_2_START_FIELD_NUMBER: _builtins.int
+    SEMESTER_2_END_FIELD_NUMBER: _builtins.int
+    school_id: _builtins.str
+    name: _builtins.str
+    """"2025-2026"."""
+    semester_1_start: _builtins.str
+    """ISO dates."""
+    semester_1_end: _builtins.str
+    semester_2_start: _builtins.str
+    semester_2_end: _builtins.str
+    def __init__(
+        self,
+        *,
+        school_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        semester_1_start: _builtins.str = ...,
+        semester_1_end: _builtins.str = ...,
+        semester_2_start: _builtins.str = ...,
+        semester_2_end: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "school_id", b"school_id", "semester_1_end", b"semester_1_end", "semester_1_start", b"semester_1_start", "semester_2_end", b"semester_2_end", "semester_2_start", b"semester_2_start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchoolYearDefined: _TypeAlias = SchoolYearDefined  # noqa: Y015
