@@ -34,6 +34,14 @@ which runs as a hook before the ConfigMap exists.
 {{- $host := printf "%s-identity-api" .fullname | trunc 63 | trimSuffix "-" -}}
 {{- $_ := set $data "IDENTITY__TARGET" (printf "%s:%d" $host ($identity.service.port | int)) -}}
 {{- end -}}
+{{- /* student-record reads attendance's 45-session counter for promotion. */ -}}
+{{- if eq .name "student-record" -}}
+{{- $attendance := include "school-lib.serviceValues" (dict "root" .root "name" "attendance") | fromYaml -}}
+{{- if and $attendance.enabled $attendance.components.api.enabled -}}
+{{- $host := printf "%s-attendance-api" .fullname | trunc 63 | trimSuffix "-" -}}
+{{- $_ := set $data "ATTENDANCE__TARGET" (printf "%s:%d" $host ($attendance.service.port | int)) -}}
+{{- end -}}
+{{- end -}}
 {{- if eq .name "identity" -}}
 {{- $_ := set $data "KEYCLOAK__SERVER_URL" (include "school-lib.keycloakInternalUrl" .root) -}}
 {{- $_ := set $data "KEYCLOAK__PUBLIC_URL" ($v.keycloak.publicUrl | trimSuffix "/") -}}

@@ -21,6 +21,7 @@ from identity.adapters.keycloak import Keycloak
 from identity.adapters.registry import PopulationRegistry
 from identity.audit.service import AuditService, run_keycloak_sync
 from identity.consents.service import ConsentService
+from identity.devices.service import DeviceClientService
 from identity.events.handlers import Handlers
 from identity.grpc.servicer import IdentityServicer
 from identity.links.service import LinkService
@@ -73,6 +74,7 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
         links=LinkService(deps.db, p.accounts),
         consents=ConsentService(deps.db, p.accounts, deps.outbox),
         audit=p.audit,
+        devices=DeviceClientService(deps.db, p.keycloak, p.accounts),
     )
     return [lambda server: pb_grpc.add_IdentityServiceServicer_to_server(servicer, server)]
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import grpc
+from school.attendance.v1.attendance_pb2_grpc import AttendanceServiceStub
 from school.identity.v1.identity_pb2_grpc import IdentityServiceStub
 from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
@@ -13,6 +14,7 @@ from school_common.access import Callers, ScopeResolver
 from school_common.app import Deps, ServiceDefinition
 from school_common.grpc.client import channel
 
+from student_record.adapters.attendance import AttendanceAbsences
 from student_record.adapters.identity import IdentityClient
 from student_record.clubs.service import ClubService
 from student_record.diplomas.service import DiplomaService
@@ -24,7 +26,12 @@ from student_record.enrolments.travel import RecordTravelService
 from student_record.gradebook.service import GradebookService
 from student_record.grpc.servicer import StudentRecordServicer
 from student_record.schools.service import SchoolService
-from student_record.settings import IdentityClientSettings, Settings, TranscriptSettings
+from student_record.settings import (
+    AttendanceClientSettings,
+    IdentityClientSettings,
+    Settings,
+    TranscriptSettings,
+)
 from student_record.transcripts.service import TranscriptService
 from student_record.transcripts.signing import signer_for, trust_roots_for
 
@@ -39,7 +46,11 @@ def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
     )
     ca_dir = transcript_settings.ca_dir
 
-    gradebook = GradebookService(deps.db, deps.outbox, access)
+    attendance = (
+        deps.settings.attendance if isinstance(deps.settings, Settings) else AttendanceClientSettings()
+    )
+    absences = AttendanceAbsences(AttendanceServiceStub(channel(attendance.target)), attendance.timeout_s)
+    gradebook = GradebookService(deps.db, deps.outbox, access, absences)
     environment = str(deps.settings.environment)
     signer = signer_for(environment, ca_dir)  # production plugs in its Signer here
     trust_roots = trust_roots_for(environment, ca_dir)

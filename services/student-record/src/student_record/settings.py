@@ -11,6 +11,13 @@ class IdentityClientSettings(BaseModel):
     timeout_s: float = Field(default=5.0, gt=0)
 
 
+class AttendanceClientSettings(BaseModel):
+    """Where attendance answers the 45-session counter that promotion reads (GetAbsenceSummary)."""
+
+    target: str = "127.0.0.1:50063"
+    timeout_s: float = Field(default=5.0, gt=0)
+
+
 class TranscriptSettings(BaseModel):
     """Signed transcripts: where the development CA lives (``LocalSigner``; relative paths are taken from
     the working directory, i.e. the repository root in development) and the public verification URL that
@@ -33,4 +40,5 @@ class Settings(ServiceSettings):
     service_name: str = "student-record"
     grpc: StudentRecordGrpcSettings = StudentRecordGrpcSettings()
     identity: IdentityClientSettings = IdentityClientSettings()
+    attendance: AttendanceClientSettings = AttendanceClientSettings()
     transcripts: TranscriptSettings = TranscriptSettings()

@@ -357,6 +357,20 @@ async def test_school_years_are_defined_in_order_and_semesters_lock_in_order(ser
     )
     year = (await services.gradebook.define_school_year(define)).school_year
     assert year.semester_2_end == "2026-05-25"
+    # attendance hears of the year once: defining it again as it is publishes nothing, a new date does
+    await services.gradebook.define_school_year(define)
+    published = [
+        events.SchoolYearDefined.FromString(p)
+        for p in await services.events("g-years", "school_year.defined")
+    ]
+    assert [(e.school_id, e.name, e.semester_1_start, e.semester_2_end) for e in published] == [
+        (world.school_a.id, "2025-2026", "2025-09-05", "2026-05-25")
+    ]
+    moved = pb.DefineSchoolYearRequest()
+    moved.CopyFrom(define)
+    moved.semester_2_end = "2026-05-29"
+    await services.gradebook.define_school_year(moved)
+    assert len(await services.events("g-years", "school_year.defined")) == 2
     bad = pb.DefineSchoolYearRequest()
     bad.CopyFrom(define)
     bad.semester_2_start = "2026-01-05"

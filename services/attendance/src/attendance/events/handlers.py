@@ -1,9 +1,9 @@
-"""Consumers of student-record's events: they keep the class rosters."""
+"""Consumers of student-record's events: they keep the class rosters and the schools' years."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC
+from datetime import UTC, date
 
 from school.events.student_record.v1 import events_pb2 as events
 from school_common.db import UnitOfWork
@@ -11,12 +11,13 @@ from school_common.events import Event, Subscription
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 
-from attendance.models import RosterClass, RosterEntry
+from attendance.models import RosterClass, RosterEntry, SchoolYear
 
 STREAM = "STUDENT_RECORD"
 CLASS_CREATED = "school.student_record.class.created.v1"
 STUDENT_ENROLLED = "school.student_record.student.enrolled.v1"
 STUDENT_TRANSFERRED = "school.student_record.student.transferred.v1"
+SCHOOL_YEAR_DEFINED = "school.student_record.school_year.defined.v1"
 
 
 async def on_class_created(event: Event, uow: UnitOfWork) -> None:
@@ -75,6 +76,28 @@ async def on_student_transferred(event: Event, uow: UnitOfWork) -> None:
     )
 
 
+async def on_school_year_defined(event: Event, uow: UnitOfWork) -> None:
+    """A school year's first and last day of school: registers are refused outside them."""
+    payload = event.parse(events.SchoolYearDefined)
+    starts_on, ends_on = (
+        date.fromisoformat(payload.semester_1_start),
+        date.fromisoformat(payload.semester_2_end),
+    )
+    await uow.session.execute(
+        insert(SchoolYear)
+        .values(
+            tenant_id=event.tenant,
+            school_id=uuid.UUID(payload.school_id),
+            name=payload.name,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+        .on_conflict_do_update(
+            index_elements=["school_id", "name"], set_={"starts_on": starts_on, "ends_on": ends_on}
+        )
+    )
+
+
 def subscriptions() -> list[Subscription]:
     return [
         Subscription(
@@ -84,6 +107,7 @@ def subscriptions() -> list[Subscription]:
                 CLASS_CREATED: on_class_created,
                 STUDENT_ENROLLED: on_student_enrolled,
                 STUDENT_TRANSFERRED: on_student_transferred,
+                SCHOOL_YEAR_DEFINED: on_school_year_defined,
             },
         )
     ]

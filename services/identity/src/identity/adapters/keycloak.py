@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import Any
 
 from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
-from keycloak.exceptions import KeycloakError, KeycloakGetError
+from keycloak.exceptions import KeycloakError, KeycloakGetError, KeycloakPostError
 
 from identity.settings import KeycloakAdminSettings
 
@@ -22,6 +22,65 @@ MAX_CACHED_ADMINS = 256
 
 class KeycloakUnavailable(Exception):
     """Keycloak could not be reached or answered with a server error."""
+
+
+class ClientOfAnotherOwner(Exception):
+    """A client with the wanted client id exists but belongs to something else (another school)."""
+
+
+#: Attributes identity sets on a device client: what it belongs to (Keycloak keeps any attribute).
+DEVICE_SCHOOL_ATTRIBUTE = "school.school_id"
+DEVICE_ID_ATTRIBUTE = "school.device_id"
+#: The audience every service verifies (``AUTH__AUDIENCE``); the same mapper as ``school-partners``.
+API_AUDIENCE = "school-api"
+
+
+def device_client(client_id: str, name: str, school_id: str, device_id: str) -> dict[str, Any]:
+    """A device's client: a copy of the realm template's ``school-partners`` (confidential, client
+    credentials only, no refresh token, ``aud: school-api``) that says whose it is in its attributes."""
+    return {
+        "clientId": client_id,
+        "name": name,
+        "description": "Thiết bị điểm danh tại cổng trường: chỉ client credentials; tài khoản dịch vụ có"
+        " vai trò partner và gate_device.",
+        "enabled": True,
+        "protocol": "openid-connect",
+        "publicClient": False,
+        "bearerOnly": False,
+        "clientAuthenticatorType": "client-secret",
+        "standardFlowEnabled": False,
+        "implicitFlowEnabled": False,
+        "directAccessGrantsEnabled": False,
+        "serviceAccountsEnabled": True,
+        "frontchannelLogout": False,
+        "fullScopeAllowed": True,
+        "redirectUris": [],
+        "webOrigins": [],
+        "attributes": {
+            "oauth2.device.authorization.grant.enabled": "false",
+            "oidc.ciba.grant.enabled": "false",
+            "client_credentials.use_refresh_token": "false",
+            DEVICE_SCHOOL_ATTRIBUTE: school_id,
+            DEVICE_ID_ATTRIBUTE: device_id,
+        },
+        "defaultClientScopes": ["basic", "roles", "service_account"],
+        "optionalClientScopes": [],
+        "protocolMappers": [
+            {
+                "name": f"audience {API_AUDIENCE}",
+                "protocol": "openid-connect",
+                "protocolMapper": "oidc-audience-mapper",
+                "consentRequired": False,
+                "config": {
+                    "included.client.audience": API_AUDIENCE,
+                    "id.token.claim": "false",
+                    "access.token.claim": "true",
+                    "introspection.token.claim": "true",
+                    "lightweight.claim": "false",
+                },
+            }
+        ],
+    }
 
 
 def status_of(exc: KeycloakError) -> int:
@@ -120,3 +179,76 @@ class Keycloak:
             {"first": 0, "max": max_results}
         )
         return events
+
+    # ---------------------------------------------------------------- clients
+
+    async def find_client(self, realm: str, client_id: str) -> dict[str, Any] | None:
+        """The client with this ``clientId`` (its representation), or None."""
+        admin = self.admin(realm)
+        internal = await admin.a_get_client_id(client_id)
+        if internal is None:
+            return None
+        client: dict[str, Any] = await admin.a_get_client(internal)
+        return client
+
+    async def ensure_realm_role(self, realm: str, name: str, description: str) -> dict[str, Any]:
+        """The realm role, created when a realm provisioned before it existed lacks it."""
+        admin = self.admin(realm)
+        try:
+            role: dict[str, Any] = await admin.a_get_realm_role(name)
+            return role
+        except KeycloakGetError as exc:
+            if status_of(exc) != 404:
+                raise
+        await admin.a_create_realm_role({"name": name, "description": description}, skip_exists=True)
+        created: dict[str, Any] = await admin.a_get_realm_role(name)
+        return created
+
+    async def upsert_service_client(
+        self, realm: str, representation: dict[str, Any], roles: list[dict[str, Any]], owner_attribute: str
+    ) -> str:
+        """Creates (or brings back to ``representation``) a confidential service-account client whose
+        service account holds exactly ``roles`` (not the realm's default roles), and issues it a new
+        secret, which is returned. An existing client whose ``owner_attribute`` differs is refused."""
+        admin = self.admin(realm)
+        client_id = representation["clientId"]
+        internal = await admin.a_get_client_id(client_id)
+        if internal is None:
+            try:
+                internal = await admin.a_create_client(representation)
+            except KeycloakPostError as exc:
+                if status_of(exc) != 409:
+                    raise
+                internal = await admin.a_get_client_id(client_id)  # created at the same moment
+                if internal is None:
+                    raise
+        existing = await admin.a_get_client(internal)
+        wanted_owner = representation["attributes"][owner_attribute]
+        if (existing.get("attributes") or {}).get(owner_attribute) != wanted_owner:
+            raise ClientOfAnotherOwner(client_id)
+        await admin.a_update_client(internal, {**representation, "id": internal})
+        account = await admin.a_get_client_service_account_user(internal)
+        held = await admin.a_get_realm_roles_of_user(account["id"])
+        wanted = {r["name"] for r in roles}
+        extra = [r for r in held if r["name"] not in wanted]
+        if extra:
+            await admin.a_delete_realm_roles_of_user(account["id"], extra)
+        missing = [r for r in roles if r["name"] not in {h["name"] for h in held}]
+        if missing:
+            await admin.a_assign_realm_roles(account["id"], missing)
+        secret = await admin.a_generate_client_secrets(internal)
+        return str(secret["value"])
+
+    async def disable_client(self, realm: str, client_id: str) -> bool:
+        """Disables the client and replaces its secret (re-enabling it later needs a new one). False when
+        it was already disabled (nothing changes)."""
+        admin = self.admin(realm)
+        internal = await admin.a_get_client_id(client_id)
+        if internal is None:
+            return False
+        client = await admin.a_get_client(internal)
+        if not client.get("enabled", True):
+            return False
+        await admin.a_update_client(internal, {**client, "enabled": False})
+        await admin.a_generate_client_secrets(internal)
+        return True

@@ -11,6 +11,7 @@ from school.identity.v1 import identity_pb2_grpc as pb_grpc
 from identity.access.service import AccessService, tenant_principal
 from identity.audit.service import AuditService
 from identity.consents.service import ConsentService
+from identity.devices.service import DeviceClientService
 from identity.links.service import LinkService
 from identity.people.api import PersonApi
 from identity.staff.service import StaffService
@@ -25,6 +26,7 @@ CAPABILITIES: list[str] = [
     "guardian-linking",
     "consent",
     "audit",
+    "device-clients",
 ]
 
 
@@ -38,6 +40,7 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         links: LinkService,
         consents: ConsentService,
         audit: AuditService,
+        devices: DeviceClientService,
     ) -> None:
         self.tenants = tenants
         self.accounts = accounts
@@ -46,6 +49,7 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         self.links = links
         self.consents = consents
         self.audit = audit
+        self.devices = devices
 
     async def GetServiceInfo(
         self, request: pb.GetServiceInfoRequest, context: grpc.aio.ServicerContext
@@ -132,3 +136,13 @@ class IdentityServicer(pb_grpc.IdentityServiceServicer):
         self, request: pb.ListAuditEventsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListAuditEventsResponse:
         return await self.audit.list(request)
+
+    async def CreateDeviceClient(
+        self, request: pb.CreateDeviceClientRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateDeviceClientResponse:
+        return await self.devices.create(request)
+
+    async def DisableDeviceClient(
+        self, request: pb.DisableDeviceClientRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DisableDeviceClientResponse:
+        return await self.devices.disable(request)

@@ -21,6 +21,7 @@ from student_record.models import (
     Movement,
     School,
     SchoolClass,
+    SchoolYear,
     Student,
     Transcript,
     Violation,
@@ -36,6 +37,7 @@ GRADES_LOCKED = "grades.locked"
 RESULTS_PUBLISHED = "results.published"
 STUDENT_TRANSFERRED = "student.transferred"
 TRANSCRIPT_ISSUED = "transcript.issued"
+SCHOOL_YEAR_DEFINED = "school_year.defined"
 
 
 def guardian_ref(row: Guardian) -> events.GuardianRef:
@@ -229,5 +231,20 @@ async def diploma_revoked(outbox: Outbox, uow: UnitOfWork, row: Diploma) -> None
             school_id=str(row.school_id),
             kind=row.kind,
             graduation_year=row.graduation_year,
+        ),
+    )
+
+
+async def school_year_defined(outbox: Outbox, uow: UnitOfWork, row: SchoolYear) -> None:
+    await outbox.add(
+        uow,
+        SCHOOL_YEAR_DEFINED,
+        events.SchoolYearDefined(
+            school_id=str(row.school_id),
+            name=row.name,
+            semester_1_start=row.semester_1_start.isoformat(),
+            semester_1_end=row.semester_1_end.isoformat(),
+            semester_2_start=row.semester_2_start.isoformat(),
+            semester_2_end=row.semester_2_end.isoformat(),
         ),
     )

@@ -81,8 +81,8 @@ class AbsenceSource(Protocol):
 
 
 class AttendanceNotConnected:
-    """Until attendance serves its 45-session counter (the attendance issue), promotion waits for it:
-    results show the absences as unknown rather than a guessed zero."""
+    """Absences unknown (tests without attendance): results show them as unknown rather than a guessed
+    zero, and promotion waits. The service reads attendance's counter (``adapters.attendance``)."""
 
     async def absent_sessions(self, student_id: str, school_year: str) -> int | None:
         return None
@@ -404,8 +404,12 @@ class GradebookService:
                     "SEMESTER_LOCKED",
                     bilingual("Năm học đã có học kì khóa sổ", "a semester of this year is already locked"),
                 )
+            before = [row.semester_1_start, row.semester_1_end, row.semester_2_start, row.semester_2_end]
+            changed = before != days
             row.semester_1_start, row.semester_1_end, row.semester_2_start, row.semester_2_end = days
             await uow.session.flush()
+            if changed:
+                await publish.school_year_defined(self.outbox, uow, row)
             response = pb.DefineSchoolYearResponse(
                 school_year=await self._year_proto(uow.session, school.id, name)
             )

@@ -126,6 +126,16 @@ class IdentityServiceStub:
                 request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsRequest.SerializeToString,
                 response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsResponse.FromString,
                 _registered_method=True)
+        self.CreateDeviceClient = channel.unary_unary(
+                '/school.identity.v1.IdentityService/CreateDeviceClient',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateDeviceClientRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateDeviceClientResponse.FromString,
+                _registered_method=True)
+        self.DisableDeviceClient = channel.unary_unary(
+                '/school.identity.v1.IdentityService/DisableDeviceClient',
+                request_serializer=school_dot_identity_dot_v1_dot_identity__pb2.DisableDeviceClientRequest.SerializeToString,
+                response_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.DisableDeviceClientResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
@@ -263,6 +273,24 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateDeviceClient(self, request, context):
+        """Creates the OAuth client of a gate check-in device of a school (client credentials only; its
+        service account holds the realm roles partner and gate_device) and returns its secret. Called by
+        attendance with the registering admin's token: school admin of the school, or authority admin.
+        Calling it again for the same device (a retry) issues a new secret; the old one stops working.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisableDeviceClient(self, request, context):
+        """Disables a device's client (no new tokens) and replaces its secret. Only device clients (gate-<id>);
+        school admin of the device's school, or authority admin. Disabling a disabled client changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -350,6 +378,16 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.ListAuditEvents,
                     request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsRequest.FromString,
                     response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'CreateDeviceClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDeviceClient,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateDeviceClientRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.CreateDeviceClientResponse.SerializeToString,
+            ),
+            'DisableDeviceClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisableDeviceClient,
+                    request_deserializer=school_dot_identity_dot_v1_dot_identity__pb2.DisableDeviceClientRequest.FromString,
+                    response_serializer=school_dot_identity_dot_v1_dot_identity__pb2.DisableDeviceClientResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -818,6 +856,60 @@ class IdentityService:
             '/school.identity.v1.IdentityService/ListAuditEvents',
             school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsRequest.SerializeToString,
             school_dot_identity_dot_v1_dot_identity__pb2.ListAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDeviceClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/CreateDeviceClient',
+            school_dot_identity_dot_v1_dot_identity__pb2.CreateDeviceClientRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.CreateDeviceClientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisableDeviceClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/school.identity.v1.IdentityService/DisableDeviceClient',
+            school_dot_identity_dot_v1_dot_identity__pb2.DisableDeviceClientRequest.SerializeToString,
+            school_dot_identity_dot_v1_dot_identity__pb2.DisableDeviceClientResponse.FromString,
             options,
             channel_credentials,
             insecure,

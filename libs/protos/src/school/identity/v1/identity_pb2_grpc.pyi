@@ -85,6 +85,16 @@ class IdentityServiceStub:
     """Withdraws consent; effective at once and published as consent.withdrawn."""
     ListAuditEvents: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListAuditEventsRequest, _identity_pb2.ListAuditEventsResponse]
     """The tenant's audit trail: sign-ins, failed sign-ins, admin actions, reads of personal data."""
+    CreateDeviceClient: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateDeviceClientRequest, _identity_pb2.CreateDeviceClientResponse]
+    """Creates the OAuth client of a gate check-in device of a school (client credentials only; its
+    service account holds the realm roles partner and gate_device) and returns its secret. Called by
+    attendance with the registering admin's token: school admin of the school, or authority admin.
+    Calling it again for the same device (a retry) issues a new secret; the old one stops working.
+    """
+    DisableDeviceClient: _grpc.UnaryUnaryMultiCallable[_identity_pb2.DisableDeviceClientRequest, _identity_pb2.DisableDeviceClientResponse]
+    """Disables a device's client (no new tokens) and replaces its secret. Only device clients (gate-<id>);
+    school admin of the device's school, or authority admin. Disabling a disabled client changes nothing.
+    """
 
 @_typing.type_check_only
 class IdentityServiceAsyncStub(IdentityServiceStub):
@@ -143,6 +153,16 @@ class IdentityServiceAsyncStub(IdentityServiceStub):
     """Withdraws consent; effective at once and published as consent.withdrawn."""
     ListAuditEvents: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListAuditEventsRequest, _identity_pb2.ListAuditEventsResponse]  # type: ignore[assignment]
     """The tenant's audit trail: sign-ins, failed sign-ins, admin actions, reads of personal data."""
+    CreateDeviceClient: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateDeviceClientRequest, _identity_pb2.CreateDeviceClientResponse]  # type: ignore[assignment]
+    """Creates the OAuth client of a gate check-in device of a school (client credentials only; its
+    service account holds the realm roles partner and gate_device) and returns its secret. Called by
+    attendance with the registering admin's token: school admin of the school, or authority admin.
+    Calling it again for the same device (a retry) issues a new secret; the old one stops working.
+    """
+    DisableDeviceClient: _aio.UnaryUnaryMultiCallable[_identity_pb2.DisableDeviceClientRequest, _identity_pb2.DisableDeviceClientResponse]  # type: ignore[assignment]
+    """Disables a device's client (no new tokens) and replaces its secret. Only device clients (gate-<id>);
+    school admin of the device's school, or authority admin. Disabling a disabled client changes nothing.
+    """
 
 class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
     """IdentityService owns tenants (education authorities and their Keycloak realms), accounts, staff
@@ -300,5 +320,27 @@ class IdentityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ListAuditEventsResponse, _abc.Awaitable[_identity_pb2.ListAuditEventsResponse]]:
         """The tenant's audit trail: sign-ins, failed sign-ins, admin actions, reads of personal data."""
+
+    @_abc_1.abstractmethod
+    def CreateDeviceClient(
+        self,
+        request: _identity_pb2.CreateDeviceClientRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CreateDeviceClientResponse, _abc.Awaitable[_identity_pb2.CreateDeviceClientResponse]]:
+        """Creates the OAuth client of a gate check-in device of a school (client credentials only; its
+        service account holds the realm roles partner and gate_device) and returns its secret. Called by
+        attendance with the registering admin's token: school admin of the school, or authority admin.
+        Calling it again for the same device (a retry) issues a new secret; the old one stops working.
+        """
+
+    @_abc_1.abstractmethod
+    def DisableDeviceClient(
+        self,
+        request: _identity_pb2.DisableDeviceClientRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.DisableDeviceClientResponse, _abc.Awaitable[_identity_pb2.DisableDeviceClientResponse]]:
+        """Disables a device's client (no new tokens) and replaces its secret. Only device clients (gate-<id>);
+        school admin of the device's school, or authority admin. Disabling a disabled client changes nothing.
+        """
 
 def add_IdentityServiceServicer_to_server(servicer: IdentityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
