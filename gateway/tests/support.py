@@ -1236,6 +1236,200 @@ class FakeStudentRecord(sr_grpc.StudentRecordServiceServicer):
         return await self.r.handle(method, request, context, response)
 
 
+# attendance's canned values.
+LEAVE_ID = "0193a4c2-4e5f-7061-9273-8495a6b7c8d9"
+DEVICE_ID = "0193a4c2-5f60-7172-8384-95a6b7c8d9ea"
+OTHER_DEVICE_ID = "0193a4c2-5f60-7172-8384-000000000002"
+SAMPLE_ID = "0193a4c2-6071-7283-9495-a6b7c8d9eafb"
+GATE_CLIENT_SECRET = "s3cr3t-shown-once"
+TOKEN_ENDPOINT = f"{ISSUER}/protocol/openid-connect/token"
+#: A credential no student of the device's school has (the fake's rule for unknown_credential).
+UNKNOWN_CARD = "FFFF-0000"
+DAY_SECONDS = 86_400
+
+
+def calendar_pb(**fields: Any) -> att.SchoolCalendar:
+    values: dict[str, Any] = {
+        "school_id": SCHOOL_ID,
+        "sessions": [att.SESSION_MORNING, att.SESSION_AFTERNOON],
+        "weekdays": [1, 2, 3, 4, 5],
+        "main_session": att.SESSION_MORNING,
+        "morning_cutoff": "10:00",
+        "afternoon_cutoff": "16:00",
+        "afternoon_starts": "12:00",
+        "absence_warning_at": 35,
+    }
+    values.update(fields)
+    return att.SchoolCalendar(**values)
+
+
+def register_pb(**fields: Any) -> att.Register:
+    values: dict[str, Any] = {
+        "class_id": CLASS_ID,
+        "school_id": SCHOOL_ID,
+        "class_name": "6A1",
+        "date": "2025-11-24",
+        "session": att.SESSION_MORNING,
+        "school_year": "2025-2026",
+        "lines": [
+            att.RegisterLine(
+                student_id=STUDENT_ID,
+                full_name="Nguyễn Văn An",
+                status=att.ATTENDANCE_STATUS_PRESENT,
+                check_in_time=ts(1_763_942_400),
+                mark_time=ts(1_763_945_000),
+                marked_by=ADVISER_SUBJECT,
+            ),
+            att.RegisterLine(
+                student_id=OTHER_STUDENT_ID,
+                full_name="Trần Thị Bình",
+                leave_request_id=LEAVE_ID,
+            ),
+        ],
+        "present": 1,
+        "unmarked": 1,
+        "cutoff_time": ts(1_763_953_200),
+    }
+    values.update(fields)
+    return att.Register(**values)
+
+
+def summary_pb(**fields: Any) -> att.AbsenceSummary:
+    values: dict[str, Any] = {
+        "student_id": STUDENT_ID,
+        "full_name": "Nguyễn Văn An",
+        "school_year": "2025-2026",
+        "absent_sessions": 36,
+        "excused": 30,
+        "unexcused": 6,
+        "limit": 45,
+        "warning_at": 35,
+        "level": att.ABSENCE_LEVEL_APPROACHING,
+        "late": 2,
+        "left_early": 1,
+    }
+    values.update(fields)
+    return att.AbsenceSummary(**values)
+
+
+def leave_pb(**fields: Any) -> att.LeaveRequest:
+    values: dict[str, Any] = {
+        "id": LEAVE_ID,
+        "student_id": STUDENT_ID,
+        "full_name": "Nguyễn Văn An",
+        "class_id": CLASS_ID,
+        "school_id": SCHOOL_ID,
+        "from_date": "2025-11-24",
+        "to_date": "2025-11-25",
+        "sessions": [att.SESSION_MORNING, att.SESSION_AFTERNOON],
+        "reason": "Cháu bị sốt",
+        "status": att.LEAVE_STATUS_PENDING,
+        "session_count": 4,
+        "requested_by": ADVISER_SUBJECT,
+        "request_time": ts(),
+    }
+    values.update(fields)
+    return att.LeaveRequest(**values)
+
+
+def device_pb(**fields: Any) -> att.GateDevice:
+    values: dict[str, Any] = {
+        "id": DEVICE_ID,
+        "school_id": SCHOOL_ID,
+        "name": "Cổng chính - làn 1",
+        "kind": att.GATE_DEVICE_KIND_RFID,
+        "client_id": f"gate-{DEVICE_ID}",
+        "enabled": True,
+        "register_time": ts(),
+    }
+    values.update(fields)
+    return att.GateDevice(**values)
+
+
+def boarding_settings_pb(**fields: Any) -> att.BoardingSettings:
+    values: dict[str, Any] = {
+        "school_id": SCHOOL_ID,
+        "meal_cutoff": "09:00",
+        "meal_refund": att.MEAL_REFUND_POLICY_NONE,
+        "care_refund": att.CARE_REFUND_POLICY_NONE,
+    }
+    values.update(fields)
+    return att.BoardingSettings(**values)
+
+
+def boarding_registration_pb(**fields: Any) -> att.BoardingRegistration:
+    values: dict[str, Any] = {
+        "student_id": STUDENT_ID,
+        "full_name": "Nguyễn Văn An",
+        "class_id": CLASS_ID,
+        "month": "2025-12",
+        "lunch": True,
+        "nap_care": True,
+        "effective_date": "2025-12-01",
+        "registered_by": ADVISER_SUBJECT,
+        "register_time": ts(),
+    }
+    values.update(fields)
+    return att.BoardingRegistration(**values)
+
+
+def menu_pb(**fields: Any) -> att.Menu:
+    values: dict[str, Any] = {
+        "school_id": SCHOOL_ID,
+        "date": "2025-11-24",
+        "items": [att.MenuItem(meal=att.MEAL_LUNCH, dishes=["Cơm trắng", "Cá kho tộ"])],
+        "publish_time": ts(),
+    }
+    values.update(fields)
+    return att.Menu(**values)
+
+
+def food_sample_pb(**fields: Any) -> att.FoodSample:
+    values: dict[str, Any] = {
+        "id": SAMPLE_ID,
+        "school_id": SCHOOL_ID,
+        "date": "2025-11-24",
+        "meal": att.MEAL_LUNCH,
+        "dishes": ["Cá kho tộ"],
+        "sample_time": ts(),
+        "keep_until": ts(1_764_000_000 + DAY_SECONDS),
+        "recorded_by": ADVISER_SUBJECT,
+    }
+    values.update(fields)
+    return att.FoodSample(**values)
+
+
+def charge_pb(**fields: Any) -> att.BoardingCharge:
+    values: dict[str, Any] = {
+        "student_id": STUDENT_ID,
+        "full_name": "Nguyễn Văn An",
+        "class_id": CLASS_ID,
+        "month": "2025-11",
+        "lines": [
+            att.ChargeLine(
+                kind=att.CHARGE_KIND_LUNCH,
+                quantity=20,
+                unit_price=30000,
+                gross_amount=600000,
+                refunded_days=2,
+                refund_amount=60000,
+                amount=540000,
+            ),
+            att.ChargeLine(
+                kind=att.CHARGE_KIND_NAP_CARE,
+                quantity=1,
+                unit_price=320000,
+                gross_amount=320000,
+                amount=320000,
+            ),
+        ],
+        "total": 860000,
+        "version": 1,
+    }
+    values.update(fields)
+    return att.BoardingCharge(**values)
+
+
 class FakeAttendance(att_grpc.AttendanceServiceServicer):
     def __init__(self, recorder: Recorder) -> None:
         self.r = recorder
@@ -1250,6 +1444,370 @@ class FakeAttendance(att_grpc.AttendanceServiceServicer):
             entries=[att.RosterEntry(student_id=STUDENT_ID, full_name="Nguyễn Văn An", enrol_time=ts())],
         )
         return await self.r.handle("GetClassRoster", request, context, response)
+
+    async def GetSchoolCalendar(
+        self, request: att.GetSchoolCalendarRequest, context: Any
+    ) -> att.GetSchoolCalendarResponse:
+        response = att.GetSchoolCalendarResponse(calendar=calendar_pb(school_id=request.school_id))
+        return await self.r.handle("GetSchoolCalendar", request, context, response)
+
+    async def ConfigureSchoolCalendar(
+        self, request: att.ConfigureSchoolCalendarRequest, context: Any
+    ) -> att.ConfigureSchoolCalendarResponse:
+        calendar = att.SchoolCalendar()
+        calendar.CopyFrom(request.calendar)
+        calendar.configured = True
+        response = att.ConfigureSchoolCalendarResponse(calendar=calendar)
+        return await self.r.handle("ConfigureSchoolCalendar", request, context, response)
+
+    async def MarkAttendance(
+        self, request: att.MarkAttendanceRequest, context: Any
+    ) -> att.MarkAttendanceResponse:
+        # The register as marked: each entry's line, as the service would answer.
+        lines = [
+            att.RegisterLine(
+                student_id=e.student_id,
+                full_name="Nguyễn Văn An",
+                status=e.status,
+                note=e.note,
+                mark_time=ts(1_763_945_000),
+                marked_by=subject_of(context),
+            )
+            for e in request.entries
+        ]
+        register = register_pb(
+            class_id=request.class_id, date=request.date, session=request.session, lines=lines, unmarked=0
+        )
+        register.present = sum(e.status == att.ATTENDANCE_STATUS_PRESENT for e in request.entries)
+        response = att.MarkAttendanceResponse(
+            register=register, changed=len(request.entries), after_cutoff=bool(request.reason)
+        )
+        return await self.r.handle("MarkAttendance", request, context, response)
+
+    async def GetRegister(self, request: att.GetRegisterRequest, context: Any) -> att.GetRegisterResponse:
+        register = register_pb(class_id=request.class_id, date=request.date, session=request.session)
+        return await self.r.handle(
+            "GetRegister", request, context, att.GetRegisterResponse(register=register)
+        )
+
+    async def ListRegisterChanges(
+        self, request: att.ListRegisterChangesRequest, context: Any
+    ) -> att.ListRegisterChangesResponse:
+        change = att.RegisterChange(
+            student_id=STUDENT_ID,
+            date="2025-11-24",
+            session=att.SESSION_MORNING,
+            previous_status=att.ATTENDANCE_STATUS_ABSENT_UNEXCUSED,
+            status=att.ATTENDANCE_STATUS_LATE,
+            reason="Đến muộn có giấy của phòng y tế",
+            changed_by=ADVISER_SUBJECT,
+            change_time=ts(),
+        )
+        response = att.ListRegisterChangesResponse(changes=[change])
+        return await self.r.handle("ListRegisterChanges", request, context, response)
+
+    async def ListStudentAttendance(
+        self, request: att.ListStudentAttendanceRequest, context: Any
+    ) -> att.ListStudentAttendanceResponse:
+        response = att.ListStudentAttendanceResponse(
+            days=[
+                att.StudentAttendanceDay(
+                    date="2025-11-24", session=att.SESSION_MORNING, status=att.ATTENDANCE_STATUS_PRESENT
+                ),
+                att.StudentAttendanceDay(
+                    date="2025-11-24",
+                    session=att.SESSION_AFTERNOON,
+                    status=att.ATTENDANCE_STATUS_ABSENT_EXCUSED,
+                    note="Nghỉ có phép",
+                ),
+            ]
+        )
+        return await self.r.handle("ListStudentAttendance", request, context, response)
+
+    async def GetAbsenceSummary(
+        self, request: att.GetAbsenceSummaryRequest, context: Any
+    ) -> att.GetAbsenceSummaryResponse:
+        response = att.GetAbsenceSummaryResponse(
+            summary=summary_pb(student_id=request.student_id, school_year=request.school_year)
+        )
+        return await self.r.handle("GetAbsenceSummary", request, context, response)
+
+    async def ListClassAbsenceSummaries(
+        self, request: att.ListClassAbsenceSummariesRequest, context: Any
+    ) -> att.ListClassAbsenceSummariesResponse:
+        response = att.ListClassAbsenceSummariesResponse(
+            school_year="2025-2026",
+            summaries=[
+                summary_pb(),
+                summary_pb(
+                    student_id=OTHER_STUDENT_ID,
+                    full_name="Trần Thị Bình",
+                    absent_sessions=46,
+                    excused=40,
+                    level=att.ABSENCE_LEVEL_OVER,
+                ),
+            ],
+        )
+        return await self.r.handle("ListClassAbsenceSummaries", request, context, response)
+
+    async def RequestLeave(self, request: att.RequestLeaveRequest, context: Any) -> att.RequestLeaveResponse:
+        leave = leave_pb(
+            student_id=request.student_id,
+            from_date=request.from_date,
+            to_date=request.to_date,
+            sessions=list(request.sessions) or [att.SESSION_MORNING, att.SESSION_AFTERNOON],
+            reason=request.reason,
+            requested_by=subject_of(context),
+        )
+        return await self.r.handle("RequestLeave", request, context, att.RequestLeaveResponse(leave=leave))
+
+    async def DecideLeave(self, request: att.DecideLeaveRequest, context: Any) -> att.DecideLeaveResponse:
+        leave = leave_pb(
+            id=request.leave_id,
+            status=att.LEAVE_STATUS_APPROVED if request.approve else att.LEAVE_STATUS_REFUSED,
+            decided_by=subject_of(context),
+            decision_time=ts(1_764_003_600),
+            decision_note=request.note,
+        )
+        response = att.DecideLeaveResponse(leave=leave, marked=4 if request.approve else 0)
+        return await self.r.handle("DecideLeave", request, context, response)
+
+    async def CancelLeave(self, request: att.CancelLeaveRequest, context: Any) -> att.CancelLeaveResponse:
+        leave = leave_pb(id=request.leave_id, status=att.LEAVE_STATUS_CANCELLED)
+        return await self.r.handle("CancelLeave", request, context, att.CancelLeaveResponse(leave=leave))
+
+    async def ListLeaveRequests(
+        self, request: att.ListLeaveRequestsRequest, context: Any
+    ) -> att.ListLeaveRequestsResponse:
+        response = att.ListLeaveRequestsResponse(leaves=[leave_pb()], next_page_token="next-1")
+        return await self.r.handle("ListLeaveRequests", request, context, response)
+
+    async def RegisterGateDevice(
+        self, request: att.RegisterGateDeviceRequest, context: Any
+    ) -> att.RegisterGateDeviceResponse:
+        device = device_pb(school_id=request.school_id, name=request.name, kind=request.kind)
+        response = att.RegisterGateDeviceResponse(
+            device=device, client_secret=GATE_CLIENT_SECRET, token_endpoint=TOKEN_ENDPOINT
+        )
+        return await self.r.handle("RegisterGateDevice", request, context, response)
+
+    async def ListGateDevices(
+        self, request: att.ListGateDevicesRequest, context: Any
+    ) -> att.ListGateDevicesResponse:
+        devices = [
+            device_pb(last_seen_time=ts(1_764_003_600)),
+            device_pb(
+                id=OTHER_DEVICE_ID,
+                name="Cổng sau",
+                kind=att.GATE_DEVICE_KIND_FACE,
+                client_id=f"gate-{OTHER_DEVICE_ID}",
+                enabled=False,
+            ),
+        ]
+        response = att.ListGateDevicesResponse(devices=devices)
+        return await self.r.handle("ListGateDevices", request, context, response)
+
+    async def DisableGateDevice(
+        self, request: att.DisableGateDeviceRequest, context: Any
+    ) -> att.DisableGateDeviceResponse:
+        response = att.DisableGateDeviceResponse(device=device_pb(id=request.device_id, enabled=False))
+        return await self.r.handle("DisableGateDevice", request, context, response)
+
+    async def AssignGateCredential(
+        self, request: att.AssignGateCredentialRequest, context: Any
+    ) -> att.AssignGateCredentialResponse:
+        response = att.AssignGateCredentialResponse(
+            student_id=request.student_id, credential=request.credential
+        )
+        return await self.r.handle("AssignGateCredential", request, context, response)
+
+    async def RemoveGateCredential(
+        self, request: att.RemoveGateCredentialRequest, context: Any
+    ) -> att.RemoveGateCredentialResponse:
+        return await self.r.handle(
+            "RemoveGateCredential", request, context, att.RemoveGateCredentialResponse()
+        )
+
+    async def RecordCheckIns(
+        self, request: att.RecordCheckInsRequest, context: Any
+    ) -> att.RecordCheckInsResponse:
+        # UNKNOWN_CARD is no student's; a credential's first tap checks in, later ones merge.
+        response = att.RecordCheckInsResponse()
+        seen: set[str] = set()
+        for tap in request.taps:
+            if tap.credential == UNKNOWN_CARD:
+                result = att.TapResult(tap_id=tap.tap_id, outcome=att.TAP_OUTCOME_UNKNOWN_CREDENTIAL)
+                response.rejected += 1
+            else:
+                outcome = att.TAP_OUTCOME_MERGED if tap.credential in seen else att.TAP_OUTCOME_CHECKED_IN
+                seen.add(tap.credential)
+                result = att.TapResult(
+                    tap_id=tap.tap_id,
+                    outcome=outcome,
+                    student_id=STUDENT_ID,
+                    date="2025-11-24",
+                    session=att.SESSION_MORNING,
+                )
+                if outcome == att.TAP_OUTCOME_MERGED:
+                    response.merged += 1
+                else:
+                    response.checked_in += 1
+            response.results.append(result)
+        return await self.r.handle("RecordCheckIns", request, context, response)
+
+    async def GetGateReconciliation(
+        self, request: att.GetGateReconciliationRequest, context: Any
+    ) -> att.GetGateReconciliationResponse:
+        response = att.GetGateReconciliationResponse(
+            lines=[
+                att.ReconciliationLine(
+                    student_id=STUDENT_ID,
+                    full_name="Nguyễn Văn An",
+                    status=att.ATTENDANCE_STATUS_ABSENT_UNEXCUSED,
+                    check_in_time=ts(1_763_942_400),
+                    flag=att.RECONCILIATION_FLAG_ABSENT_IN_CLASS,
+                ),
+                att.ReconciliationLine(
+                    student_id=OTHER_STUDENT_ID,
+                    full_name="Trần Thị Bình",
+                    status=att.ATTENDANCE_STATUS_PRESENT,
+                ),
+            ],
+            flagged=1,
+        )
+        return await self.r.handle("GetGateReconciliation", request, context, response)
+
+    async def GetBoardingSettings(
+        self, request: att.GetBoardingSettingsRequest, context: Any
+    ) -> att.GetBoardingSettingsResponse:
+        response = att.GetBoardingSettingsResponse(settings=boarding_settings_pb(school_id=request.school_id))
+        return await self.r.handle("GetBoardingSettings", request, context, response)
+
+    async def ConfigureBoarding(
+        self, request: att.ConfigureBoardingRequest, context: Any
+    ) -> att.ConfigureBoardingResponse:
+        settings = att.BoardingSettings()
+        settings.CopyFrom(request.settings)
+        settings.configured = True
+        response = att.ConfigureBoardingResponse(settings=settings)
+        return await self.r.handle("ConfigureBoarding", request, context, response)
+
+    async def RegisterBoarding(
+        self, request: att.RegisterBoardingRequest, context: Any
+    ) -> att.RegisterBoardingResponse:
+        registration = boarding_registration_pb(
+            student_id=request.student_id,
+            month=request.month,
+            lunch=request.lunch,
+            breakfast=request.breakfast,
+            nap_care=request.nap_care,
+            effective_date=f"{request.month}-01",
+            registered_by=subject_of(context),
+        )
+        response = att.RegisterBoardingResponse(registration=registration)
+        return await self.r.handle("RegisterBoarding", request, context, response)
+
+    async def ListBoardingRegistrations(
+        self, request: att.ListBoardingRegistrationsRequest, context: Any
+    ) -> att.ListBoardingRegistrationsResponse:
+        response = att.ListBoardingRegistrationsResponse(
+            registrations=[boarding_registration_pb(month=request.month)]
+        )
+        return await self.r.handle("ListBoardingRegistrations", request, context, response)
+
+    async def GetMealCount(self, request: att.GetMealCountRequest, context: Any) -> att.GetMealCountResponse:
+        response = att.GetMealCountResponse(
+            school_id=request.school_id,
+            date=request.date,
+            frozen=True,
+            cutoff_time=ts(1_763_949_600),
+            freeze_time=ts(1_763_949_601),
+            kitchens=[
+                att.KitchenCount(
+                    kitchen="Bếp khu A", lunch=412, breakfast=120, lunch_absent=9, breakfast_absent=2
+                ),
+                att.KitchenCount(kitchen="Bếp khu B", lunch=0, breakfast=0),
+            ],
+        )
+        return await self.r.handle("GetMealCount", request, context, response)
+
+    async def PublishMenu(self, request: att.PublishMenuRequest, context: Any) -> att.PublishMenuResponse:
+        menu = menu_pb(school_id=request.school_id, date=request.date, items=list(request.items))
+        return await self.r.handle("PublishMenu", request, context, att.PublishMenuResponse(menu=menu))
+
+    async def ListMenus(self, request: att.ListMenusRequest, context: Any) -> att.ListMenusResponse:
+        return await self.r.handle("ListMenus", request, context, att.ListMenusResponse(menus=[menu_pb()]))
+
+    async def RecordMealAttendance(
+        self, request: att.RecordMealAttendanceRequest, context: Any
+    ) -> att.RecordMealAttendanceResponse:
+        entries = [
+            att.MealAttendanceEntry(student_id=e.student_id, ate=e.ate, full_name="Nguyễn Văn An")
+            for e in request.entries
+        ]
+        response = att.RecordMealAttendanceResponse(entries=entries)
+        return await self.r.handle("RecordMealAttendance", request, context, response)
+
+    async def GetMealAttendance(
+        self, request: att.GetMealAttendanceRequest, context: Any
+    ) -> att.GetMealAttendanceResponse:
+        response = att.GetMealAttendanceResponse(
+            entries=[
+                att.MealAttendanceEntry(student_id=STUDENT_ID, ate=True, full_name="Nguyễn Văn An"),
+                att.MealAttendanceEntry(student_id=OTHER_STUDENT_ID, ate=False, full_name="Trần Thị Bình"),
+            ]
+        )
+        return await self.r.handle("GetMealAttendance", request, context, response)
+
+    async def RecordFoodSample(
+        self, request: att.RecordFoodSampleRequest, context: Any
+    ) -> att.RecordFoodSampleResponse:
+        sample = food_sample_pb(
+            school_id=request.school_id,
+            date=request.date,
+            meal=request.meal,
+            dishes=list(request.dishes),
+            sample_time=request.sample_time,
+            keep_until=Timestamp(seconds=request.sample_time.seconds + DAY_SECONDS),
+            storage=request.storage,
+            recorded_by=subject_of(context),
+        )
+        response = att.RecordFoodSampleResponse(sample=sample)
+        return await self.r.handle("RecordFoodSample", request, context, response)
+
+    async def DiscardFoodSample(
+        self, request: att.DiscardFoodSampleRequest, context: Any
+    ) -> att.DiscardFoodSampleResponse:
+        sample = food_sample_pb(
+            id=request.sample_id, discard_time=request.discard_time, discarded_by=subject_of(context)
+        )
+        response = att.DiscardFoodSampleResponse(sample=sample)
+        return await self.r.handle("DiscardFoodSample", request, context, response)
+
+    async def ListFoodSamples(
+        self, request: att.ListFoodSamplesRequest, context: Any
+    ) -> att.ListFoodSamplesResponse:
+        response = att.ListFoodSamplesResponse(samples=[food_sample_pb()])
+        return await self.r.handle("ListFoodSamples", request, context, response)
+
+    async def ComputeBoardingCharges(
+        self, request: att.ComputeBoardingChargesRequest, context: Any
+    ) -> att.ComputeBoardingChargesResponse:
+        response = att.ComputeBoardingChargesResponse(
+            school_id=request.school_id,
+            month=request.month,
+            version=2,
+            changed=True,
+            charges=[charge_pb(month=request.month, version=2)],
+            total=860000,
+        )
+        return await self.r.handle("ComputeBoardingCharges", request, context, response)
+
+    async def ListBoardingCharges(
+        self, request: att.ListBoardingChargesRequest, context: Any
+    ) -> att.ListBoardingChargesResponse:
+        response = att.ListBoardingChargesResponse(charges=[charge_pb()])
+        return await self.r.handle("ListBoardingCharges", request, context, response)
 
 
 def subject_of(context: grpc.aio.ServicerContext) -> str:

@@ -25,7 +25,18 @@ NATURALLY_IDEMPOTENT = {
     # Importing the same student list again changes nothing (every row unchanged); ImportStudents has no
     # request_id.
     "importStudentList",
+    # A leave request is decided once; withdrawing, disabling a device or discarding a sample again changes
+    # nothing. DecideLeave, CancelLeave, DisableGateDevice and DiscardFoodSample have no request_id.
+    "decideLeave",
+    "cancelLeave",
+    "disableGateDevice",
+    "discardFoodSample",
+    # A gate terminal's taps carry their own ids (tap_id): a batch sent again is merged, never recorded twice.
+    "recordCheckIns",
 }
+
+# PUTs whose RPC has a request_id (they write many rows at once) also take an Idempotency-Key.
+IDEMPOTENT_PUTS = {"markAttendance", "registerBoarding"}
 
 # Operations anyone may call without a token (`security: []`): the transcript and diploma verification pages.
 PUBLIC = {"verifyTranscript", "verifyDiploma"}
@@ -132,6 +143,40 @@ def test_every_operation_is_secured_and_documents_problems() -> None:
         "listSchoolDiplomas",
         "listStudentDiplomas",
         "verifyDiploma",
+        "getSchoolCalendar",
+        "configureSchoolCalendar",
+        "markAttendance",
+        "getRegister",
+        "listRegisterChanges",
+        "listStudentAttendance",
+        "getAbsenceSummary",
+        "listClassAbsenceSummaries",
+        "requestLeave",
+        "decideLeave",
+        "cancelLeave",
+        "listLeaveRequests",
+        "registerGateDevice",
+        "listGateDevices",
+        "disableGateDevice",
+        "assignGateCredential",
+        "removeGateCredential",
+        "getGateReconciliation",
+        "recordCheckIns",
+        "getBoardingSettings",
+        "configureBoarding",
+        "registerBoarding",
+        "listBoardingRegistrations",
+        "getMealCount",
+        "publishMenu",
+        "listMenus",
+        "recordMealAttendance",
+        "getMealAttendance",
+        "recordFoodSample",
+        "discardFoodSample",
+        "listFoodSamples",
+        "computeBoardingCharges",
+        "listSchoolBoardingCharges",
+        "listStudentBoardingCharges",
     }
     for path, op in operations:
         assert path.startswith("/v1/")
@@ -160,6 +205,46 @@ def test_every_operation_is_secured_and_documents_problems() -> None:
             names = [p["name"] for p in item["post"].get("parameters", [])]
             expected = item["post"]["operationId"] not in NATURALLY_IDEMPOTENT
             assert ("Idempotency-Key" in names) == expected, path
+        if "put" in item:
+            names = [p["name"] for p in item["put"].get("parameters", [])]
+            assert ("Idempotency-Key" in names) == (item["put"]["operationId"] in IDEMPOTENT_PUTS), path
+
+
+def test_gate_check_ins_are_the_partner_api() -> None:
+    document = json.loads(render())
+    check_ins = document["paths"]["/v1/partner/gate/check-ins"]["post"]
+    assert check_ins["tags"] == ["partners"]
+    assert "partners" in {tag["name"] for tag in document["tags"]}
+    # How a device gets its token: client credentials at the realm's token endpoint given at registration.
+    for words in ("client credentials", "`token_endpoint`", "registerGateDevice", "5,000", "4 MiB"):
+        assert words in check_ins["description"], words
+    assert {"403", "413", "415", "422"} <= set(check_ins["responses"])
+    taps = document["components"]["schemas"]["CheckInBatch"]["properties"]["taps"]
+    assert (taps["minItems"], taps["maxItems"]) == (1, 5000)
+    tap = document["components"]["schemas"]["TapIn"]["properties"]
+    assert tap["tapped_at"]["format"] == "date-time"
+    registration = document["components"]["schemas"]["GateDeviceRegistration"]["properties"]
+    assert {"device", "client_secret", "token_endpoint"} <= set(registration)
+    assert "client_secret" not in document["components"]["schemas"]["GateDevice"]["properties"]
+
+
+def test_attendance_enums_are_lower_case_names() -> None:
+    schemas = json.loads(render())["components"]["schemas"]
+    assert schemas["MarkIn"]["properties"]["status"]["enum"] == [
+        "present",
+        "absent_excused",
+        "absent_unexcused",
+        "late",
+        "left_early",
+    ]
+    register = json.loads(render())["paths"]["/v1/attendance/classes/{class_id}/registers/{date}/{session}"]
+    parameters = {p["name"]: p["schema"] for p in register["get"]["parameters"]}
+    assert parameters["session"]["enum"] == ["morning", "afternoon"]
+    assert parameters["date"]["format"] == "date"
+    removal = json.loads(render())["paths"][
+        "/v1/attendance/schools/{school_id}/gate-credentials/{credential}"
+    ]
+    assert "content" not in removal["delete"]["responses"]["204"]
 
 
 def test_documented_media_types() -> None:

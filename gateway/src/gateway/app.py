@@ -41,6 +41,7 @@ from gateway.routers import (
     accounts,
     attendance,
     audit,
+    boarding,
     clubs,
     consents,
     diplomas,
@@ -49,6 +50,7 @@ from gateway.routers import (
     health,
     links,
     movements,
+    partner_gate,
     schools,
     student_lists,
     tenants,
@@ -114,6 +116,7 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
         BodyGuardMiddleware,
         max_bytes=settings.http.max_body_bytes,
         uploads=accounts.UPLOAD_ROUTES | student_lists.UPLOAD_ROUTES | travel.UPLOAD_ROUTES,
+        large_json=partner_gate.LARGE_JSON_ROUTES,
     )
     app.add_middleware(IpRateLimitMiddleware, limiter=ip_limiter)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -132,6 +135,8 @@ def create_app(settings: GatewaySettings | None = None, verifier: TokenVerifier 
     app.include_router(travel.router)
     app.include_router(diplomas.router)
     app.include_router(attendance.router)
+    app.include_router(boarding.router)
+    app.include_router(partner_gate.router)
     app.include_router(links.router)
     app.include_router(consents.router)
     app.include_router(audit.router)

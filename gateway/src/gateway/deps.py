@@ -4,6 +4,7 @@ path ids, the idempotency key, the backends."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -15,14 +16,17 @@ from school_common.errors import DomainError, bilingual
 from gateway.access import EdgeAccess
 from gateway.clients import Backends
 from gateway.middleware import client_ip
-from gateway.problems import ProblemError, from_domain_error
+from gateway.problems import ProblemError, from_domain_error, missing_field
 from gateway.ratelimit import TokenBucketLimiter, retry_after
 from gateway.schemas import (
     EXAMPLE_CLASS_ID,
     EXAMPLE_CLUB_ID,
     EXAMPLE_CLUB_MEMBERSHIP_ID,
+    EXAMPLE_DEVICE_ID,
     EXAMPLE_DIPLOMA_ID,
+    EXAMPLE_FOOD_SAMPLE_ID,
     EXAMPLE_GRADE_CHANGE_ID,
+    EXAMPLE_LEAVE_ID,
     EXAMPLE_LINK_REQUEST_ID,
     EXAMPLE_MOVEMENT_ID,
     EXAMPLE_RECEIVED_RECORD_ID,
@@ -30,10 +34,15 @@ from gateway.schemas import (
     EXAMPLE_STUDENT_ID,
     EXAMPLE_TRANSCRIPT_ID,
     EXAMPLE_VIOLATION_ID,
+    GATE_CREDENTIAL_PATTERN,
     PURPOSE_RE,
     SCHOOL_YEAR_PATTERN,
     SUBJECT_CODE_RE,
     UUID_RE,
+    CalendarDate,
+    Meal,
+    Month,
+    Session,
     Term,
 )
 
@@ -326,6 +335,50 @@ def _received_record_id(
     )
 
 
+def _leave_id(
+    leave_id: Annotated[
+        str,
+        Path(
+            description="Mã đơn xin nghỉ (UUID) / leave request id",
+            examples=[EXAMPLE_LEAVE_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    # As attendance answers for one that does not exist.
+    return _path_id(
+        leave_id, "LEAVE_NOT_FOUND", "Không tìm thấy đơn xin nghỉ", "leave request not found"
+    )
+
+
+def _device_id(
+    device_id: Annotated[
+        str,
+        Path(
+            description="Mã thiết bị điểm danh (UUID) / gate device id",
+            examples=[EXAMPLE_DEVICE_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    # As attendance answers for one that does not exist.
+    return _path_id(device_id, "DEVICE_NOT_FOUND", "Không tìm thấy thiết bị", "gate device not found")
+
+
+def _food_sample_id(
+    sample_id: Annotated[
+        str,
+        Path(
+            description="Mã mẫu thức ăn lưu (UUID) / food sample id",
+            examples=[EXAMPLE_FOOD_SAMPLE_ID],
+            json_schema_extra={"format": "uuid"},
+        ),
+    ],
+) -> str:
+    # As attendance answers for one that does not exist.
+    return _path_id(sample_id, "SAMPLE_NOT_FOUND", "Không tìm thấy mẫu thức ăn", "food sample not found")
+
+
 SchoolId = Annotated[str, Depends(_school_id)]
 ClassId = Annotated[str, Depends(_class_id)]
 StudentId = Annotated[str, Depends(_student_id)]
@@ -340,6 +393,9 @@ TranscriptId = Annotated[str, Depends(_transcript_id)]
 MovementId = Annotated[str, Depends(_movement_id)]
 DiplomaId = Annotated[str, Depends(_diploma_id)]
 ReceivedRecordId = Annotated[str, Depends(_received_record_id)]
+LeaveId = Annotated[str, Depends(_leave_id)]
+DeviceId = Annotated[str, Depends(_device_id)]
+FoodSampleId = Annotated[str, Depends(_food_sample_id)]
 
 
 def _semester(
@@ -382,6 +438,153 @@ Grade = Annotated[int, Depends(_grade)]
 #: A school year in a path, ``2025-2026`` (the service checks the years follow each other).
 SchoolYearName = Annotated[str, Depends(_school_year)]
 TermName = Annotated[Term, Depends(_term)]
+
+
+def _day(
+    date: Annotated[
+        CalendarDate,
+        Path(
+            description="Ngày (YYYY-MM-DD, giờ Việt Nam) / date (YYYY-MM-DD, Vietnam time)",
+            examples=["2025-11-24"],
+        ),
+    ],
+) -> str:
+    return date
+
+
+def _month(
+    month: Annotated[Month, Path(description="Tháng (YYYY-MM) / month (YYYY-MM)", examples=["2025-11"])],
+) -> str:
+    return month
+
+
+def _session(
+    session: Annotated[
+        Session,
+        Path(
+            description="`morning` buổi sáng hoặc `afternoon` buổi chiều / morning or afternoon",
+            examples=["morning"],
+        ),
+    ],
+) -> Session:
+    return session
+
+
+def _meal(
+    meal: Annotated[
+        Meal,
+        Path(
+            description="`breakfast` bữa sáng hoặc `lunch` bữa trưa / breakfast or lunch", examples=["lunch"]
+        ),
+    ],
+) -> Meal:
+    return meal
+
+
+def _gate_credential(
+    credential: Annotated[
+        str,
+        Path(
+            pattern=GATE_CREDENTIAL_PATTERN,
+            description="Số thẻ (UID) hoặc mã người trên máy nhận diện: 4–64 ký tự `A-Z a-z 0-9 : -` / the "
+            "card number (UID) or the terminal's person code: 4-64 characters `A-Z a-z 0-9 : -`",
+            examples=["04:A2:3B:1C:5D:80"],
+        ),
+    ],
+) -> str:
+    return credential
+
+
+#: A date in a path: a real ``YYYY-MM-DD`` day (anything else is 422 on ``date``).
+Day = Annotated[str, Depends(_day)]
+#: A month in a path: ``YYYY-MM`` (anything else is 422 on ``month``).
+MonthName = Annotated[str, Depends(_month)]
+#: A session in a path: ``morning`` or ``afternoon``.
+SessionName = Annotated[Session, Depends(_session)]
+#: A meal in a path: ``breakfast`` or ``lunch``.
+MealName = Annotated[Meal, Depends(_meal)]
+#: A gate credential in a path: 4 to 64 characters ``[A-Za-z0-9:-]`` (anything else is 422 on ``credential``).
+GateCredential = Annotated[str, Depends(_gate_credential)]
+
+
+def invalid_field(field: str, vi: str, en: str) -> ProblemError:
+    """422 ``INVALID_ARGUMENT`` on one field, for a rule between fields the gateway sees alone."""
+    message = bilingual(vi, en)
+    return ProblemError(422, "INVALID_ARGUMENT", message, errors=[{"field": field, "message": message}])
+
+
+def check_date_order(first: str, last: str, first_name: str, last_name: str) -> None:
+    """``last`` may not come before ``first`` (both are valid ``YYYY-MM-DD`` dates, so text order is date
+    order)."""
+    if last < first:
+        raise invalid_field(
+            last_name,
+            f"`{last_name}` không được trước `{first_name}`",
+            f"`{last_name}` must not be before `{first_name}`",
+        )
+
+
+def exactly_one(**given: str | None) -> None:
+    """Exactly one of these query parameters (a list's owner: a class, or a student…)."""
+    if sum(value is not None for value in given.values()) != 1:
+        names = list(given)
+        field = next((name for name, value in given.items() if value is not None), names[0])
+        listed_vi = ", ".join(f"`{n}`" for n in names)
+        raise invalid_field(
+            field,
+            f"Cần đúng một trong {listed_vi}",
+            f"give exactly one of {listed_vi}",
+        )
+
+
+@dataclass(frozen=True)
+class DateRange:
+    from_date: str
+    to_date: str
+
+
+_FROM_DESCRIPTION = "Từ ngày (YYYY-MM-DD) / from this date (YYYY-MM-DD)"
+_TO_DESCRIPTION = (
+    "Đến hết ngày (YYYY-MM-DD), không trước `from` / to this date (YYYY-MM-DD), not before `from`"
+)
+
+
+def _date_range(
+    from_date: Annotated[
+        CalendarDate, Query(alias="from", description=_FROM_DESCRIPTION, examples=["2025-11-01"])
+    ],
+    to_date: Annotated[CalendarDate, Query(alias="to", description=_TO_DESCRIPTION, examples=["2025-11-30"])],
+) -> DateRange:
+    check_date_order(from_date, to_date, "from", "to")
+    return DateRange(from_date, to_date)
+
+
+def _optional_date_range(
+    from_date: Annotated[
+        CalendarDate | None,
+        Query(
+            alias="from", description=f"{_FROM_DESCRIPTION}; cùng `to` / with `to`", examples=["2025-11-01"]
+        ),
+    ] = None,
+    to_date: Annotated[
+        CalendarDate | None,
+        Query(
+            alias="to", description=f"{_TO_DESCRIPTION}; cùng `from` / with `from`", examples=["2025-11-30"]
+        ),
+    ] = None,
+) -> DateRange | None:
+    if from_date is None and to_date is None:
+        return None
+    if from_date is None or to_date is None:
+        raise missing_field("from" if from_date is None else "to")
+    check_date_order(from_date, to_date, "from", "to")
+    return DateRange(from_date, to_date)
+
+
+#: ``?from=&to=``, both required, ``to`` not before ``from``.
+Dates = Annotated[DateRange, Depends(_date_range)]
+#: ``?from=&to=``, both or neither.
+OptionalDates = Annotated[DateRange | None, Depends(_optional_date_range)]
 
 PageSize = Annotated[
     int | None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -169,6 +171,73 @@ PB_TO_DIPLOMA_STATUS: dict[int, schemas.DiplomaStatus] = {
     sr.DIPLOMA_STATUS_REVOKED: "revoked",
 }
 
+# attendance's enums as the lower-case strings of the REST API (the proto name without its prefix);
+# UNSPECIFIED (and values this gateway does not know yet) become null.
+SESSION_TO_PB: dict[schemas.Session, att.Session.ValueType] = {
+    "morning": att.SESSION_MORNING,
+    "afternoon": att.SESSION_AFTERNOON,
+}
+PB_TO_SESSION = {v: k for k, v in SESSION_TO_PB.items()}
+ATTENDANCE_STATUS_TO_PB: dict[schemas.AttendanceStatus, att.AttendanceStatus.ValueType] = {
+    "present": att.ATTENDANCE_STATUS_PRESENT,
+    "absent_excused": att.ATTENDANCE_STATUS_ABSENT_EXCUSED,
+    "absent_unexcused": att.ATTENDANCE_STATUS_ABSENT_UNEXCUSED,
+    "late": att.ATTENDANCE_STATUS_LATE,
+    "left_early": att.ATTENDANCE_STATUS_LEFT_EARLY,
+}
+PB_TO_ATTENDANCE_STATUS = {v: k for k, v in ATTENDANCE_STATUS_TO_PB.items()}
+PB_TO_ABSENCE_LEVEL: dict[int, schemas.AbsenceLevel] = {
+    att.ABSENCE_LEVEL_OK: "ok",
+    att.ABSENCE_LEVEL_APPROACHING: "approaching",
+    att.ABSENCE_LEVEL_AT_LIMIT: "at_limit",
+    att.ABSENCE_LEVEL_OVER: "over",
+}
+LEAVE_STATUS_TO_PB: dict[schemas.LeaveStatus, att.LeaveStatus.ValueType] = {
+    "pending": att.LEAVE_STATUS_PENDING,
+    "approved": att.LEAVE_STATUS_APPROVED,
+    "refused": att.LEAVE_STATUS_REFUSED,
+    "cancelled": att.LEAVE_STATUS_CANCELLED,
+}
+PB_TO_LEAVE_STATUS = {v: k for k, v in LEAVE_STATUS_TO_PB.items()}
+GATE_DEVICE_KIND_TO_PB: dict[schemas.GateDeviceKind, att.GateDeviceKind.ValueType] = {
+    "rfid": att.GATE_DEVICE_KIND_RFID,
+    "face": att.GATE_DEVICE_KIND_FACE,
+}
+PB_TO_GATE_DEVICE_KIND = {v: k for k, v in GATE_DEVICE_KIND_TO_PB.items()}
+PB_TO_TAP_OUTCOME: dict[int, schemas.TapOutcome] = {
+    att.TAP_OUTCOME_CHECKED_IN: "checked_in",
+    att.TAP_OUTCOME_MERGED: "merged",
+    att.TAP_OUTCOME_UNKNOWN_CREDENTIAL: "unknown_credential",
+    att.TAP_OUTCOME_OTHER_SCHOOL: "other_school",
+    att.TAP_OUTCOME_OUTSIDE_SCHOOL_TIME: "outside_school_time",
+}
+PB_TO_RECONCILIATION_FLAG: dict[int, schemas.ReconciliationFlag] = {
+    att.RECONCILIATION_FLAG_ABSENT_IN_CLASS: "absent_in_class",
+    att.RECONCILIATION_FLAG_NOT_MARKED: "not_marked",
+    att.RECONCILIATION_FLAG_NO_CHECK_IN: "no_check_in",
+}
+MEAL_TO_PB: dict[schemas.Meal, att.Meal.ValueType] = {
+    "breakfast": att.MEAL_BREAKFAST,
+    "lunch": att.MEAL_LUNCH,
+}
+PB_TO_MEAL = {v: k for k, v in MEAL_TO_PB.items()}
+MEAL_REFUND_TO_PB: dict[schemas.MealRefundPolicy, att.MealRefundPolicy.ValueType] = {
+    "none": att.MEAL_REFUND_POLICY_NONE,
+    "notified_before_cutoff": att.MEAL_REFUND_POLICY_NOTIFIED_BEFORE_CUTOFF,
+    "all_absent_days": att.MEAL_REFUND_POLICY_ALL_ABSENT_DAYS,
+}
+PB_TO_MEAL_REFUND = {v: k for k, v in MEAL_REFUND_TO_PB.items()}
+CARE_REFUND_TO_PB: dict[schemas.CareRefundPolicy, att.CareRefundPolicy.ValueType] = {
+    "none": att.CARE_REFUND_POLICY_NONE,
+    "pro_rata": att.CARE_REFUND_POLICY_PRO_RATA,
+}
+PB_TO_CARE_REFUND = {v: k for k, v in CARE_REFUND_TO_PB.items()}
+PB_TO_CHARGE_KIND: dict[int, schemas.ChargeKind] = {
+    att.CHARGE_KIND_LUNCH: "lunch",
+    att.CHARGE_KIND_BREAKFAST: "breakfast",
+    att.CHARGE_KIND_NAP_CARE: "nap_care",
+}
+
 
 def _time(ts: Timestamp) -> datetime:
     return ts.ToDatetime(tzinfo=UTC)
@@ -189,6 +258,23 @@ def timestamp(value: datetime) -> Timestamp:
     ts = Timestamp()
     ts.FromDatetime(value.astimezone(UTC))
     return ts
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def rest_fields(prefix: str = "", **renames: str) -> Callable[[str], str]:
+    """A ``field_names`` for :meth:`Backends.call`: the service's field path (``ErrorInfo.metadata["field"]``)
+    as the REST request names it — without the wrapping message's ``prefix`` (``calendar.``: the REST body
+    is the calendar itself), each name renamed (``tap_time`` → ``tapped_at``, ``from_date`` → ``from``);
+    indexes stay (``taps[3].tap_time`` → ``taps[3].tapped_at``)."""
+
+    def rename(name: str) -> str:
+        if prefix and name.startswith(prefix):
+            name = name[len(prefix) :]
+        return _NAME.sub(lambda m: renames.get(m.group(0), m.group(0)), name)
+
+    return rename
 
 
 # Requests
@@ -508,6 +594,145 @@ def list_audit_events(
     if until is not None:
         request.until.CopyFrom(timestamp(until))
     return request
+
+
+# attendance requests
+
+
+def configure_school_calendar(
+    school_id: str, body: schemas.SchoolCalendarIn
+) -> att.ConfigureSchoolCalendarRequest:
+    return att.ConfigureSchoolCalendarRequest(
+        calendar=att.SchoolCalendar(
+            school_id=school_id,
+            sessions=[SESSION_TO_PB[s] for s in body.sessions],
+            weekdays=body.weekdays,
+            main_session=SESSION_TO_PB[body.main_session],
+            morning_cutoff=body.morning_cutoff,
+            afternoon_cutoff=body.afternoon_cutoff,
+            afternoon_starts=body.afternoon_starts,
+            closed_dates=body.closed_dates,
+            absence_warning_at=body.absence_warning_at,
+        )
+    )
+
+
+def mark_attendance(
+    class_id: str, date: str, session: schemas.Session, body: schemas.RegisterMarksIn, request_id: str
+) -> att.MarkAttendanceRequest:
+    return att.MarkAttendanceRequest(
+        request_id=request_id,
+        class_id=class_id,
+        date=date,
+        session=SESSION_TO_PB[session],
+        entries=[
+            att.MarkEntry(
+                student_id=e.student_id.lower(), status=ATTENDANCE_STATUS_TO_PB[e.status], note=e.note
+            )
+            for e in body.entries
+        ],
+        reason=body.reason or "",
+    )
+
+
+def request_leave(body: schemas.LeaveRequestCreate, request_id: str) -> att.RequestLeaveRequest:
+    return att.RequestLeaveRequest(
+        request_id=request_id,
+        student_id=body.student_id.lower(),
+        from_date=body.from_date,
+        to_date=body.to_date,
+        sessions=[SESSION_TO_PB[s] for s in body.sessions],
+        reason=body.reason,
+    )
+
+
+def decide_leave(leave_id: str, body: schemas.LeaveDecision) -> att.DecideLeaveRequest:
+    return att.DecideLeaveRequest(leave_id=leave_id, approve=body.approve, note=body.note or "")
+
+
+def register_gate_device(
+    school_id: str, body: schemas.GateDeviceCreate, request_id: str
+) -> att.RegisterGateDeviceRequest:
+    return att.RegisterGateDeviceRequest(
+        request_id=request_id, school_id=school_id, name=body.name, kind=GATE_DEVICE_KIND_TO_PB[body.kind]
+    )
+
+
+def record_check_ins(body: schemas.CheckInBatch) -> att.RecordCheckInsRequest:
+    return att.RecordCheckInsRequest(
+        taps=[
+            att.Tap(tap_id=t.tap_id, credential=t.credential, tap_time=timestamp(t.tapped_at))
+            for t in body.taps
+        ]
+    )
+
+
+def configure_boarding(school_id: str, body: schemas.BoardingSettingsIn) -> att.ConfigureBoardingRequest:
+    return att.ConfigureBoardingRequest(
+        settings=att.BoardingSettings(
+            school_id=school_id,
+            meal_cutoff=body.meal_cutoff,
+            lunch_price=body.lunch_price,
+            breakfast_price=body.breakfast_price,
+            nap_care_monthly_fee=body.nap_care_monthly_fee,
+            meal_refund=MEAL_REFUND_TO_PB[body.meal_refund],
+            care_refund=CARE_REFUND_TO_PB[body.care_refund],
+            kitchens=[
+                att.Kitchen(name=k.name, class_ids=[c.lower() for c in k.class_ids]) for k in body.kitchens
+            ],
+            policy_text=body.policy_text,
+        )
+    )
+
+
+def register_boarding(
+    student_id: str, month: str, body: schemas.BoardingRegistrationIn, request_id: str
+) -> att.RegisterBoardingRequest:
+    return att.RegisterBoardingRequest(
+        request_id=request_id,
+        student_id=student_id,
+        month=month,
+        lunch=body.lunch,
+        breakfast=body.breakfast,
+        nap_care=body.nap_care,
+    )
+
+
+def publish_menu(school_id: str, date: str, body: schemas.MenuIn) -> att.PublishMenuRequest:
+    return att.PublishMenuRequest(
+        school_id=school_id,
+        date=date,
+        items=[att.MenuItem(meal=MEAL_TO_PB[i.meal], dishes=i.dishes) for i in body.items],
+    )
+
+
+def record_meal_attendance(
+    class_id: str, date: str, meal: schemas.Meal, body: schemas.MealAttendanceIn
+) -> att.RecordMealAttendanceRequest:
+    return att.RecordMealAttendanceRequest(
+        class_id=class_id,
+        date=date,
+        meal=MEAL_TO_PB[meal],
+        entries=[att.MealAttendanceEntry(student_id=e.student_id.lower(), ate=e.ate) for e in body.entries],
+    )
+
+
+def record_food_sample(
+    school_id: str, body: schemas.FoodSampleCreate, request_id: str
+) -> att.RecordFoodSampleRequest:
+    return att.RecordFoodSampleRequest(
+        request_id=request_id,
+        school_id=school_id,
+        date=body.date,
+        meal=MEAL_TO_PB[body.meal],
+        dishes=body.dishes,
+        sample_time=timestamp(body.sampled_at),
+        storage=body.storage,
+    )
+
+
+def discard_food_sample(sample_id: str, body: schemas.FoodSampleDiscard) -> att.DiscardFoodSampleRequest:
+    return att.DiscardFoodSampleRequest(sample_id=sample_id, discard_time=timestamp(body.discarded_at))
 
 
 # Responses
@@ -1127,4 +1352,302 @@ def diploma_verification(msg: sr.VerifyDiplomaResponse) -> schemas.DiplomaVerifi
         school_name=msg.school_name,
         graduation_year=msg.graduation_year,
         holder_name=msg.holder_name,
+    )
+
+
+# attendance
+
+
+def school_calendar(msg: att.SchoolCalendar) -> schemas.SchoolCalendar:
+    return schemas.SchoolCalendar(
+        school_id=msg.school_id,
+        sessions=[PB_TO_SESSION[s] for s in msg.sessions if s in PB_TO_SESSION],
+        weekdays=list(msg.weekdays),
+        main_session=PB_TO_SESSION.get(msg.main_session),
+        morning_cutoff=msg.morning_cutoff,
+        afternoon_cutoff=msg.afternoon_cutoff,
+        afternoon_starts=msg.afternoon_starts,
+        closed_dates=list(msg.closed_dates),
+        absence_warning_at=msg.absence_warning_at,
+        configured=msg.configured,
+    )
+
+
+def register_line(msg: att.RegisterLine) -> schemas.RegisterLine:
+    return schemas.RegisterLine(
+        student_id=msg.student_id,
+        full_name=msg.full_name,
+        status=PB_TO_ATTENDANCE_STATUS.get(msg.status),
+        note=_optional(msg.note),
+        leave_request_id=_optional(msg.leave_request_id),
+        checked_in_at=_optional_time(msg, "check_in_time"),
+        marked_at=_optional_time(msg, "mark_time"),
+        marked_by=_optional(msg.marked_by),
+    )
+
+
+def _register_fields(msg: att.Register) -> dict[str, Any]:
+    return {
+        "class_id": msg.class_id,
+        "school_id": msg.school_id,
+        "class_name": msg.class_name,
+        "date": msg.date,
+        "session": PB_TO_SESSION.get(msg.session),
+        "school_year": msg.school_year,
+        "lines": [register_line(line) for line in msg.lines],
+        "present": msg.present,
+        "absent_excused": msg.absent_excused,
+        "absent_unexcused": msg.absent_unexcused,
+        "late": msg.late,
+        "left_early": msg.left_early,
+        "unmarked": msg.unmarked,
+        "cutoff_at": _optional_time(msg, "cutoff_time"),
+    }
+
+
+def register(msg: att.Register) -> schemas.Register:
+    return schemas.Register(**_register_fields(msg))
+
+
+def mark_result(msg: att.MarkAttendanceResponse) -> schemas.MarkResult:
+    return schemas.MarkResult(
+        **_register_fields(msg.register), changed=msg.changed, after_cutoff=msg.after_cutoff
+    )
+
+
+def register_change(msg: att.RegisterChange) -> schemas.RegisterChange:
+    return schemas.RegisterChange(
+        student_id=msg.student_id,
+        date=msg.date,
+        session=PB_TO_SESSION.get(msg.session),
+        previous_status=PB_TO_ATTENDANCE_STATUS.get(msg.previous_status),
+        status=PB_TO_ATTENDANCE_STATUS.get(msg.status),
+        reason=msg.reason,
+        changed_by=msg.changed_by,
+        changed_at=_time(msg.change_time),
+    )
+
+
+def student_attendance_day(msg: att.StudentAttendanceDay) -> schemas.StudentAttendanceDay:
+    return schemas.StudentAttendanceDay(
+        date=msg.date,
+        session=PB_TO_SESSION.get(msg.session),
+        status=PB_TO_ATTENDANCE_STATUS.get(msg.status),
+        note=_optional(msg.note),
+    )
+
+
+def absence_summary(msg: att.AbsenceSummary) -> schemas.AbsenceSummary:
+    return schemas.AbsenceSummary(
+        student_id=msg.student_id,
+        full_name=msg.full_name,
+        school_year=msg.school_year,
+        absent_sessions=msg.absent_sessions,
+        excused=msg.excused,
+        unexcused=msg.unexcused,
+        limit=msg.limit,
+        warning_at=msg.warning_at,
+        level=PB_TO_ABSENCE_LEVEL.get(msg.level),
+        late=msg.late,
+        left_early=msg.left_early,
+    )
+
+
+def leave_request(msg: att.LeaveRequest) -> schemas.LeaveRequest:
+    return schemas.LeaveRequest(
+        id=msg.id,
+        student_id=msg.student_id,
+        full_name=msg.full_name,
+        class_id=msg.class_id,
+        school_id=msg.school_id,
+        from_date=msg.from_date,
+        to_date=msg.to_date,
+        sessions=[PB_TO_SESSION[s] for s in msg.sessions if s in PB_TO_SESSION],
+        reason=msg.reason,
+        status=PB_TO_LEAVE_STATUS.get(msg.status),
+        session_count=msg.session_count,
+        requested_by=msg.requested_by,
+        requested_at=_time(msg.request_time),
+        decided_by=_optional(msg.decided_by),
+        decided_at=_optional_time(msg, "decision_time"),
+        decision_note=_optional(msg.decision_note),
+    )
+
+
+def gate_device(msg: att.GateDevice) -> schemas.GateDevice:
+    return schemas.GateDevice(
+        id=msg.id,
+        school_id=msg.school_id,
+        name=msg.name,
+        kind=PB_TO_GATE_DEVICE_KIND.get(msg.kind),
+        client_id=msg.client_id,
+        enabled=msg.enabled,
+        registered_at=_time(msg.register_time),
+        last_seen_at=_optional_time(msg, "last_seen_time"),
+    )
+
+
+def gate_device_registration(msg: att.RegisterGateDeviceResponse) -> schemas.GateDeviceRegistration:
+    return schemas.GateDeviceRegistration(
+        device=gate_device(msg.device), client_secret=msg.client_secret, token_endpoint=msg.token_endpoint
+    )
+
+
+def check_in_results(msg: att.RecordCheckInsResponse) -> schemas.CheckInResults:
+    return schemas.CheckInResults(
+        checked_in=msg.checked_in,
+        merged=msg.merged,
+        rejected=msg.rejected,
+        results=[
+            schemas.TapResult(
+                tap_id=r.tap_id,
+                outcome=PB_TO_TAP_OUTCOME.get(r.outcome),
+                student_id=_optional(r.student_id),
+                date=_optional(r.date),
+                session=PB_TO_SESSION.get(r.session),
+            )
+            for r in msg.results
+        ],
+    )
+
+
+def gate_reconciliation(msg: att.GetGateReconciliationResponse) -> schemas.GateReconciliation:
+    return schemas.GateReconciliation(
+        flagged=msg.flagged,
+        lines=[
+            schemas.ReconciliationLine(
+                student_id=line.student_id,
+                full_name=line.full_name,
+                status=PB_TO_ATTENDANCE_STATUS.get(line.status),
+                checked_in_at=_optional_time(line, "check_in_time"),
+                flag=PB_TO_RECONCILIATION_FLAG.get(line.flag),
+            )
+            for line in msg.lines
+        ],
+    )
+
+
+# semi-boarding
+
+
+def boarding_settings(msg: att.BoardingSettings) -> schemas.BoardingSettings:
+    return schemas.BoardingSettings(
+        school_id=msg.school_id,
+        meal_cutoff=msg.meal_cutoff,
+        lunch_price=msg.lunch_price,
+        breakfast_price=msg.breakfast_price,
+        nap_care_monthly_fee=msg.nap_care_monthly_fee,
+        meal_refund=PB_TO_MEAL_REFUND.get(msg.meal_refund),
+        care_refund=PB_TO_CARE_REFUND.get(msg.care_refund),
+        kitchens=[schemas.Kitchen(name=k.name, class_ids=list(k.class_ids)) for k in msg.kitchens],
+        policy_text=msg.policy_text,
+        configured=msg.configured,
+    )
+
+
+def boarding_registration(msg: att.BoardingRegistration) -> schemas.BoardingRegistration:
+    return schemas.BoardingRegistration(
+        student_id=msg.student_id,
+        full_name=msg.full_name,
+        class_id=msg.class_id,
+        month=msg.month,
+        lunch=msg.lunch,
+        breakfast=msg.breakfast,
+        nap_care=msg.nap_care,
+        effective_date=msg.effective_date,
+        registered_by=msg.registered_by,
+        registered_at=_time(msg.register_time),
+    )
+
+
+def meal_count(msg: att.GetMealCountResponse) -> schemas.MealCount:
+    return schemas.MealCount(
+        school_id=msg.school_id,
+        date=msg.date,
+        frozen=msg.frozen,
+        cutoff_at=_optional_time(msg, "cutoff_time"),
+        frozen_at=_optional_time(msg, "freeze_time"),
+        kitchens=[
+            schemas.KitchenCount(
+                kitchen=k.kitchen,
+                lunch=k.lunch,
+                breakfast=k.breakfast,
+                lunch_absent=k.lunch_absent,
+                breakfast_absent=k.breakfast_absent,
+            )
+            for k in msg.kitchens
+        ],
+    )
+
+
+def menu(msg: att.Menu) -> schemas.Menu:
+    return schemas.Menu(
+        school_id=msg.school_id,
+        date=msg.date,
+        items=[schemas.MenuItem(meal=PB_TO_MEAL.get(i.meal), dishes=list(i.dishes)) for i in msg.items],
+        published_at=_optional_time(msg, "publish_time"),
+    )
+
+
+def meal_attendance(
+    class_id: str, date: str, meal: schemas.Meal, entries: Iterable[att.MealAttendanceEntry]
+) -> schemas.MealAttendance:
+    return schemas.MealAttendance(
+        class_id=class_id,
+        date=date,
+        meal=meal,
+        entries=[
+            schemas.MealAttendanceEntry(student_id=e.student_id, full_name=e.full_name, ate=e.ate)
+            for e in entries
+        ],
+    )
+
+
+def food_sample(msg: att.FoodSample) -> schemas.FoodSample:
+    return schemas.FoodSample(
+        id=msg.id,
+        school_id=msg.school_id,
+        date=msg.date,
+        meal=PB_TO_MEAL.get(msg.meal),
+        dishes=list(msg.dishes),
+        sampled_at=_time(msg.sample_time),
+        keep_until=_time(msg.keep_until),
+        discarded_at=_optional_time(msg, "discard_time"),
+        recorded_by=msg.recorded_by,
+        discarded_by=_optional(msg.discarded_by),
+        storage=_optional(msg.storage),
+    )
+
+
+def boarding_charge(msg: att.BoardingCharge) -> schemas.BoardingCharge:
+    return schemas.BoardingCharge(
+        student_id=msg.student_id,
+        full_name=msg.full_name,
+        class_id=msg.class_id,
+        month=msg.month,
+        lines=[
+            schemas.ChargeLine(
+                kind=PB_TO_CHARGE_KIND.get(line.kind),
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                gross_amount=line.gross_amount,
+                refunded_days=line.refunded_days,
+                refund_amount=line.refund_amount,
+                amount=line.amount,
+            )
+            for line in msg.lines
+        ],
+        total=msg.total,
+        version=msg.version,
+    )
+
+
+def boarding_charge_run(msg: att.ComputeBoardingChargesResponse) -> schemas.BoardingChargeRun:
+    return schemas.BoardingChargeRun(
+        school_id=msg.school_id,
+        month=msg.month,
+        version=msg.version,
+        changed=msg.changed,
+        total=msg.total,
+        charges=[boarding_charge(c) for c in msg.charges],
     )

@@ -149,15 +149,25 @@ class BodyGuardMiddleware:
     ``multipart/form-data`` and may be as large as the file plus the multipart framing; a larger one is
     413 ``FILE_TOO_LARGE``. A path may be a route template (``/v1/schools/{school_id}/student-lists/
     {school_year}``): each ``{parameter}`` matches one path segment, since this runs before routing.
+
+    ``large_json`` maps the paths of the few JSON routes whose bodies may exceed ``max_bytes`` (a gate
+    terminal's batch of up to 5,000 taps) to their own limit; ``max_bytes`` still applies when it is larger.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, uploads: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        uploads: Mapping[str, int] | None = None,
+        large_json: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.uploads = {path: limit for path, limit in (uploads or {}).items() if "{" not in path}
         self.upload_templates = [
             (_template_re(path), limit) for path, limit in (uploads or {}).items() if "{" in path
         ]
+        self.large_json = {path: max(limit, max_bytes) for path, limit in (large_json or {}).items()}
 
     def upload_limit(self, path: str) -> int | None:
         """The largest file the upload route at ``path`` takes; None when it is not an upload route."""
@@ -173,7 +183,7 @@ class BodyGuardMiddleware:
         path = str(scope.get("path", ""))
         upload_limit = self.upload_limit(path)
         too_large: ProblemError | None = None
-        max_bytes = self.max_bytes
+        max_bytes = self.large_json.get(path, self.max_bytes)
         if upload_limit is not None:
             too_large = file_too_large(upload_limit)
             max_bytes = upload_limit + MULTIPART_OVERHEAD_BYTES

@@ -27,11 +27,13 @@ DESCRIPTION = """\
 API công khai của nền tảng trường học số cho các Sở GD-ĐT và nhà trường: đơn vị, tài khoản và cán bộ, \
 xác thực danh tính, liên kết phụ huynh với con, sự đồng ý xử lý dữ liệu, nhật ký, hồ sơ trường, lớp, học \
 sinh, danh sách học sinh của CSDL ngành, sổ điểm và kết quả, học bạ số, chuyển lớp và chuyển trường, sổ \
-gốc văn bằng THPT, kỷ luật và khen thưởng, câu lạc bộ, điểm danh.
+gốc văn bằng THPT, kỷ luật và khen thưởng, câu lạc bộ, điểm danh, bán trú, và API cho thiết bị điểm danh \
+ở cổng trường.
 / The public API of the digital-school platform for education authorities and their schools: tenants, \
 accounts and staff, identity verification, guardian–child links, consent, the audit trail, schools, \
 classes, students, the sector database's student list, the gradebook and results, digital transcripts, \
-moves and transfers, the register of upper-secondary diplomas, discipline and rewards, clubs, and attendance.
+moves and transfers, the register of upper-secondary diplomas, discipline and rewards, clubs, attendance, \
+semi-boarding, and the partner API of gate check-in terminals.
 
 **Xác thực / Authentication.** Mọi thao tác cần mã truy cập OpenID Connect (`Authorization: Bearer <token>`) \
 do realm Keycloak của đơn vị cấp; đơn vị của yêu cầu là realm đã cấp mã, không bao giờ lấy từ header hay \
@@ -39,7 +41,11 @@ nội dung. / Every operation needs an OpenID Connect access token issued by the
 tenant of a request is the realm that issued the token, never a header or a body field. Mã của quản trị \
 nền tảng (realm `platform`) chỉ dùng được cho `/v1/tenants`; mọi thao tác khác trả 403 \
 `TENANT_TOKEN_REQUIRED`. / A platform operator's token (realm `platform`) reaches `/v1/tenants` only; \
-everything else answers 403 `TENANT_TOKEN_REQUIRED`. Ngoại lệ duy nhất: các trang xác thực công khai học \
+everything else answers 403 `TENANT_TOKEN_REQUIRED`. Thiết bị điểm danh ở cổng (`/v1/partner/…`) dùng mã \
+của chính thiết bị, lấy bằng OAuth 2.0 client credentials tại `token_endpoint` của realm đơn vị nhận khi \
+đăng ký thiết bị. / Gate check-in terminals (`/v1/partner/…`) use their own token, obtained with OAuth 2.0 \
+client credentials at the tenant realm's `token_endpoint` returned when the device is registered. \
+Ngoại lệ duy nhất: các trang xác thực công khai học \
 bạ và văn bằng `/v1/public/…` (`security: []`) không cần và không đọc mã truy cập; đơn vị nằm trong đường \
 dẫn. / The one exception: the public verification of transcripts and diplomas `/v1/public/…` \
 (`security: []`) needs no token and never reads one; the tenant is in the path.
@@ -54,8 +60,9 @@ guardian → linked children). A refusal is a 403 with a `reason` such as `NOT_Y
 (các trường không hợp lệ). / Every error is `application/problem+json` (RFC 9457) with a stable \
 machine-readable `reason` and, for invalid input, `errors: [{field, message}]`.
 
-**Ghi an toàn khi thử lại / Safe retries.** Các thao tác POST tạo dữ liệu nhận header `Idempotency-Key`. / \
-POST operations that create something accept an `Idempotency-Key` header.
+**Ghi an toàn khi thử lại / Safe retries.** Các thao tác POST tạo dữ liệu nhận header `Idempotency-Key`, \
+cũng như điểm danh lớp và đăng ký bán trú (PUT). / POST operations that create something accept an \
+`Idempotency-Key` header, as do marking a register and registering for semi-boarding (PUT).
 
 **Dữ liệu cá nhân / Personal data.** Số định danh cá nhân chỉ được gửi đi, không bao giờ được trả lại; các \
 dịch vụ khác chỉ biết mã cá nhân ẩn danh `person_id`. / A personal identification number is only ever sent, \
@@ -125,7 +132,25 @@ TAGS: list[dict[str, Any]] = [
         "đính chính, thu hồi và xác thực công khai / The register of upper-secondary diplomas and "
         "certificates of completion: entries, corrections, revocations and the public verification",
     },
-    {"name": "attendance", "description": "Điểm danh và sĩ số lớp / Attendance and class rosters"},
+    {
+        "name": "attendance",
+        "description": "Sĩ số lớp, lịch điểm danh, sổ điểm danh theo buổi, số buổi nghỉ (45 buổi, Thông tư "
+        "22/2021), đơn xin nghỉ, thiết bị và thẻ điểm danh ở cổng / Class rosters, the attendance calendar, "
+        "registers per session, the 45-session counter (Circular 22/2021), leave requests, gate devices and "
+        "cards",
+    },
+    {
+        "name": "boarding",
+        "description": "Bán trú: điều kiện, đăng ký tháng, suất ăn, thực đơn, sổ lưu mẫu thức ăn, tiền ăn và "
+        "chăm sóc / Semi-boarding: terms, monthly registrations, meal counts, menus, the food-sample log, "
+        "meal and care charges",
+    },
+    {
+        "name": "partners",
+        "description": "API cho đối tác tích hợp: thiết bị điểm danh ở cổng trường gửi lượt quẹt thẻ bằng mã "
+        "truy cập của chính thiết bị (OAuth 2.0 client credentials) / The partner API: gate check-in "
+        "terminals send their taps with the device's own access token (OAuth 2.0 client credentials)",
+    },
 ]
 
 # Every operation under /v1 may answer these.

@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -68,6 +70,30 @@ DiplomaKind = Literal["upper_secondary_diploma", "upper_secondary_completion"]
 DiplomaClassification = Literal["gioi", "kha", "trung_binh"]
 #: Where an entry of the register stands.
 DiplomaStatus = Literal["valid", "corrected", "revoked"]
+#: A half-day of school (buổi sáng, buổi chiều).
+Session = Literal["morning", "afternoon"]
+#: A student's mark in a register: có mặt, vắng có phép (P), vắng không phép (K), đi muộn, về sớm (the last
+#: two are present).
+AttendanceStatus = Literal["present", "absent_excused", "absent_unexcused", "late", "left_early"]
+#: How close a student is to the 45-session limit of Circular 22/2021 (art. 12).
+AbsenceLevel = Literal["ok", "approaching", "at_limit", "over"]
+#: Where a leave request (đơn xin nghỉ học) stands.
+LeaveStatus = Literal["pending", "approved", "refused", "cancelled"]
+#: A gate check-in terminal: an RFID/NFC card reader, or a face-recognition terminal (recognition happens on
+#: the terminal; no biometrics reach the platform).
+GateDeviceKind = Literal["rfid", "face"]
+#: What became of one tap at a gate terminal.
+TapOutcome = Literal["checked_in", "merged", "unknown_credential", "other_school", "outside_school_time"]
+#: A disagreement between the gate and the register.
+ReconciliationFlag = Literal["absent_in_class", "not_marked", "no_check_in"]
+#: A meal served at school.
+Meal = Literal["breakfast", "lunch"]
+#: The school's published rule for meal fees of absent days.
+MealRefundPolicy = Literal["none", "notified_before_cutoff", "all_absent_days"]
+#: The school's published rule for the nap-care fee of absent days.
+CareRefundPolicy = Literal["none", "pro_rata"]
+#: What a semi-boarding charge line is for.
+ChargeKind = Literal["lunch", "breakfast", "nap_care"]
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 UUID_RE = re.compile(UUID_PATTERN)
@@ -88,6 +114,9 @@ EXAMPLE_TRANSCRIPT_ID = "0193a4c2-0a1b-7c2d-8e3f-405162738495"
 EXAMPLE_MOVEMENT_ID = "0193a4c2-1b2c-7d3e-8f40-5162738495a6"
 EXAMPLE_DIPLOMA_ID = "0193a4c2-2c3d-7e4f-9051-62738495a6b7"
 EXAMPLE_RECEIVED_RECORD_ID = "0193a4c2-3d4e-7f50-8162-738495a6b7c8"
+EXAMPLE_LEAVE_ID = "0193a4c2-4e5f-7061-9273-8495a6b7c8d9"
+EXAMPLE_DEVICE_ID = "0193a4c2-5f60-7172-8384-95a6b7c8d9ea"
+EXAMPLE_FOOD_SAMPLE_ID = "0193a4c2-6071-7283-9495-a6b7c8d9eafb"
 
 SCHOOL_YEAR_PATTERN = r"^[0-9]{4}-[0-9]{4}$"
 #: Graduation years the register takes (student-record's bounds).
@@ -97,14 +126,28 @@ SUBJECT_CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
 SUBJECT_CODE_RE = re.compile(SUBJECT_CODE_PATTERN)
 #: Entries of one bulk request, as student-record accepts them.
 MAX_GRADEBOOK_ENTRIES = 2000
+#: Students of one class in a register or a meal sheet (a class has at most 45 by regulation).
+MAX_CLASS_ENTRIES = 200
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 PERSONAL_ID_PATTERN = r"^[0-9]{12}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 PURPOSE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 PURPOSE_RE = re.compile(PURPOSE_PATTERN)
+#: "YYYY-MM", a month of the school's calendar.
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+#: "HH:MM", a time of day in the school's time zone.
+TIME_OF_DAY_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+#: A card number (UID) or a terminal's person code.
+GATE_CREDENTIAL_PATTERN = r"^[A-Za-z0-9:-]{4,64}$"
+#: The most taps one check-in request carries (an offline terminal's day of taps).
+MAX_TAPS = 5000
+#: Amounts are whole đồng; the service holds the caps (a province's fee ceilings).
+MAX_AMOUNT = 1_000_000_000
 _PERSONAL_ID_RE = re.compile(PERSONAL_ID_PATTERN)
 _DATE_RE = re.compile(DATE_PATTERN)
+_MONTH_RE = re.compile(MONTH_PATTERN)
+_TIME_OF_DAY_RE = re.compile(TIME_OF_DAY_PATTERN)
 
 
 def _calendar_date(value: str) -> str:
@@ -151,6 +194,42 @@ PersonalId = Annotated[
 ]
 #: Mã đơn vị: the tenant's slug, as realm names carry it (``tenant-<slug>``).
 Slug = Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"pattern": SLUG_PATTERN})]
+
+
+def _month(value: str) -> str:
+    if not _MONTH_RE.fullmatch(value):
+        raise ValueError("Tháng có dạng YYYY-MM / a month is YYYY-MM")
+    return value
+
+
+def _time_of_day(value: str) -> str:
+    if not _TIME_OF_DAY_RE.fullmatch(value):
+        raise ValueError("Giờ có dạng HH:MM (00:00–23:59) / a time of day is HH:MM (00:00-23:59)")
+    return value
+
+
+def _rfc3339_text(value: Any) -> Any:
+    # The field is lax (JSON has no date-time type), but a number is not an instant: never epoch seconds.
+    if not isinstance(value, str):
+        raise ValueError(
+            "Thời điểm theo RFC 3339 có múi giờ, ví dụ 2025-11-24T07:02:00+07:00 / an RFC 3339 date-time "
+            "with a time zone, e.g. 2025-11-24T07:02:00+07:00"
+        )
+    return value
+
+
+#: YYYY-MM, a month (01-12).
+Month = Annotated[
+    str, AfterValidator(_month), Field(json_schema_extra={"pattern": MONTH_PATTERN}, examples=["2025-11"])
+]
+#: HH:MM, a time of day in the school's time zone (Asia/Ho_Chi_Minh).
+TimeOfDay = Annotated[
+    str, AfterValidator(_time_of_day), Field(json_schema_extra={"pattern": TIME_OF_DAY_PATTERN})
+]
+#: An instant, RFC 3339 with a time zone (a string: strict models take no datetime otherwise).
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text), Field(strict=False)]
+#: A UUID (an id); lower-cased before it is forwarded.
+Uuid = Annotated[str, Field(pattern=UUID_PATTERN, examples=[EXAMPLE_STUDENT_ID])]
 
 
 class _Request(BaseModel):
@@ -869,6 +948,352 @@ class DiplomaRevocation(_Request):
         max_length=500,
         description="Lý do thu hồi / why",
         examples=["Quyết định hủy kết quả thi của Sở"],
+    )
+
+
+# Attendance
+
+
+class SchoolCalendarIn(_Request):
+    """Cách trường tổ chức buổi học để điểm danh; gửi đủ mọi trường (thay toàn bộ) / How the school runs its
+    days for attendance; every field is set as given (the whole calendar is replaced)."""
+
+    sessions: list[Session] = Field(
+        min_length=1,
+        max_length=2,
+        description="Các buổi trường học (ít nhất một) / the sessions the school runs (at least one)",
+        examples=[["morning", "afternoon"]],
+    )
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(
+        min_length=1,
+        max_length=7,
+        description="Các ngày học trong tuần theo ISO: 1 thứ Hai … 7 Chủ nhật / ISO weekdays with school: 1 "
+        "Monday … 7 Sunday",
+        examples=[[1, 2, 3, 4, 5]],
+    )
+    main_session: Session = Field(
+        description="Buổi tính chuyên cần theo quy định 45 buổi (kế hoạch một buổi/ngày); là một trong "
+        "`sessions` / the session counted for the 45-session rule (one session a day); one of `sessions`",
+        examples=["morning"],
+    )
+    morning_cutoff: TimeOfDay = Field(
+        description="Sau giờ này (cùng ngày) sửa điểm danh buổi sáng phải có lý do / after this time of the "
+        "same day, changing a morning register needs a reason",
+        examples=["10:00"],
+    )
+    afternoon_cutoff: TimeOfDay = Field(
+        description="Như trên cho buổi chiều / the same for the afternoon", examples=["16:00"]
+    )
+    afternoon_starts: TimeOfDay = Field(
+        default="12:00",
+        description="Lượt quẹt thẻ từ giờ này thuộc buổi chiều (mặc định 12:00) / taps from this time belong "
+        "to the afternoon (default 12:00)",
+        examples=["12:00"],
+    )
+    closed_dates: list[CalendarDate] = Field(
+        default_factory=list,
+        max_length=400,
+        description="Ngày nghỉ (lễ, tết, nghỉ đột xuất), tối đa 400 / dates without school (holidays, "
+        "closures), at most 400",
+        examples=[["2026-01-01", "2026-04-30"]],
+    )
+    absence_warning_at: int = Field(
+        default=35,
+        ge=1,
+        le=45,
+        description="Từ số buổi nghỉ này trong năm học thì cảnh báo (mặc định 35; giới hạn là 45) / the "
+        "counter warns from this many absent sessions a year (default 35; the limit is 45)",
+        examples=[35],
+    )
+
+
+class MarkIn(_Request):
+    """Điểm danh một học sinh / One student's mark."""
+
+    student_id: Uuid = Field(description="Học sinh của lớp / a student of the class")
+    status: AttendanceStatus = Field(
+        description="`present` có mặt, `absent_excused` vắng có phép (P), `absent_unexcused` vắng không phép "
+        "(K), `late` đi muộn, `left_early` về sớm (hai mục cuối tính là có mặt) / present, absent excused, "
+        "absent unexcused, late, left early (the last two count as present)"
+    )
+    note: str = Field(
+        default="",
+        max_length=500,
+        description="Ghi chú (tối đa 500 ký tự) / a note (at most 500 characters)",
+        examples=["Ốm, gia đình đã báo"],
+    )
+
+
+def _distinct_students(entries: list[Any]) -> list[Any]:
+    # Each student once per submission: the register takes one mark a student.
+    _distinct_ids([e.student_id for e in entries])
+    return entries
+
+
+class RegisterMarksIn(_Request):
+    """Điểm danh lớp cho một ngày và một buổi, cả lớp hoặc một phần / A class's marks for one date and
+    session, all of the class or some of it."""
+
+    entries: Annotated[list[MarkIn], AfterValidator(_distinct_students)] = Field(
+        min_length=1,
+        max_length=MAX_CLASS_ENTRIES,
+        description=f"1–{MAX_CLASS_ENTRIES} học sinh, mỗi học sinh một lần / 1-{MAX_CLASS_ENTRIES} students, "
+        "each once",
+    )
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Lý do sửa sau giờ chốt (bắt buộc khi đó: 422 `REASON_REQUIRED`), lưu trong nhật ký sửa "
+        "điểm danh / why, for a change after the cut-off (required then: 422 `REASON_REQUIRED`); kept in the "
+        "register's trail",
+        examples=["Học sinh đến muộn có giấy xác nhận của phòng y tế"],
+    )
+
+
+class LeaveRequestCreate(_Request):
+    """Đơn xin nghỉ học cho con / A request for leave for a child."""
+
+    student_id: Uuid = Field(description="Học sinh / the student")
+    from_date: CalendarDate = Field(
+        description="Nghỉ từ ngày / first day (YYYY-MM-DD)", examples=["2025-11-24"]
+    )
+    to_date: CalendarDate = Field(
+        description="Đến hết ngày, không trước `from_date` / last day, not before `from_date`",
+        examples=["2025-11-25"],
+    )
+    sessions: list[Session] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Các buổi xin nghỉ mỗi ngày; bỏ trống: mọi buổi trường học / the sessions of each day; "
+        "empty: every session the school runs",
+        examples=[["morning"]],
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Lý do nghỉ / why",
+        examples=["Cháu bị sốt, gia đình xin cho cháu nghỉ để đi khám"],
+    )
+
+
+class LeaveDecision(_Request):
+    """Quyết định của giáo viên chủ nhiệm (hoặc quản trị viên trường); từ chối cần `note` / The homeroom
+    teacher's (or a school admin's) decision; refusing needs `note`."""
+
+    approve: bool = Field(
+        description="true: duyệt (các buổi được ghi vắng có phép); false: từ chối / true approves (the "
+        "sessions are marked absent excused), false refuses"
+    )
+    note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Ghi chú, gia đình sẽ thấy; bắt buộc khi từ chối / a note, shown to the family; required "
+        "to refuse",
+        examples=["Đã nhận giấy khám bệnh"],
+    )
+
+
+class GateDeviceCreate(_Request):
+    """Thiết bị điểm danh ở cổng trường / A check-in terminal at the school's gate."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Tên thiết bị (vị trí) / the device's name (where it stands)",
+        examples=["Cổng chính - làn 1"],
+    )
+    kind: GateDeviceKind = Field(
+        description="`rfid` đầu đọc thẻ RFID/NFC; `face` máy nhận diện khuôn mặt (nhận diện trên thiết bị, "
+        "không gửi dữ liệu sinh trắc học) / an RFID/NFC card reader, or a face-recognition terminal "
+        "(recognition happens on the device; no biometrics are sent)"
+    )
+
+
+class GateCredentialAssignment(_Request):
+    """Học sinh mang thẻ (hoặc mã người trên máy nhận diện) này / The student this card (or the terminal's
+    person code) belongs to."""
+
+    student_id: Uuid = Field(description="Học sinh của trường / a student of the school")
+
+
+class TapIn(_Request):
+    """Một lần quẹt thẻ / nhận diện ở thiết bị / One read at a terminal."""
+
+    tap_id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Mã lần đọc do thiết bị đặt (1–64 ký tự ASCII in được), duy nhất trên thiết bị: gửi lại "
+        "cùng mã không ghi hai lần / the device's own id for the read (1-64 printable ASCII characters), "
+        "unique on the device: sending it again records nothing twice",
+        examples=["lane1-000184532"],
+    )
+    credential: str = Field(
+        pattern=GATE_CREDENTIAL_PATTERN,
+        description="Số thẻ (UID) hoặc mã người trên thiết bị: 4–64 ký tự `A-Z a-z 0-9 : -` / the card "
+        "number (UID) or the terminal's person code: 4-64 characters `A-Z a-z 0-9 : -`",
+        examples=["04:A2:3B:1C:5D:80"],
+    )
+    tapped_at: Instant = Field(
+        description="Thời điểm đọc theo đồng hồ thiết bị (RFC 3339 có múi giờ), cả với lô gửi bù khi mất "
+        "mạng / when the read happened, by the device's clock (RFC 3339 with a time zone), offline "
+        "batches too",
+        examples=["2025-11-24T06:52:13+07:00"],
+    )
+
+
+class CheckInBatch(_Request):
+    """Các lần đọc của thiết bị: gửi ngay từng lần, hoặc một lô khi có mạng trở lại / A device's reads: live,
+    or a batch once the network is back."""
+
+    taps: list[TapIn] = Field(
+        min_length=1,
+        max_length=MAX_TAPS,
+        description=f"1–{MAX_TAPS:,} lần đọc, thứ tự bất kỳ / 1-{MAX_TAPS:,} reads, in any order",
+    )
+
+
+# Semi-boarding (bán trú)
+
+
+class KitchenIn(_Request):
+    """Một bếp của trường và các lớp bếp phục vụ / A kitchen of the school and the classes it feeds."""
+
+    name: str = Field(min_length=1, max_length=100, description="Tên bếp / name", examples=["Bếp khu A"])
+    class_ids: list[Uuid] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Các lớp bếp phục vụ; lớp không thuộc bếp nào được tính cho bếp đầu tiên / the classes "
+        "it feeds; classes in no kitchen's list go to the first kitchen",
+        examples=[[EXAMPLE_CLASS_ID]],
+    )
+
+
+class BoardingSettingsIn(_Request):
+    """Điều kiện bán trú công bố cho gia đình; gửi đủ mọi trường (thay toàn bộ) / The school's published
+    semi-boarding terms; every field is set as given (the whole settings are replaced)."""
+
+    meal_cutoff: TimeOfDay = Field(
+        description="Giờ chốt suất ăn trong ngày: sau giờ này số suất cố định / the day's meal count freezes "
+        "at this time",
+        examples=["09:00"],
+    )
+    lunch_price: int = Field(
+        ge=0, le=MAX_AMOUNT, description="Giá một bữa trưa (đồng) / one lunch (đồng)", examples=[30000]
+    )
+    breakfast_price: int = Field(
+        ge=0, le=MAX_AMOUNT, description="Giá một bữa sáng (đồng) / one breakfast (đồng)", examples=[15000]
+    )
+    nap_care_monthly_fee: int = Field(
+        ge=0,
+        le=MAX_AMOUNT,
+        description="Phí chăm sóc bán trú mỗi tháng (đồng), không vượt mức trần của tỉnh / nap care a month "
+        "(đồng), within the province's cap",
+        examples=[320000],
+    )
+    meal_refund: MealRefundPolicy = Field(
+        description="Hoàn tiền ăn ngày vắng: `none` không hoàn; `notified_before_cutoff` các ngày đã báo "
+        "trước giờ chốt; `all_absent_days` mọi ngày vắng buổi chính / meal refunds for absent days: none; "
+        "days left out of the frozen count; every day absent from the main session"
+    )
+    care_refund: CareRefundPolicy = Field(
+        description="Hoàn phí chăm sóc: `none`; `pro_rata` theo tỉ lệ ngày học vắng / the care fee: none, or "
+        "reduced in proportion to school days absent"
+    )
+    kitchens: list[KitchenIn] = Field(
+        default_factory=list, max_length=20, description="Các bếp (tối đa 20) / kitchens (at most 20)"
+    )
+    policy_text: str = Field(
+        default="",
+        max_length=2000,
+        description="Quy định bán trú công bố cho gia đình (tiếng Việt, tối đa 2.000 ký tự) / the policy as "
+        "published to families (Vietnamese, at most 2,000 characters)",
+        examples=["Phụ huynh báo nghỉ trước 9 giờ được hoàn tiền ăn ngày đó."],
+    )
+
+
+class BoardingRegistrationIn(_Request):
+    """Đăng ký bán trú của học sinh cho một tháng; thay đăng ký đã có của tháng / A student's semi-boarding
+    for a month; replaces the month's registration."""
+
+    lunch: bool = Field(description="Ăn trưa / lunch")
+    breakfast: bool = Field(description="Ăn sáng / breakfast")
+    nap_care: bool = Field(description="Chăm sóc bán trú (ngủ trưa) / nap care")
+
+
+class MenuItemIn(_Request):
+    """Một bữa của thực đơn / One meal of the menu."""
+
+    meal: Meal = Field(description="`breakfast` bữa sáng, `lunch` bữa trưa / breakfast or lunch")
+    dishes: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1,
+        max_length=20,
+        description="Các món (1–20, mỗi món tối đa 200 ký tự) / dishes (1-20, each at most 200 characters)",
+        examples=[["Cơm trắng", "Cá kho tộ", "Canh bí đỏ"]],
+    )
+
+
+class MenuIn(_Request):
+    """Thực đơn một ngày; công bố lại thay thực đơn cũ / A date's menu; publishing again replaces it."""
+
+    items: list[MenuItemIn] = Field(
+        min_length=1, max_length=2, description="Mỗi bữa một lần / each meal once"
+    )
+
+
+class MealAttendanceEntryIn(_Request):
+    """Học sinh có ăn bữa đó không / Whether one student ate the meal."""
+
+    student_id: Uuid = Field(description="Học sinh của lớp / a student of the class")
+    ate: bool = Field(description="Đã ăn / ate")
+
+
+class MealAttendanceIn(_Request):
+    """Ai trong lớp đã ăn (điều chỉnh so với suất đã chốt) / Who of the class ate (corrections to what the
+    count implied)."""
+
+    entries: Annotated[list[MealAttendanceEntryIn], AfterValidator(_distinct_students)] = Field(
+        min_length=1,
+        max_length=MAX_CLASS_ENTRIES,
+        description=f"1–{MAX_CLASS_ENTRIES} học sinh, mỗi học sinh một lần / 1-{MAX_CLASS_ENTRIES} students, "
+        "each once",
+    )
+
+
+class FoodSampleCreate(_Request):
+    """Mẫu thức ăn lưu của một bữa (lưu 24 giờ) / A retained food sample of a meal (kept 24 hours)."""
+
+    date: CalendarDate = Field(description="Ngày của bữa ăn / the meal's date", examples=["2025-11-24"])
+    meal: Meal = Field(description="`breakfast` hoặc `lunch` / breakfast or lunch")
+    dishes: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1,
+        max_length=20,
+        description="Các món đã lấy mẫu (1–20) / the dishes sampled (1-20)",
+        examples=[["Cá kho tộ", "Canh bí đỏ"]],
+    )
+    sampled_at: Instant = Field(
+        description="Thời điểm lấy mẫu (RFC 3339 có múi giờ); hạn lưu là 24 giờ sau đó / when the sample was "
+        "taken (RFC 3339 with a time zone); it is kept until 24 hours later",
+        examples=["2025-11-24T10:45:00+07:00"],
+    )
+    storage: str = Field(
+        default="",
+        max_length=200,
+        description="Nơi lưu (tủ, nhiệt độ), tối đa 200 ký tự / storage (fridge, temperature), at most 200 "
+        "characters",
+        examples=["Tủ mẫu số 1, 2–8 °C"],
+    )
+
+
+class FoodSampleDiscard(_Request):
+    """Hủy mẫu khi hết thời hạn lưu / A sample discarded once its retention period is over."""
+
+    discarded_at: Instant = Field(
+        description="Thời điểm hủy (RFC 3339 có múi giờ), không trước hạn lưu / when it was discarded (RFC "
+        "3339 with a time zone), not before it may be",
+        examples=["2025-11-25T11:00:00+07:00"],
     )
 
 
@@ -1836,3 +2261,453 @@ class DiplomaVerification(_Response):
     school_name: str = Field(examples=["Trường THPT Chuyên Lê Hồng Phong"])
     graduation_year: int = Field(examples=[2026])
     holder_name: str = Field(examples=["Nguyễn Văn An"])
+
+
+# Attendance
+
+
+class SchoolCalendar(_Response):
+    """Cách trường tổ chức buổi học để điểm danh / How a school runs its days for attendance."""
+
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    sessions: list[Session] = Field(examples=[["morning", "afternoon"]])
+    weekdays: list[int] = Field(
+        description="1 thứ Hai … 7 Chủ nhật / 1 Monday … 7 Sunday", examples=[[1, 2, 3, 4, 5]]
+    )
+    main_session: Session | None = Field(
+        description="Buổi tính chuyên cần (45 buổi) / the session counted for the 45-session rule"
+    )
+    morning_cutoff: str = Field(examples=["10:00"])
+    afternoon_cutoff: str = Field(examples=["16:00"])
+    afternoon_starts: str = Field(examples=["12:00"])
+    closed_dates: list[str] = Field(examples=[["2026-01-01"]])
+    absence_warning_at: int = Field(examples=[35])
+    configured: bool = Field(
+        description="false khi trường chưa cấu hình (đây là giá trị mặc định) / false while the school has "
+        "not configured its calendar (these are the defaults)"
+    )
+
+
+class RegisterLine(_Response):
+    """Một học sinh của sổ điểm danh / One student of a register."""
+
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    full_name: str = Field(examples=["Nguyễn Văn An"])
+    status: AttendanceStatus | None = Field(description="null khi chưa điểm danh / null while not marked")
+    note: str | None
+    leave_request_id: str | None = Field(
+        description="Đơn xin nghỉ đã duyệt cho buổi này / an approved leave covering this session",
+        examples=[EXAMPLE_LEAVE_ID],
+    )
+    checked_in_at: datetime | None = Field(
+        description="Lần quẹt thẻ đầu tiên ở cổng trong buổi / the session's first gate check-in"
+    )
+    marked_at: datetime | None
+    marked_by: str | None = Field(
+        description="Tài khoản điểm danh gần nhất; `leave` khi đơn nghỉ đã duyệt ghi / who marked last "
+        "(account); `leave` when an approved leave marked it",
+        examples=[EXAMPLE_SUBJECT],
+    )
+
+
+class Register(_Response):
+    """Sổ điểm danh của lớp cho một ngày và một buổi / A class's register for one date and session."""
+
+    class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    class_name: str = Field(examples=["6A1"])
+    date: str = Field(examples=["2025-11-24"])
+    session: Session | None
+    school_year: str = Field(examples=["2025-2026"])
+    lines: list[RegisterLine]
+    present: int
+    absent_excused: int
+    absent_unexcused: int
+    late: int
+    left_early: int
+    unmarked: int
+    cutoff_at: datetime | None = Field(
+        description="Từ lúc này sửa điểm danh phải có lý do / from when changes need a reason"
+    )
+
+
+class MarkResult(Register):
+    """Sổ điểm danh sau khi ghi, và những gì đã ghi / The register once marked, and what marking wrote."""
+
+    changed: int = Field(
+        description="Số dòng đã ghi: 0 khi mọi điểm danh đã như vậy / marks written: 0 when everything was "
+        "already recorded as given",
+        examples=[3],
+    )
+    after_cutoff: bool = Field(
+        description="Thay đổi sau giờ chốt (đã ghi kèm lý do) / the changes came after the cut-off (recorded "
+        "with the reason)"
+    )
+
+
+class RegisterChange(_Response):
+    """Một lần sửa điểm danh sau giờ chốt / One mark changed after the cut-off."""
+
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    date: str = Field(examples=["2025-11-24"])
+    session: Session | None
+    previous_status: AttendanceStatus | None
+    status: AttendanceStatus | None
+    reason: str = Field(examples=["Học sinh đến muộn có giấy xác nhận của phòng y tế"])
+    changed_by: str = Field(examples=[EXAMPLE_SUBJECT])
+    changed_at: datetime
+
+
+class RegisterChangeList(_Response):
+    items: list[RegisterChange]
+
+
+class StudentAttendanceDay(_Response):
+    """Điểm danh của học sinh ở một buổi / A student's mark at one session."""
+
+    date: str = Field(examples=["2025-11-24"])
+    session: Session | None
+    status: AttendanceStatus | None
+    note: str | None
+
+
+class StudentAttendance(_Response):
+    items: list[StudentAttendanceDay] = Field(description="Theo thứ tự ngày, buổi / by date and session")
+
+
+class AbsenceSummary(_Response):
+    """Số buổi nghỉ của học sinh trong năm học (Thông tư 22/2021, điều 12: nghỉ quá 45 buổi không được lên
+    lớp) / A student's absences in a school year (Circular 22/2021, art. 12: more than 45 and the student is
+    not promoted)."""
+
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    full_name: str = Field(examples=["Nguyễn Văn An"])
+    school_year: str = Field(examples=["2025-2026"])
+    absent_sessions: int = Field(
+        description="Số buổi nghỉ tính lên lớp: có phép và không phép, theo kế hoạch một buổi/ngày / "
+        "sessions counted for promotion: excused and unexcused, on a one-session-a-day plan",
+        examples=[12],
+    )
+    excused: int = Field(examples=[9])
+    unexcused: int = Field(examples=[3])
+    limit: int = Field(examples=[45])
+    warning_at: int = Field(examples=[35])
+    level: AbsenceLevel | None = Field(
+        description="`ok`; `approaching` từ ngưỡng cảnh báo; `at_limit` đúng 45 (nghỉ thêm một buổi là không "
+        "được lên lớp); `over` quá 45 (rèn luyện trong hè) / `ok`; `approaching` from the warning threshold; "
+        "`at_limit` exactly 45; `over` more than 45 (summer re-training)"
+    )
+    late: int = Field(description="Số buổi đi muộn (không tính nghỉ) / sessions late (not absences)")
+    left_early: int = Field(description="Số buổi về sớm / sessions left early")
+
+
+class ClassAbsenceSummaries(_Response):
+    school_year: str = Field(examples=["2025-2026"])
+    items: list[AbsenceSummary]
+
+
+class LeaveRequest(_Response):
+    """Đơn xin nghỉ học / A leave request."""
+
+    id: str = Field(examples=[EXAMPLE_LEAVE_ID])
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    full_name: str = Field(examples=["Nguyễn Văn An"])
+    class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    from_date: str = Field(examples=["2025-11-24"])
+    to_date: str = Field(examples=["2025-11-25"])
+    sessions: list[Session] = Field(examples=[["morning", "afternoon"]])
+    reason: str = Field(examples=["Cháu bị sốt, gia đình xin cho cháu nghỉ để đi khám"])
+    status: LeaveStatus | None
+    session_count: int = Field(description="Số buổi học đơn xin nghỉ / school sessions covered", examples=[4])
+    requested_by: str = Field(examples=[EXAMPLE_SUBJECT])
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+class LeaveRequestPage(Page):
+    items: list[LeaveRequest] = Field(description="Mới nhất trước / newest first")
+
+
+class LeaveDecisionResult(_Response):
+    leave: LeaveRequest
+    marked: int = Field(
+        description="Số buổi được ghi vắng có phép khi duyệt / register marks an approval wrote", examples=[4]
+    )
+
+
+class GateDevice(_Response):
+    """Thiết bị điểm danh ở cổng trường / A check-in terminal of a school."""
+
+    id: str = Field(examples=[EXAMPLE_DEVICE_ID])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    name: str = Field(examples=["Cổng chính - làn 1"])
+    kind: GateDeviceKind | None
+    client_id: str = Field(
+        description="OAuth client của thiết bị (client credentials) / the device's OAuth client (client "
+        "credentials grant)",
+        examples=["gate-0193a4c2-5f60-7172-8384-95a6b7c8d9ea"],
+    )
+    enabled: bool
+    registered_at: datetime
+    last_seen_at: datetime | None
+
+
+class GateDeviceRegistration(_Response):
+    """Thiết bị mới và thông tin đăng nhập của nó; `client_secret` chỉ hiện một lần / The new device and its
+    credentials; `client_secret` is shown this once."""
+
+    device: GateDevice
+    client_secret: str = Field(
+        description="Bí mật của client, chỉ trả về lần này: cài vào thiết bị, không lưu ở nơi khác / the "
+        "client secret, returned this once: put it on the device, keep it nowhere else"
+    )
+    token_endpoint: str = Field(
+        description="Nơi thiết bị lấy mã truy cập (OAuth 2.0 client credentials) / where the device gets "
+        "access tokens (OAuth 2.0 client credentials)",
+        examples=["https://id.school.example/realms/tenant-demo/protocol/openid-connect/token"],
+    )
+
+
+class GateDeviceList(_Response):
+    items: list[GateDevice]
+
+
+class GateCredential(_Response):
+    """Thẻ (hoặc mã người) và học sinh mang nó / A card (or person code) and its student."""
+
+    credential: str = Field(examples=["04:A2:3B:1C:5D:80"])
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+
+
+class TapResult(_Response):
+    """Kết quả một lần đọc, theo thứ tự gửi / The outcome of one read, in the order sent."""
+
+    tap_id: str = Field(examples=["lane1-000184532"])
+    outcome: TapOutcome | None = Field(
+        description="`checked_in` lần đầu của học sinh trong buổi; `merged` gộp vào lần điểm danh của buổi "
+        "(quẹt lại, hoặc gửi lại); `unknown_credential` không học sinh nào của trường có thẻ này; "
+        "`other_school` thẻ của học sinh trường khác; `outside_school_time` không phải ngày/buổi học, hoặc ở "
+        "tương lai / `checked_in`: the student's first read of the session; `merged`: merged into the "
+        "session's check-in (a repeat, or a re-sent read); `unknown_credential`: no student of the device's "
+        "school has it; `other_school`: another school's student; `outside_school_time`: not a school day or "
+        "session, or in the future"
+    )
+    student_id: str | None = Field(
+        description="Với `checked_in` và `merged` / for `checked_in` and `merged`",
+        examples=[EXAMPLE_STUDENT_ID],
+    )
+    date: str | None = Field(examples=["2025-11-24"])
+    session: Session | None
+
+
+class CheckInResults(_Response):
+    """Kết quả từng lần đọc và tổng số / Each read's outcome, and the counts."""
+
+    checked_in: int = Field(examples=[1])
+    merged: int = Field(examples=[0])
+    rejected: int = Field(
+        description="`unknown_credential`, `other_school`, `outside_school_time`", examples=[0]
+    )
+    results: list[TapResult]
+
+
+class ReconciliationLine(_Response):
+    """Một học sinh: cổng trường và sổ điểm danh / One student: the gate and the register."""
+
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    full_name: str = Field(examples=["Nguyễn Văn An"])
+    status: AttendanceStatus | None = Field(description="null khi chưa điểm danh / null while not marked")
+    checked_in_at: datetime | None
+    flag: ReconciliationFlag | None = Field(
+        description="`absent_in_class` đã vào cổng nhưng vắng trong lớp; `not_marked` đã vào cổng, chưa điểm "
+        "danh; `no_check_in` có mặt nhưng không quẹt thẻ (để biết: quên thẻ); null khi khớp / "
+        "`absent_in_class`: checked in at the gate but absent in class; `not_marked`: checked in, not yet "
+        "marked; `no_check_in`: present without a check-in (informational: a forgotten card); null when they "
+        "agree"
+    )
+
+
+class GateReconciliation(_Response):
+    flagged: int = Field(
+        description="Số dòng `absent_in_class` / lines flagged `absent_in_class`", examples=[1]
+    )
+    lines: list[ReconciliationLine]
+
+
+# Semi-boarding (bán trú)
+
+
+class Kitchen(_Response):
+    name: str = Field(examples=["Bếp khu A"])
+    class_ids: list[str] = Field(examples=[[EXAMPLE_CLASS_ID]])
+
+
+class BoardingSettings(_Response):
+    """Điều kiện bán trú của trường, công bố cho gia đình / A school's published semi-boarding terms."""
+
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    meal_cutoff: str = Field(examples=["09:00"])
+    lunch_price: int = Field(examples=[30000])
+    breakfast_price: int = Field(examples=[15000])
+    nap_care_monthly_fee: int = Field(examples=[320000])
+    meal_refund: MealRefundPolicy | None
+    care_refund: CareRefundPolicy | None
+    kitchens: list[Kitchen]
+    policy_text: str
+    configured: bool = Field(
+        description="false khi trường chưa cấu hình / false while the school has not configured them"
+    )
+
+
+class BoardingRegistration(_Response):
+    """Đăng ký bán trú của học sinh cho một tháng / A student's semi-boarding for a month."""
+
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    full_name: str = Field(examples=["Nguyễn Văn An"])
+    class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    month: str = Field(examples=["2025-12"])
+    lunch: bool
+    breakfast: bool
+    nap_care: bool
+    effective_date: str = Field(
+        description="Ngày bắt đầu tính: ngày đầu tháng, hoặc ngày đầu tiên chưa chốt suất / the first date "
+        "it counts from: the month's first day, or the next day not yet frozen",
+        examples=["2025-12-01"],
+    )
+    registered_by: str = Field(examples=[EXAMPLE_SUBJECT])
+    registered_at: datetime
+
+
+class BoardingRegistrationList(_Response):
+    items: list[BoardingRegistration]
+
+
+class KitchenCount(_Response):
+    """Suất ăn của một bếp trong ngày / One kitchen's meals for a date."""
+
+    kitchen: str = Field(examples=["Bếp khu A"])
+    lunch: int = Field(examples=[412])
+    breakfast: int = Field(examples=[120])
+    lunch_absent: int = Field(
+        description="Đã đăng ký nhưng không tính (vắng, nghỉ phép biết trước giờ chốt) / registered but left "
+        "out (absence or leave known before the count)",
+        examples=[9],
+    )
+    breakfast_absent: int = Field(examples=[2])
+
+
+class MealCount(_Response):
+    """Số suất ăn của trường trong ngày, theo bếp: cập nhật đến giờ chốt, cố định từ đó / A school's meal
+    count for a date, per kitchen: live until the cut-off, frozen from it."""
+
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    date: str = Field(examples=["2025-11-24"])
+    frozen: bool
+    cutoff_at: datetime | None
+    frozen_at: datetime | None
+    kitchens: list[KitchenCount]
+
+
+class MenuItem(_Response):
+    meal: Meal | None
+    dishes: list[str] = Field(examples=[["Cơm trắng", "Cá kho tộ", "Canh bí đỏ"]])
+
+
+class Menu(_Response):
+    """Thực đơn một ngày / A date's menu."""
+
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    date: str = Field(examples=["2025-11-24"])
+    items: list[MenuItem]
+    published_at: datetime | None
+
+
+class MenuList(_Response):
+    items: list[Menu]
+
+
+class MealAttendanceEntry(_Response):
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    full_name: str = Field(examples=["Nguyễn Văn An"])
+    ate: bool
+
+
+class MealAttendance(_Response):
+    """Ai trong lớp đã ăn một bữa / Who of a class ate a meal."""
+
+    class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    date: str = Field(examples=["2025-11-24"])
+    meal: Meal
+    entries: list[MealAttendanceEntry] = Field(
+        description="Học sinh đã đăng ký: như đã ghi, nếu không thì như số suất đã chốt / the registered "
+        "students: as recorded, else as the frozen count implied"
+    )
+
+
+class FoodSample(_Response):
+    """Một dòng sổ lưu mẫu thức ăn / An entry of the food-sample retention log."""
+
+    id: str = Field(examples=[EXAMPLE_FOOD_SAMPLE_ID])
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    date: str = Field(examples=["2025-11-24"])
+    meal: Meal | None
+    dishes: list[str] = Field(examples=[["Cá kho tộ", "Canh bí đỏ"]])
+    sampled_at: datetime
+    keep_until: datetime = Field(description="`sampled_at` + 24 giờ / `sampled_at` + 24 hours")
+    discarded_at: datetime | None
+    recorded_by: str = Field(examples=[EXAMPLE_SUBJECT])
+    discarded_by: str | None
+    storage: str | None = Field(examples=["Tủ mẫu số 1, 2–8 °C"])
+
+
+class FoodSampleList(_Response):
+    items: list[FoodSample]
+
+
+class ChargeLine(_Response):
+    """Một khoản của tháng / One item of a student's month."""
+
+    kind: ChargeKind | None
+    quantity: int = Field(
+        description="Số ngày đã đăng ký (bữa ăn) hoặc 1 (chăm sóc) / days registered (meals) or 1 (care)",
+        examples=[20],
+    )
+    unit_price: int = Field(examples=[30000])
+    gross_amount: int = Field(examples=[600000])
+    refunded_days: int = Field(description="Số ngày được hoàn / days refunded", examples=[2])
+    refund_amount: int = Field(examples=[60000])
+    amount: int = Field(examples=[540000])
+
+
+class BoardingCharge(_Response):
+    """Tiền ăn và chăm sóc bán trú của học sinh trong tháng (đồng) / A student's meal and care charges for a
+    month (đồng)."""
+
+    student_id: str = Field(examples=[EXAMPLE_STUDENT_ID])
+    full_name: str = Field(examples=["Nguyễn Văn An"])
+    class_id: str = Field(examples=[EXAMPLE_CLASS_ID])
+    month: str = Field(examples=["2025-11"])
+    lines: list[ChargeLine]
+    total: int = Field(examples=[860000])
+    version: int = Field(description="Phiên bản đã công bố / the published version", examples=[1])
+
+
+class BoardingChargeList(_Response):
+    items: list[BoardingCharge]
+
+
+class BoardingChargeRun(_Response):
+    """Kết quả tính tiền bán trú một tháng của trường / A school month's computed charges."""
+
+    school_id: str = Field(examples=[EXAMPLE_SCHOOL_ID])
+    month: str = Field(examples=["2025-11"])
+    version: int = Field(examples=[1])
+    changed: bool = Field(
+        description="false khi kết quả như lần đã công bố (không công bố lại) / false when the charges were "
+        "as already published (nothing was published again)"
+    )
+    total: int = Field(examples=[412000000])
+    charges: list[BoardingCharge]
