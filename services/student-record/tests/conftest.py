@@ -100,6 +100,18 @@ def new_student(name: str, *guardians: pb.Guardian) -> pb.NewStudent:
 
 
 @dataclass
+class Absences:
+    """attendance's 45-session counter as student-record reads it (``AbsenceSource``): 0 for every
+    student unless a test sets a count, or ``None`` for "attendance cannot say"."""
+
+    counts: dict[str, int | None] = field(default_factory=dict)
+    default: int | None = 0
+
+    async def absent_sessions(self, student_id: str, school_year: str) -> int | None:
+        return self.counts.get(student_id, self.default)
+
+
+@dataclass
 class World:
     """Two schools of one tenant: A with classes A1 and A2, B with class B1; two students in A1, one in B1."""
 
@@ -127,6 +139,7 @@ class Services:
     discipline: DisciplineService
     clubs: ClubService
     gradebook: GradebookService
+    absences: Absences
     student_lists: StudentListService
     movements: MovementService
     travel: RecordTravelService
@@ -266,7 +279,8 @@ async def services(
     # No caching across calls: a test changes a caller's assignments and expects the next call to see it.
     access = Callers(ScopeResolver(client.access_scope, ttl_s=0))
     outbox = Outbox("student_record")
-    gradebook = GradebookService(db, outbox, access)
+    absences = Absences()
+    gradebook = GradebookService(db, outbox, access, absences)
 
     signer, trust_roots = signer_for("test", dev_ca_dir), trust_roots_for("test", dev_ca_dir)
     yield Services(
@@ -280,6 +294,7 @@ async def services(
         discipline=DisciplineService(db, outbox, access),
         clubs=ClubService(db, outbox, access),
         gradebook=gradebook,
+        absences=absences,
         student_lists=StudentListService(db, outbox, access, client),
         movements=MovementService(db, outbox, access),
         transcripts=TranscriptService(

@@ -614,3 +614,128 @@ async def test_the_guardian_withdraws_a_pending_request_and_lists_their_child_s(
     assert [(x.id, x.full_name) for x in pending.leaves] == [(second.id, "Nguyễn An")]
     error = await refused(world.leave.cancel(pb.CancelLeaveRequest(leave_id=second.id)), PermissionDenied)
     assert error.reason == "NOT_YOUR_REQUEST"
+
+
+async def test_a_leave_approved_after_the_cut_off_is_in_the_trail(world):
+    school = await world.school()
+    class_id, (an,) = await world.klass(school, ["Nguyễn An"])
+    act_as(f"teacher-{class_id}", "teacher")
+    await world.registers.mark(marks(class_id, MONDAY, [(an, AU, "")]))
+    act_as(f"parent-{an}", "guardian")
+    asked = (await world.leave.request(leave(an, MONDAY, MONDAY, [MORNING]))).leave
+    act_as(f"homeroom-{class_id}", "homeroom_teacher")  # on Tuesday: Monday's cut-off has passed
+    await world.leave.decide(pb.DecideLeaveRequest(leave_id=asked.id, approve=True))
+    trail = (await world.registers.list_changes(pb.ListRegisterChangesRequest(class_id=class_id))).changes
+    assert [(c.student_id, c.date, c.previous_status, c.status) for c in trail] == [(an, MONDAY, AU, AE)]
+    assert asked.id in trail[0].reason
+    assert trail[0].changed_by == f"homeroom-{class_id}"
+    marked = att_events.AttendanceMarked.FromString((await world.events("attendance.marked"))[-1])
+    assert (marked.origin, marked.after_cutoff) == ("leave", True)
+
+
+async def test_a_student_who_moved_is_decided_and_marked_in_the_new_class(world):
+    from attendance.events.handlers import STUDENT_TRANSFERRED, on_student_transferred
+
+    school = await world.school()
+    old_class, (an,) = await world.klass(school, ["Nguyễn An"])
+    new_class, _ = await world.klass(school, ["Trần Bình"])
+    act_as(f"parent-{an}", "guardian")
+    asked = (await world.leave.request(leave(an, TUESDAY, TUESDAY, [MORNING]))).leave
+    moved = events.StudentTransferred(
+        movement_id=str(uuid.uuid4()),
+        student_id=an,
+        school_year=YEAR,
+        kind="CLASS_MOVE",
+        from_school_id=school,
+        from_class_id=old_class,
+        to_school_id=school,
+        to_class_id=new_class,
+        effective_on=TUESDAY,
+        full_name="Nguyễn An",
+    )
+    moved.transfer_time.FromDatetime(datetime(2026, 3, 10, tzinfo=UTC))
+    async with world.db.unit_of_work(TENANT) as uow:
+        await on_student_transferred(event(STUDENT_TRANSFERRED, moved), uow)
+        await uow.commit()
+    act_as(f"homeroom-{old_class}", "homeroom_teacher")
+    await refused(
+        world.leave.decide(pb.DecideLeaveRequest(leave_id=asked.id, approve=True)), PermissionDenied
+    )
+    act_as(f"homeroom-{new_class}", "homeroom_teacher")
+    assert (await world.leave.decide(pb.DecideLeaveRequest(leave_id=asked.id, approve=True))).marked == 1
+    assert (
+        await world.count(
+            "SELECT count(*) FROM attendance_marks WHERE student_id = :s AND class_id = :c", s=an, c=new_class
+        )
+        == 1
+    )
+
+
+async def test_a_double_tap_makes_one_leave_request(world):
+    import asyncio
+
+    school = await world.school()
+    _, (an,) = await world.klass(school, ["Nguyễn An"])
+    act_as(f"parent-{an}", "guardian")
+    outcomes = await asyncio.gather(
+        *(world.leave.request(leave(an, TUESDAY, TUESDAY)) for _ in range(3)), return_exceptions=True
+    )
+    assert sum(not isinstance(o, BaseException) for o in outcomes) == 1
+    assert all(isinstance(o, AlreadyExists) for o in outcomes if isinstance(o, BaseException))
+    assert await world.count("SELECT count(*) FROM leave_requests WHERE student_id = :s", s=an) == 1
+
+
+async def test_a_leave_s_reason_is_for_the_family_the_homeroom_teacher_and_the_school_admins(world):
+    school = await world.school()
+    class_id, (an,) = await world.klass(school, ["Nguyễn An"])
+    act_as(f"parent-{an}", "guardian")
+    await world.leave.request(leave(an, TUESDAY, TUESDAY, reason="Cháu bị thủy đậu"))
+    seen = {}
+    for subject, roles in (
+        (f"parent-{an}", ("guardian",)),
+        (f"homeroom-{class_id}", ("homeroom_teacher",)),
+        (f"admin-{school}", ("school_admin",)),
+        (f"teacher-{class_id}", ("teacher",)),
+    ):
+        act_as(subject, *roles)
+        query = pb.ListLeaveRequestsRequest(student_id=an) if "parent" in subject else None
+        listed = await world.leave.list(query or pb.ListLeaveRequestsRequest(class_id=class_id))
+        seen[subject.split("-")[0]] = listed.leaves[0].reason
+    assert seen == {
+        "parent": "Cháu bị thủy đậu",
+        "homeroom": "Cháu bị thủy đậu",
+        "admin": "Cháu bị thủy đậu",
+        "teacher": "",
+    }
+
+
+async def test_excused_and_unexcused_add_up_to_the_days_counted(world):
+    from attendance.events.handlers import STUDENT_TRANSFERRED, on_student_transferred
+
+    school = await world.school()
+    first, (an,) = await world.klass(school, ["Nguyễn An"])
+    second, _ = await world.klass(school, ["Trần Bình"])
+    act_as(f"admin-{school}", "school_admin")
+    await world.registers.mark(marks(first, MONDAY, [(an, AE, "")]))
+    moved = events.StudentTransferred(
+        movement_id=str(uuid.uuid4()),
+        student_id=an,
+        school_year=YEAR,
+        kind="CLASS_MOVE",
+        from_school_id=school,
+        from_class_id=first,
+        to_school_id=school,
+        to_class_id=second,
+        effective_on=MONDAY,
+        full_name="Nguyễn An",
+    )
+    moved.transfer_time.FromDatetime(datetime(2026, 3, 9, 5, tzinfo=UTC))
+    async with world.db.unit_of_work(TENANT) as uow:
+        await on_student_transferred(event(STUDENT_TRANSFERRED, moved), uow)
+        await uow.commit()
+    await world.registers.mark(marks(second, MONDAY, [(an, AE, "")]))  # the same day in the new class
+    await world.registers.mark(marks(second, TUESDAY, [(an, AU, "")]))
+    summary = (
+        await world.registers.absence_summary(pb.GetAbsenceSummaryRequest(student_id=an, school_year=YEAR))
+    ).summary
+    assert (summary.absent_sessions, summary.excused, summary.unexcused) == (2, 1, 1)

@@ -299,8 +299,24 @@ async def test_results_explain_themselves_and_reach_the_family_once_published(se
     assert list(year.learning_explanation.subjects) == ["Ngữ văn"]
     assert "Ngữ văn" in year.learning_explanation.vi
     assert year.award == "NONE"
-    assert year.promotion == ""
-    assert year.absent_sessions == -1
+    # Promotion follows attendance's 45-session counter.
+    assert (year.promotion, year.absent_sessions) == ("PROMOTED", 0)
+    services.absences.counts[world.child.id] = 46
+    over = await services.gradebook.get_student_results(
+        pb.GetStudentResultsRequest(student_id=world.child.id)
+    )
+    year_over = next(t for t in over.terms if t.term == 0)
+    assert (year_over.promotion, year_over.absent_sessions) == ("REPEAT", 46)
+    assert "46" in year_over.promotion_explanation.vi
+    # While attendance cannot say, promotion stays open and the year is not final (no transcript).
+    services.absences.counts[world.child.id] = None
+    unknown = await services.gradebook.get_student_results(
+        pb.GetStudentResultsRequest(student_id=world.child.id)
+    )
+    year_unknown = next(t for t in unknown.terms if t.term == 0)
+    assert (year_unknown.promotion, year_unknown.absent_sessions) == ("", -1)
+    assert "Chuyên cần" in year_unknown.incomplete
+    del services.absences.counts[world.child.id]
     literature = next(s for s in year.subjects if s.subject_code == "NGU_VAN")
     assert literature.display == "6,0"  # averages always carry their decimal
 
@@ -357,20 +373,20 @@ async def test_school_years_are_defined_in_order_and_semesters_lock_in_order(ser
     )
     year = (await services.gradebook.define_school_year(define)).school_year
     assert year.semester_2_end == "2026-05-25"
-    # attendance hears of the year once: defining it again as it is publishes nothing, a new date does
-    await services.gradebook.define_school_year(define)
+    # attendance hears of the year each time it is saved (consumers upsert: a re-save resynchronises them)
+    moved = pb.DefineSchoolYearRequest()
+    moved.CopyFrom(define)
+    moved.semester_2_end = "2026-05-29"
+    await services.gradebook.define_school_year(moved)
     published = [
         events.SchoolYearDefined.FromString(p)
         for p in await services.events("g-years", "school_year.defined")
     ]
     assert [(e.school_id, e.name, e.semester_1_start, e.semester_2_end) for e in published] == [
-        (world.school_a.id, "2025-2026", "2025-09-05", "2026-05-25")
+        (world.school_a.id, "2025-2026", "2025-09-05", "2026-05-25"),
+        (world.school_a.id, "2025-2026", "2025-09-05", "2026-05-29"),
     ]
-    moved = pb.DefineSchoolYearRequest()
-    moved.CopyFrom(define)
-    moved.semester_2_end = "2026-05-29"
-    await services.gradebook.define_school_year(moved)
-    assert len(await services.events("g-years", "school_year.defined")) == 2
+    await services.gradebook.define_school_year(define)
     bad = pb.DefineSchoolYearRequest()
     bad.CopyFrom(define)
     bad.semester_2_start = "2026-01-05"

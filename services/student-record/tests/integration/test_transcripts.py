@@ -189,6 +189,21 @@ async def test_issuing_signs_both_documents_and_one_changed_byte_breaks_them(ser
     assert await document(services, child.transcript_id, pb.TRANSCRIPT_FORMAT_PDF) == pdf
 
 
+async def test_no_transcript_is_issued_while_attendance_cannot_count_the_absences(services) -> None:
+    tenant = "tr-absences"
+    world = await year_done(services, tenant)
+    principal(services, tenant, world)
+    services.absences.counts[world.child.id] = None  # attendance away or not knowing the student
+    try:
+        response = await services.transcripts.issue_transcripts(issue(world))
+    finally:
+        del services.absences.counts[world.child.id]
+    child = next(r for r in response.students if r.student_id == world.child.id)
+    assert child.outcome == pb.TRANSCRIPT_ISSUE_OUTCOME_RESULTS_INCOMPLETE
+    assert "Cả năm: Chuyên cần" in child.missing
+    assert await services.count(tenant, "transcripts") == 0
+
+
 async def test_issuing_before_the_year_is_locked_is_refused_and_writes_nothing(services) -> None:
     tenant = "tr-early"
     world = await services.world(tenant)

@@ -32,7 +32,7 @@ from attendance.calendar.service import SESSION_TO_PB, load_calendar, load_year,
 from attendance.domain.calendar import Clock, Session, invalid, parse_date
 from attendance.events import publish
 from attendance.mappers import timestamp
-from attendance.models import LeaveRequestRow, Mark, RosterClass, RosterEntry
+from attendance.models import LeaveRequestRow, Mark, MarkChange, RosterClass, RosterEntry
 from attendance.registers.service import Loaded, publish_marks
 
 STATUS_TO_PB = {
@@ -51,7 +51,18 @@ def leave_not_found() -> NotFound:
     return NotFound("LEAVE_NOT_FOUND", bilingual("Không tìm thấy đơn xin nghỉ", "leave request not found"))
 
 
-def leave_proto(row: LeaveRequestRow, full_name: str = "") -> pb.LeaveRequest:
+def sees_reason(caller: Caller, row: LeaveRequestRow) -> bool:
+    """A leave's reason may say why a child is ill: the family, the homeroom teacher and the school's
+    admins read it; subject teachers, the nurse, the accountant and the authority see the request without."""
+    if row.requested_by == caller.principal.subject or str(row.student_id) in caller.scope.children:
+        return True
+    if SCHOOL_ADMIN in caller.scope.school_roles(str(row.school_id)):
+        return True
+    grant = caller.scope.classes.get(str(row.class_id))
+    return grant is not None and HOMEROOM_TEACHER in grant.roles
+
+
+def leave_proto(row: LeaveRequestRow, full_name: str = "", *, reason: bool = True) -> pb.LeaveRequest:
     message = pb.LeaveRequest(
         id=str(row.id),
         student_id=str(row.student_id),
@@ -60,7 +71,7 @@ def leave_proto(row: LeaveRequestRow, full_name: str = "") -> pb.LeaveRequest:
         from_date=row.from_day.isoformat(),
         to_date=row.to_day.isoformat(),
         sessions=[SESSION_TO_PB[Session(s)] for s in row.sessions],
-        reason=row.reason,
+        reason=row.reason if reason else "",
         status=STATUS_TO_PB[row.status],
         requested_by=row.requested_by,
         request_time=timestamp(row.created_at),
@@ -161,6 +172,11 @@ class LeaveService:
             )
             if replayed:
                 return replayed
+            # One request of a student at a time: two sent together would both find no overlap.
+            await uow.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"leave:{student_id}"},
+            )
             overlapping = await uow.session.scalar(
                 select(LeaveRequestRow.id)
                 .where(
@@ -205,6 +221,16 @@ class LeaveService:
             await uow.commit()
         return response
 
+    @staticmethod
+    async def _class_now(uow: UnitOfWork, student_id: uuid.UUID) -> RosterClass | None:
+        return await uow.session.scalar(
+            select(RosterClass)
+            .join(RosterEntry, RosterEntry.class_id == RosterClass.id)
+            .where(RosterEntry.student_id == student_id)
+            .order_by(RosterEntry.enrolled_at.desc())
+            .limit(1)
+        )
+
     async def _leave(self, uow: UnitOfWork, leave_value: str) -> LeaveRequestRow:
         leave_id = parse_uuid(leave_value)
         row = (
@@ -229,12 +255,15 @@ class LeaveService:
         now = self.clock()
         async with self.db.unit_of_work(caller.tenant) as uow:
             row = await self._leave(uow, request.leave_id)
-            klass = await uow.session.get(RosterClass, row.class_id)
+            # The class the student is in now: a student who moved since asking is the new homeroom
+            # teacher's to decide, and their register is where the leave is marked.
+            current = await self._class_now(uow, row.student_id)
+            klass = current or await uow.session.get(RosterClass, row.class_id)
             assert klass is not None
             grant = caller.scope.classes.get(str(klass.id))
             homeroom = grant is not None and HOMEROOM_TEACHER in grant.roles
             admin = SCHOOL_ADMIN in caller.scope.school_roles(str(klass.school_id))
-            if not (homeroom or admin):
+            if not (homeroom or admin or caller.scope.tenant_wide):
                 # Reading it is not deciding it: the shared decision says why a caller cannot.
                 await caller.authorize(
                     Action.READ, Resource.student(str(row.student_id), str(row.school_id), [str(klass.id)])
@@ -247,7 +276,7 @@ class LeaveService:
                     ),
                 )
             if row.status == decision:
-                return pb.DecideLeaveResponse(leave=leave_proto(row))  # a retried decision
+                return pb.DecideLeaveResponse(leave=leave_proto(row, reason=sees_reason(caller, row)))
             if row.status != "PENDING":
                 raise FailedPrecondition(
                     "LEAVE_ALREADY_DECIDED",
@@ -266,7 +295,9 @@ class LeaveService:
             marked = await self._mark(uow, row, klass) if request.approve else 0
             await uow.session.flush()
             await publish.leave_decided(self.outbox, uow, row)
-            response = pb.DecideLeaveResponse(leave=leave_proto(row), marked=marked)
+            response = pb.DecideLeaveResponse(
+                leave=leave_proto(row, reason=sees_reason(caller, row)), marked=marked
+            )
             await uow.commit()
         return response
 
@@ -339,6 +370,29 @@ class LeaveService:
             )
         )
         now = self.clock()
+        # A recorded absence excused after its session's cut-off is a change like a teacher's: in the trail,
+        # with the leave as its reason.
+        late = [(d, s) for d, s in to_mark if (d, s.value) in recorded and now >= calendar.cutoff(d, s)]
+        if late:
+            await uow.session.execute(
+                insert(MarkChange).values(
+                    [
+                        {
+                            "id": uuid.uuid4(),
+                            "tenant_id": row.tenant_id,
+                            "class_id": klass.id,
+                            "day": d,
+                            "session": s.value,
+                            "student_id": row.student_id,
+                            "previous_status": recorded[(d, s.value)],
+                            "status": "ABSENT_EXCUSED",
+                            "reason": f"Đơn xin nghỉ đã được duyệt / approved leave request {row.id}",
+                            "changed_by": row.decided_by or "",
+                        }
+                        for d, s in late
+                    ]
+                )
+            )
         loaded = Loaded(klass, calendar, year)
         for d, s in to_mark:
             await publish_marks(
@@ -350,7 +404,7 @@ class LeaveService:
                 [(row.student_id, recorded.get((d, s.value), ""), "ABSENT_EXCUSED")],
                 {row.student_id: row.id},
                 now,
-                after_cutoff=False,
+                after_cutoff=(d, s) in late,
                 origin="leave",
             )
         return len(to_mark)
@@ -447,6 +501,6 @@ class LeaveService:
             )
         page = rows[:size]
         return pb.ListLeaveRequestsResponse(
-            leaves=[leave_proto(r, names.get(r.student_id, "")) for r in page],
+            leaves=[leave_proto(r, names.get(r.student_id, ""), reason=sees_reason(caller, r)) for r in page],
             next_page_token=str(page[-1].id) if len(rows) > size else "",
         )

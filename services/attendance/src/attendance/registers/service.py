@@ -108,7 +108,7 @@ def date_range(from_value: str, to_value: str, *, required: bool) -> tuple[date,
     start, end = parse_date(from_value, "from_date"), parse_date(to_value, "to_date")
     if start > end:
         raise invalid("to_date", "Ngày kết thúc phải sau ngày bắt đầu", "to_date is before from_date")
-    if (end - start).days > MAX_RANGE_DAYS:
+    if (end - start).days >= MAX_RANGE_DAYS:
         raise invalid("to_date", f"Tối đa {MAX_RANGE_DAYS} ngày", f"at most {MAX_RANGE_DAYS} days")
     return start, end
 
@@ -127,8 +127,8 @@ async def counters(
         select(
             Mark.student_id,
             func.count(func.distinct(Mark.day)).filter(in_main, absent),
-            func.count().filter(in_main, Mark.status == "ABSENT_EXCUSED"),
-            func.count().filter(in_main, Mark.status == "ABSENT_UNEXCUSED"),
+            func.count(func.distinct(Mark.day)).filter(in_main, Mark.status == "ABSENT_EXCUSED"),
+            func.count(func.distinct(Mark.day)).filter(in_main, Mark.status == "ABSENT_UNEXCUSED"),
             func.count().filter(Mark.status == "LATE"),
             func.count().filter(Mark.status == "LEFT_EARLY"),
         )

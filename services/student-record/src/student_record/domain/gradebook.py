@@ -203,6 +203,10 @@ class SubjectTerm:
     test: int | None = None  # primary: the periodic test of that semester
 
 
+#: What a secondary year is missing while attendance cannot say how many sessions the student missed.
+ATTENDANCE = "Chuyên cần"
+
+
 @dataclass(frozen=True)
 class TermResult:
     term: int  # 1, 2, or 0 for the year
@@ -336,6 +340,9 @@ def results(book: StudentBook, absent_sessions: int | None = None) -> tuple[Term
                     conduct = ev.year_conduct(one, two)
                 else:
                     incomplete.append("Rèn luyện")
+            if term == 0 and absent_sessions is None:
+                # Promotion needs the year's absences: without attendance's count the year is not final.
+                incomplete.append(ATTENDANCE)
             if term == 0 and learning is not None and conduct is not None:
                 if absent_sessions is not None:
                     promotion = ev.promotion(conduct.level, learning.level, absent_sessions)

@@ -404,12 +404,10 @@ class GradebookService:
                     "SEMESTER_LOCKED",
                     bilingual("Năm học đã có học kì khóa sổ", "a semester of this year is already locked"),
                 )
-            before = [row.semester_1_start, row.semester_1_end, row.semester_2_start, row.semester_2_end]
-            changed = before != days
             row.semester_1_start, row.semester_1_end, row.semester_2_start, row.semester_2_end = days
             await uow.session.flush()
-            if changed:
-                await publish.school_year_defined(self.outbox, uow, row)
+            # Every save is published (consumers upsert): saving a year again resynchronises them.
+            await publish.school_year_defined(self.outbox, uow, row)
             response = pb.DefineSchoolYearResponse(
                 school_year=await self._year_proto(uow.session, school.id, name)
             )
