@@ -2573,8 +2573,9 @@ class BoardingRegistration(_Response):
     breakfast: bool
     nap_care: bool
     effective_date: str = Field(
-        description="Ngày bắt đầu tính: ngày đầu tháng, hoặc ngày đầu tiên chưa chốt suất / the first date "
-        "it counts from: the month's first day, or the next day not yet frozen",
+        description="Ngày học đầu tiên được tính: ngày học đầu tháng, hoặc ngày học đầu tiên chưa chốt "
+        "suất / the first school day it counts from: the month's first school day, or the first one not yet "
+        "frozen",
         examples=["2025-12-01"],
     )
     registered_by: str = Field(examples=[EXAMPLE_SUBJECT])

@@ -8,17 +8,32 @@ moved by each test (times are Hà Nội's).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from attendance.boarding.freezer import MealCountFreezer
-from attendance.boarding.models import BoardingRegistrationRow, BoardingSettingsRow
+from attendance.boarding.models import (
+    BoardingRegistrationRow,
+    BoardingSettingsRow,
+    ChargeRunRow,
+    MealCountRow,
+)
 from attendance.boarding.service import BoardingService
 from attendance.calendar.service import CalendarService
 from attendance.domain.calendar import ZONE
-from attendance.events.handlers import CLASS_CREATED, STUDENT_ENROLLED, on_class_created, on_student_enrolled
+from attendance.events.handlers import (
+    CLASS_CREATED,
+    SCHOOL_YEAR_DEFINED,
+    STUDENT_ENROLLED,
+    STUDENT_TRANSFERRED,
+    on_class_created,
+    on_school_year_defined,
+    on_student_enrolled,
+    on_student_transferred,
+)
 from attendance.models import LeaveRequestRow, Mark
 from attendance.service import DEFINITION as ATTENDANCE
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -202,7 +217,13 @@ class World:
             await uow.commit()
 
     async def leave(
-        self, school: School, student: str, first: str, last: str, status: str = "APPROVED"
+        self,
+        school: School,
+        student: str,
+        first: str,
+        last: str,
+        status: str = "APPROVED",
+        sessions: tuple[str, ...] = ("MORNING", "AFTERNOON"),
     ) -> None:
         class_id = next(c for c, students in school.classes.items() if student in students)
         async with self.db.unit_of_work(TENANT) as uow:
@@ -214,7 +235,7 @@ class World:
                     school_id=uuid.UUID(school.id),
                     from_day=date.fromisoformat(first),
                     to_day=date.fromisoformat(last),
-                    sessions=["MORNING", "AFTERNOON"],
+                    sessions=list(sessions),
                     reason="ốm",
                     status=status,
                     requested_by=f"parent-{student}",
@@ -223,6 +244,72 @@ class World:
                 )
             )
             await uow.commit()
+
+    async def define_year(self, school: School, first: str, last: str, name: str = YEAR) -> None:
+        """student-record's `school_year.defined`: the first and last day of school."""
+        defined = events.SchoolYearDefined(
+            school_id=school.id, name=name, semester_1_start=first, semester_2_end=last
+        )
+        async with self.db.unit_of_work(TENANT) as uow:
+            await on_school_year_defined(event(SCHOOL_YEAR_DEFINED, defined), uow)
+            await uow.commit()
+
+    async def transfer_out(self, school: School, student: str) -> None:
+        """The student left for a school outside the tenant: off every roster of the school."""
+        class_id = next(c for c, students in school.classes.items() if student in students)
+        moved = events.StudentTransferred(
+            movement_id=str(uuid.uuid4()),
+            student_id=student,
+            school_year=YEAR,
+            kind="TRANSFER_OUT",
+            from_school_id=school.id,
+            from_class_id=class_id,
+        )
+        async with self.db.unit_of_work(TENANT) as uow:
+            await on_student_transferred(event(STUDENT_TRANSFERRED, moved), uow)
+            await uow.commit()
+
+    async def registered_before(self, school: School, student: str, month: str, effective: str) -> None:
+        """A registration as it was stored before days outside the school year were skipped."""
+        class_id = next(c for c, students in school.classes.items() if student in students)
+        async with self.db.unit_of_work(TENANT) as uow:
+            uow.session.add(
+                BoardingRegistrationRow(
+                    tenant_id=TENANT,
+                    school_id=uuid.UUID(school.id),
+                    class_id=uuid.UUID(class_id),
+                    student_id=uuid.UUID(student),
+                    month=date.fromisoformat(f"{month}-01"),
+                    effective_date=date.fromisoformat(effective),
+                    lunch=True,
+                    breakfast=False,
+                    nap_care=False,
+                    registered_by="parent",
+                    registered_at=datetime(2025, 8, 1, tzinfo=UTC),
+                )
+            )
+            await uow.commit()
+
+    async def charges(self, school: School, month: str) -> pb.ComputeBoardingChargesResponse:
+        act_as(school.accountant, "accountant")
+        return await self.boarding.compute_charges(
+            pb.ComputeBoardingChargesRequest(school_id=school.id, month=month)
+        )
+
+    async def until_waiting(self, task: asyncio.Task) -> None:
+        """Until ``task`` waits for a row lock (or is done)."""
+        for _ in range(500):
+            if task.done():
+                return
+            async with self.db.unit_of_work(TENANT) as uow:
+                waiting = text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if await uow.session.scalar(waiting):
+                    return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the task neither waited for a lock nor finished")
 
     async def outbox(self, subject: str) -> list[bytes]:
         async with self.db.unit_of_work(TENANT) as uow:
@@ -274,6 +361,13 @@ def world(db) -> World:
         boarding=BoardingService(db, access, outbox, clock),
         calendars=CalendarService(db, access),
         freezer=MealCountFreezer(db, outbox, clock),
+    )
+
+
+async def lock_settings(uow, school: School) -> None:
+    """Holds the school's settings row as a registration or a freeze in progress does."""
+    await uow.session.execute(
+        select(BoardingSettingsRow).where(BoardingSettingsRow.id == uuid.UUID(school.id)).with_for_update()
     )
 
 
@@ -377,7 +471,7 @@ async def test_a_guardian_registers_their_child_but_not_another_child(world):
     registration = await world.register(mine, "2026-03", lunch=True, nap_care=True)
     assert registration.registered_by == f"parent-{mine}"
     assert (registration.lunch, registration.breakfast, registration.nap_care) == (True, False, True)
-    assert registration.effective_date == "2026-03-01"
+    assert registration.effective_date == "2026-03-02"  # a month ahead: its first school day (1st: Sunday)
     assert registration.full_name == "Học sinh 1-1"
 
     act_as(f"parent-{mine}", "guardian")
@@ -984,3 +1078,291 @@ async def test_a_bad_month_is_refused_for_charges(world):
         )
     assert caught.value.metadata["field"] == "month"
     assert await world.charge_events(school, "2026-03") == []
+
+
+# ---------------------------------------------------------------- charges come from the frozen counts
+
+
+def weekdays(first: str, last: str) -> list[str]:
+    day, end, found = date.fromisoformat(first), date.fromisoformat(last), []
+    while day <= end:
+        if day.isoweekday() <= 5:
+            found.append(day.isoformat())
+        day += timedelta(days=1)
+    return found
+
+
+async def test_a_student_who_left_is_charged_only_the_days_the_kitchen_counted(world):
+    """Registered for March's lunches, A leaves the school (a transfer out) on Friday 6 March, before its
+    count: the counts from the 6th do not hold A, and neither do the charges."""
+    school = await world.school(students=2)
+    class_id = next(iter(school.classes))
+    a, b = school.classes[class_id]
+    await world.configure(school, meal_refund=pb.MEAL_REFUND_POLICY_NOTIFIED_BEFORE_CUTOFF)
+    await world.register(a, "2026-03")
+    await world.register(b, "2026-03")
+    for day in ("2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"):
+        world.clock.at(day, "09:00")
+        assert kitchens(await world.count(school, day)) == {"Bếp chính": (2, 0, 0, 0)}
+    world.clock.at("2026-03-06", "08:00")
+    await world.transfer_out(school, a)
+    world.clock.at("2026-03-06", "09:00")
+    assert kitchens(await world.count(school, "2026-03-06")) == {"Bếp chính": (1, 0, 0, 0)}
+
+    world.clock.at("2026-04-01", "08:00")
+    charged = {ch.student_id: ch for ch in (await world.charges(school, "2026-03")).charges}
+    assert line(charged[a], pb.CHARGE_KIND_LUNCH) == (4, 30_000, 120_000, 0, 0, 120_000)
+    assert charged[a].class_id == class_id  # the class the counts saw them in
+    assert line(charged[b], pb.CHARGE_KIND_LUNCH) == (22, 30_000, 660_000, 0, 0, 660_000)
+
+
+async def test_a_registration_waits_for_a_freeze_in_progress_and_starts_after_the_frozen_day(world):
+    """At 08:59:59 a guardian registers while the 09:00 freeze holds the school: the registration reads
+    the clock once the freeze has committed, so it starts the next day, never on a day not counted."""
+    school = await world.school(students=2)
+    a, b = school.classes[next(iter(school.classes))]
+    await world.configure(school)
+    await world.register(a, "2026-03")
+    world.clock.at("2026-03-10", "08:59")
+    async with world.db.unit_of_work(TENANT) as freezing:
+        await lock_settings(freezing, school)
+        registering = asyncio.create_task(world.register(b, "2026-03"))
+        await world.until_waiting(registering)
+        world.clock.at("2026-03-10", "09:00")
+        await freezing.commit()
+    registration = await registering
+    assert registration.effective_date == "2026-03-11"
+    assert kitchens(await world.count(school, "2026-03-10")) == {"Bếp chính": (1, 0, 0, 0)}
+
+    world.clock.at("2026-04-01", "08:00")
+    charged = {ch.student_id: ch for ch in (await world.charges(school, "2026-03")).charges}
+    assert line(charged[b], pb.CHARGE_KIND_LUNCH)[0] == 15  # 11 to 31 March
+    assert line(charged[a], pb.CHARGE_KIND_LUNCH)[0] == 22
+
+
+async def test_a_read_that_freezes_waits_for_a_registration_in_progress_and_counts_it(world):
+    """A registration holding the school at 08:59 commits after a read at 09:00 asked for the count:
+    the read freezes once the registration committed, with it."""
+    school = await world.school(students=2)
+    class_id = next(iter(school.classes))
+    a, b = school.classes[class_id]
+    await world.configure(school)
+    await world.register(a, "2026-03")
+    world.clock.at("2026-03-10", "08:59")
+    async with world.db.unit_of_work(TENANT) as registering:
+        await lock_settings(registering, school)
+        registering.session.add(
+            BoardingRegistrationRow(
+                tenant_id=TENANT,
+                school_id=uuid.UUID(school.id),
+                class_id=uuid.UUID(class_id),
+                student_id=uuid.UUID(b),
+                month=date(2026, 3, 1),
+                effective_date=date(2026, 3, 10),
+                lunch=True,
+                breakfast=False,
+                nap_care=False,
+                registered_by=f"parent-{b}",
+                registered_at=world.clock(),
+            )
+        )
+        await registering.session.flush()
+        world.clock.at("2026-03-10", "09:00")
+        reading = asyncio.create_task(world.count(school, "2026-03-10"))
+        await world.until_waiting(reading)
+        await registering.commit()
+    count = await reading
+    assert count.frozen
+    assert kitchens(count) == {"Bếp chính": (2, 0, 0, 0)}
+    assert [k.lunch for k in (await world.counted_events(school, "2026-03-10"))[0].kitchens] == [2]
+
+
+# ---------------------------------------------------------------- the school year
+
+
+async def test_a_registration_counts_from_a_school_day_of_the_school_year(world):
+    """The year runs from Friday 5 September 2025 to Friday 29 May 2026."""
+    school = await world.school(students=3)
+    a, b, c = school.classes[next(iter(school.classes))]
+    await world.define_year(school, "2025-09-05", "2026-05-29")
+    world.clock.at("2025-08-20", "10:00")
+    assert (await world.register(a, "2025-09")).effective_date == "2025-09-05"  # a month ahead
+    world.clock.at("2025-09-01", "10:00")
+    assert (await world.register(b, "2025-09")).effective_date == "2025-09-05"  # before the year starts
+    world.clock.at("2026-03-14", "10:00")  # a Saturday: from Monday
+    assert (await world.register(c, "2026-03")).effective_date == "2026-03-16"
+    world.clock.at("2026-06-01", "08:00")  # the summer: no school day to count
+    with pytest.raises(FailedPrecondition) as summer:
+        await world.register(a, "2026-06")
+    assert summer.value.reason == "REGISTRATION_CLOSED"
+    with pytest.raises(FailedPrecondition) as july:
+        await world.register(a, "2026-07")
+    assert july.value.reason == "REGISTRATION_CLOSED"
+
+
+async def test_days_outside_the_school_year_are_never_counted_served_or_charged(world):
+    """The year runs from Friday 5 September 2025 to Friday 29 May 2026; registrations stored from the
+    1st of September and of June: nothing is counted, served or charged outside the year."""
+    school = await world.school(students=2)
+    class_id = next(iter(school.classes))
+    a, b = school.classes[class_id]
+    await world.define_year(school, "2025-09-05", "2026-05-29")
+    world.clock.at("2025-08-20", "10:00")
+    await world.configure(school)
+    for student in (a, b):
+        await world.registered_before(school, student, "2025-09", "2025-09-01")
+
+    for day in ("2025-09-01", "2025-09-02", "2025-09-03", "2025-09-04", "2025-09-05"):
+        world.clock.at(day, "09:30")
+        await world.freezer.freeze_due()
+    for day in ("2025-09-01", "2025-09-02", "2025-09-03", "2025-09-04"):
+        assert await world.counted_events(school, day) == []
+    assert [k.lunch for k in (await world.counted_events(school, "2025-09-05"))[0].kitchens] == [2]
+
+    act_as(f"teacher-{class_id}", "teacher")
+    with pytest.raises(FailedPrecondition) as before:
+        await world.boarding.meal_count(pb.GetMealCountRequest(school_id=school.id, date="2025-09-03"))
+    assert (before.value.reason, before.value.metadata["field"]) == ("DATE_OUTSIDE_SCHOOL_YEAR", "date")
+    act_as(school.admin, "school_admin")
+    lunch = pb.MenuItem(meal=pb.MEAL_LUNCH, dishes=["Cơm"])
+    for day in ("2025-09-04", "2026-06-02"):
+        with pytest.raises(FailedPrecondition) as menu:
+            await world.boarding.publish_menu(
+                pb.PublishMenuRequest(school_id=school.id, date=day, items=[lunch])
+            )
+        assert (menu.value.reason, menu.value.metadata["field"]) == ("DATE_OUTSIDE_SCHOOL_YEAR", "date")
+    await world.boarding.publish_menu(
+        pb.PublishMenuRequest(school_id=school.id, date="2025-09-05", items=[lunch])
+    )
+
+    world.clock.at("2025-10-01", "08:00")
+    september = await world.charges(school, "2025-09")
+    # 5, 8–12, 15–19, 22–26, 29–30 September: 18 school days.
+    assert {ch.student_id: line(ch, pb.CHARGE_KIND_LUNCH)[0] for ch in september.charges} == {a: 18, b: 18}
+    for day in ("2025-09-01", "2025-09-04"):
+        assert await world.counted_events(school, day) == []
+
+    # The summer.
+    await world.registered_before(school, b, "2026-06", "2026-06-01")
+    world.clock.at("2026-06-02", "10:00")
+    await world.freezer.freeze_due()
+    assert await world.counted_events(school, "2026-06-02") == []
+    with pytest.raises(FailedPrecondition) as after:
+        await world.count(school, "2026-06-02")
+    assert after.value.reason == "DATE_OUTSIDE_SCHOOL_YEAR"
+    world.clock.at("2026-07-01", "08:00")
+    june = await world.charges(school, "2026-06")
+    assert (june.version, june.changed, list(june.charges)) == (0, False, [])
+    assert await world.rows(MealCountRow, school_id=uuid.UUID(school.id), day=date(2026, 6, 2)) == 0
+
+
+async def test_reading_an_old_date_or_charging_an_old_month_stores_and_publishes_nothing(world):
+    school = await world.school(students=1)
+    class_id = next(iter(school.classes))
+    student = school.classes[class_id][0]
+    await world.configure(school)
+    await world.register(student, "2026-03")
+    world.clock.at("2026-03-10", "10:00")
+    act_as(f"teacher-{class_id}", "teacher")  # reads, writes nothing
+    old = await world.boarding.meal_count(pb.GetMealCountRequest(school_id=school.id, date="2001-01-08"))
+    assert old.frozen
+    assert not old.HasField("freeze_time")
+    assert kitchens(old) == {"Bếp chính": (0, 0, 0, 0)}
+    assert await world.counted_events(school, "2001-01-08") == []
+
+    january = await world.charges(school, "2001-01")
+    assert (january.version, january.changed, list(january.charges), january.total) == (0, False, [], 0)
+    assert await world.charges(school, "2001-01") == january
+    assert await world.rows(MealCountRow, school_id=uuid.UUID(school.id)) == 0
+    assert await world.rows(ChargeRunRow, school_id=uuid.UUID(school.id)) == 0
+    assert await world.charge_events(school, "2001-01") == []
+
+    # A school that never used semi-boarding: nothing either.
+    never = await world.school(students=1)
+    nothing = await world.charges(never, "2026-02")
+    assert (nothing.version, nothing.changed, list(nothing.charges)) == (0, False, [])
+    assert await world.rows(ChargeRunRow, school_id=uuid.UUID(never.id)) == 0
+    assert await world.charge_events(never, "2026-02") == []
+
+
+# ---------------------------------------------------------------- the freezer at scale
+
+
+class WatchedFreezer(MealCountFreezer):
+    """Counts the schools being frozen at once."""
+
+    running = 0
+    peak = 0
+
+    async def freeze_school(self, tenant: str, school_id: uuid.UUID) -> int:
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            await asyncio.sleep(0.01)
+            return await super().freeze_school(tenant, school_id)
+        finally:
+            self.running -= 1
+
+
+async def test_one_pass_freezes_every_due_school_four_at_a_time_skipping_a_locked_one(world):
+    schools = [await world.school(students=1) for _ in range(7)]
+    for school in schools:
+        await world.register(school.classes[next(iter(school.classes))][0], "2026-03")
+    freezer = WatchedFreezer(world.db, Outbox("attendance"), world.clock, batch=3)
+    busy = schools[0]
+    world.clock.at("2026-03-19", "09:00")
+    async with world.db.unit_of_work(TENANT) as holding:  # another worker (or a use case) has it
+        await lock_settings(holding, busy)
+        await asyncio.wait_for(freezer.freeze_due(), timeout=60)
+        await holding.commit()
+    for school in schools[1:]:
+        assert len(await world.counted_events(school, "2026-03-19")) == 1
+    assert await world.counted_events(busy, "2026-03-19") == []
+    assert freezer.peak == 3  # the batch is full: as many as it holds, up to 4
+
+    world.clock.at("2026-03-19", "09:01")
+    await freezer.freeze_due()
+    assert len(await world.counted_events(busy, "2026-03-19")) == 1  # taken at the next pass
+    world.clock.at("2026-03-20", "09:00")
+    wide = WatchedFreezer(world.db, Outbox("attendance"), world.clock, batch=100)
+    await wide.freeze_due()
+    assert wide.peak == 4
+    for school in schools:
+        assert len(await world.counted_events(school, "2026-03-20")) == 1
+
+
+# ---------------------------------------------------------------- the meal session
+
+
+async def test_an_afternoon_only_school_leaves_out_those_absent_from_its_afternoon(world):
+    school = await world.school(students=3)
+    a, b, c = school.classes[next(iter(school.classes))]
+    act_as(school.admin, "school_admin")
+    await world.calendars.configure(
+        pb.ConfigureSchoolCalendarRequest(
+            calendar=pb.SchoolCalendar(
+                school_id=school.id,
+                sessions=[pb.SESSION_AFTERNOON],
+                weekdays=[1, 2, 3, 4, 5],
+                main_session=pb.SESSION_AFTERNOON,
+                morning_cutoff="10:00",
+                afternoon_cutoff="16:00",
+                afternoon_starts="12:00",
+                absence_warning_at=35,
+            )
+        )
+    )
+    await world.configure(school, meal_refund=pb.MEAL_REFUND_POLICY_NOTIFIED_BEFORE_CUTOFF)
+    for student in (a, b, c):
+        await world.register(student, "2026-03")
+    world.clock.at("2026-03-10", "08:00")
+    await world.mark(school, a, "2026-03-10", "ABSENT_EXCUSED", session="AFTERNOON")
+    await world.leave(school, b, "2026-03-10", "2026-03-10", sessions=("AFTERNOON",))
+    world.clock.at("2026-03-10", "09:00")
+    assert kitchens(await world.count(school, "2026-03-10")) == {"Bếp chính": (1, 2, 0, 0)}
+
+    world.clock.at("2026-04-01", "08:00")
+    charged = {ch.student_id: ch for ch in (await world.charges(school, "2026-03")).charges}
+    assert line(charged[a], pb.CHARGE_KIND_LUNCH) == (22, 30_000, 660_000, 1, 30_000, 630_000)
+    assert line(charged[b], pb.CHARGE_KIND_LUNCH) == (22, 30_000, 660_000, 1, 30_000, 630_000)
+    assert line(charged[c], pb.CHARGE_KIND_LUNCH)[3] == 0

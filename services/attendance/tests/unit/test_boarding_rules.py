@@ -1,5 +1,5 @@
-"""Semi-boarding's pure rules: terms, registrations in force, when a registration counts, charges and
-refunds by each policy (amounts hand-computed)."""
+"""Semi-boarding's pure rules: terms, school days, registrations in force, when a registration counts,
+charges from the frozen counts and refunds by each policy (amounts hand-computed)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from attendance.boarding.rules import (
     CarePolicy,
     ChargeKind,
     ChargeLine,
+    Held,
     Kitchen,
     MealPolicy,
     Plan,
+    SchoolDays,
     Terms,
     effective_date,
     in_force,
@@ -20,10 +22,11 @@ from attendance.boarding.rules import (
     lines_key,
     pro_rata_refund,
     refunded_meal_days,
+    school_years_between,
     student_lines,
 )
-from attendance.domain.calendar import ZONE, month_days
-from school_common.errors import InvalidArgument
+from attendance.domain.calendar import ZONE, Calendar, Session, YearSpan, month_days
+from school_common.errors import FailedPrecondition, InvalidArgument
 
 SCHOOL = "00000000-0000-0000-0000-000000000001"
 #: Ten school days: 2-6 and 9-13 March 2026.
@@ -106,28 +109,99 @@ def cutoff_at_nine(day: date) -> datetime:
 
 
 MARCH = month_days(date(2026, 3, 1))
+#: Monday to Friday, in the usual span of 2025-2026 (15 August to 31 May).
+WEEKDAYS = SchoolDays(Calendar(school_id=SCHOOL), {"2025-2026": YearSpan.usual("2025-2026")})
 
 
 def test_a_registration_counts_from_today_before_the_cut_off_and_from_tomorrow_after():
     today = date(2026, 3, 10)
     before = datetime(2026, 3, 10, 8, 59, tzinfo=ZONE)
     at = datetime(2026, 3, 10, 9, 0, tzinfo=ZONE)
-    assert effective_date(MARCH, today, before, cutoff_at_nine, set()) == today
-    assert effective_date(MARCH, today, at, cutoff_at_nine, set()) == date(2026, 3, 11)
+    assert effective_date(MARCH, today, before, cutoff_at_nine, set(), WEEKDAYS) == today
+    assert effective_date(MARCH, today, at, cutoff_at_nine, set(), WEEKDAYS) == date(2026, 3, 11)
 
 
 def test_a_day_already_frozen_is_skipped_even_before_its_cut_off():
     # The count froze, then the school moved its cut-off later: that day stays as counted.
     today = date(2026, 3, 10)
     now = datetime(2026, 3, 10, 8, 0, tzinfo=ZONE)
-    assert effective_date(MARCH, today, now, cutoff_at_nine, {today}) == date(2026, 3, 11)
+    assert effective_date(MARCH, today, now, cutoff_at_nine, {today}, WEEKDAYS) == date(2026, 3, 11)
 
 
-def test_a_month_ahead_counts_from_its_first_day_and_a_month_counted_out_has_none():
+def test_a_month_ahead_counts_from_its_first_school_day_and_a_month_counted_out_has_none():
     feb_20 = datetime(2026, 2, 20, 10, 0, tzinfo=ZONE)
-    assert effective_date(MARCH, date(2026, 2, 20), feb_20, cutoff_at_nine, set()) == date(2026, 3, 1)
+    # 1 March 2026 is a Sunday.
+    assert effective_date(MARCH, date(2026, 2, 20), feb_20, cutoff_at_nine, set(), WEEKDAYS) == date(
+        2026, 3, 2
+    )
     last = datetime(2026, 3, 31, 9, 0, tzinfo=ZONE)
-    assert effective_date(MARCH, date(2026, 3, 31), last, cutoff_at_nine, set()) is None
+    assert effective_date(MARCH, date(2026, 3, 31), last, cutoff_at_nine, set(), WEEKDAYS) is None
+
+
+def test_a_registration_counts_from_the_next_school_day_of_the_school_year():
+    # The year starts on Friday 5 September 2025: registered on Monday 1st after the cut-off, from the 5th.
+    year = SchoolDays(
+        Calendar(school_id=SCHOOL), {"2025-2026": YearSpan("2025-2026", date(2025, 9, 5), date(2026, 5, 29))}
+    )
+    september = month_days(date(2025, 9, 1))
+    now = datetime(2025, 9, 1, 10, 0, tzinfo=ZONE)
+    assert effective_date(september, date(2025, 9, 1), now, cutoff_at_nine, set(), year) == date(2025, 9, 5)
+    # Registered on Saturday: from Monday, not Sunday.
+    saturday = datetime(2026, 3, 14, 10, 0, tzinfo=ZONE)
+    assert effective_date(MARCH, date(2026, 3, 14), saturday, cutoff_at_nine, set(), WEEKDAYS) == date(
+        2026, 3, 16
+    )
+    # After the year's last day (Friday 29 May) no school day is left in the month, nor in the summer.
+    may_29 = datetime(2026, 5, 29, 9, 30, tzinfo=ZONE)
+    may = month_days(date(2026, 5, 1))
+    assert effective_date(may, date(2026, 5, 29), may_29, cutoff_at_nine, set(), year) is None
+    july = month_days(date(2026, 7, 1))
+    assert effective_date(july, date(2026, 5, 29), may_29, cutoff_at_nine, set(), year) is None
+
+
+# ---------------------------------------------------------------- school days
+
+
+def test_a_school_day_is_a_calendar_school_day_inside_the_school_year():
+    days = SchoolDays(
+        Calendar(school_id=SCHOOL, closed_dates=frozenset({date(2025, 9, 8)})),
+        {"2025-2026": YearSpan("2025-2026", date(2025, 9, 5), date(2026, 5, 29))},
+    )
+    assert not days(date(2025, 9, 1))  # a weekday before the year starts
+    assert not days(date(2025, 9, 4))
+    assert days(date(2025, 9, 5))
+    assert not days(date(2025, 9, 6))  # Saturday
+    assert not days(date(2025, 9, 8))  # closed
+    assert days(date(2026, 5, 29))
+    assert not days(date(2026, 6, 1))  # summer
+    assert not days(date(2026, 7, 15))
+    assert not days(date(2026, 9, 7))  # a year not given admits nothing
+
+
+def test_a_date_that_is_not_a_school_day_is_refused_with_its_reason():
+    days = SchoolDays(
+        Calendar(school_id=SCHOOL), {"2025-2026": YearSpan("2025-2026", date(2025, 9, 5), date(2026, 5, 29))}
+    )
+    with pytest.raises(FailedPrecondition) as outside:
+        days.check(date(2025, 9, 3))
+    assert (outside.value.reason, outside.value.metadata["field"]) == ("DATE_OUTSIDE_SCHOOL_YEAR", "date")
+    with pytest.raises(FailedPrecondition) as weekend:
+        days.check(date(2025, 9, 6))
+    assert (weekend.value.reason, weekend.value.metadata["field"]) == ("NOT_A_SCHOOL_DAY", "date")
+    days.check(date(2025, 9, 5))
+
+
+def test_meals_follow_the_calendars_main_session():
+    afternoon = Calendar(
+        school_id=SCHOOL, sessions=frozenset({Session.AFTERNOON}), main_session=Session.AFTERNOON
+    )
+    assert SchoolDays(afternoon, {}).meal_session is Session.AFTERNOON
+    assert WEEKDAYS.meal_session is Session.MORNING
+
+
+def test_the_school_years_a_range_falls_in():
+    assert school_years_between(date(2026, 3, 1), date(2026, 3, 31)) == ["2025-2026"]
+    assert school_years_between(date(2026, 7, 25), date(2026, 8, 1)) == ["2025-2026", "2026-2027"]
 
 
 # ---------------------------------------------------------------- refunds
@@ -161,8 +235,24 @@ LEFT_OUT = {date(2026, 3, 3), date(2026, 3, 5)}  # absence known before the cut-
 ABSENT = {date(2026, 3, 3), date(2026, 3, 4)}  # marked absent in the main session
 
 
+def counted(
+    plans: list[Plan], left_out: frozenset[date] | set[date] = frozenset()
+) -> dict[date, Held | None]:
+    """Frozen counts of ``DAYS`` as the freezer takes them: the meals registered, left out when known
+    absent; a student registered for nothing is not on them."""
+    held: dict[date, Held | None] = dict.fromkeys(DAYS)
+    for day in DAYS:
+        plan = in_force(plans, day)
+        if plan is not None and (plan.lunch or plan.breakfast or plan.nap_care):
+            held[day] = Held(plan.lunch, plan.breakfast, day not in left_out)
+    return held
+
+
+COUNTED = counted(FULL, LEFT_OUT)
+
+
 def test_no_refund_policy_charges_every_registered_day():
-    lines = by_kind(student_lines(terms(), DAYS, FULL, LEFT_OUT, ABSENT))
+    lines = by_kind(student_lines(terms(), DAYS, FULL, ABSENT, COUNTED))
     assert lines[ChargeKind.LUNCH] == ChargeLine(ChargeKind.LUNCH, 10, 30_000, 300_000, 0, 0)
     assert lines[ChargeKind.BREAKFAST] == ChargeLine(ChargeKind.BREAKFAST, 10, 15_000, 150_000, 0, 0)
     assert lines[ChargeKind.NAP_CARE] == ChargeLine(ChargeKind.NAP_CARE, 1, 320_000, 320_000, 0, 0)
@@ -171,7 +261,7 @@ def test_no_refund_policy_charges_every_registered_day():
 
 def test_notified_before_cutoff_refunds_the_days_left_out_of_the_count():
     t = terms(meal_refund=MealPolicy.NOTIFIED_BEFORE_CUTOFF, care_refund=CarePolicy.PRO_RATA)
-    lines = by_kind(student_lines(t, DAYS, FULL, LEFT_OUT, ABSENT))
+    lines = by_kind(student_lines(t, DAYS, FULL, ABSENT, COUNTED))
     assert lines[ChargeKind.LUNCH].refunded_days == 2
     assert lines[ChargeKind.LUNCH].refund_amount == 60_000
     assert lines[ChargeKind.LUNCH].amount == 240_000
@@ -184,7 +274,7 @@ def test_notified_before_cutoff_refunds_the_days_left_out_of_the_count():
 
 def test_all_absent_days_refunds_every_day_absent_or_left_out():
     t = terms(meal_refund=MealPolicy.ALL_ABSENT_DAYS)
-    lines = by_kind(student_lines(t, DAYS, FULL, LEFT_OUT, ABSENT))
+    lines = by_kind(student_lines(t, DAYS, FULL, ABSENT, COUNTED))
     assert (lines[ChargeKind.LUNCH].refunded_days, lines[ChargeKind.LUNCH].amount) == (3, 210_000)
     assert (lines[ChargeKind.BREAKFAST].refunded_days, lines[ChargeKind.BREAKFAST].amount) == (3, 105_000)
     assert lines[ChargeKind.NAP_CARE].refund_amount == 0  # care policy NONE
@@ -196,7 +286,7 @@ def test_a_registration_changed_mid_month_charges_each_day_by_the_one_in_force()
         Plan(date(2026, 3, 9), lunch=True, nap_care=True),  # breakfast dropped, care added from the 9th
     ]
     t = terms(care_refund=CarePolicy.PRO_RATA)
-    lines = by_kind(student_lines(t, DAYS, plans, set(), {date(2026, 3, 10)}))
+    lines = by_kind(student_lines(t, DAYS, plans, {date(2026, 3, 10)}, counted(plans)))
     assert lines[ChargeKind.LUNCH].quantity == 10
     assert lines[ChargeKind.BREAKFAST].quantity == 5
     # Care registered for 5 school days, 1 absent: 320,000 / 5 = 64,000.
@@ -204,11 +294,41 @@ def test_a_registration_changed_mid_month_charges_each_day_by_the_one_in_force()
 
 
 def test_a_student_registered_for_nothing_has_no_lines():
-    assert student_lines(terms(), DAYS, [Plan(date(2026, 3, 1))], set(), set()) == []
+    nothing = [Plan(date(2026, 3, 1))]
+    assert student_lines(terms(), DAYS, nothing, set(), counted(nothing)) == []
+    assert student_lines(terms(), DAYS, nothing, set(), {}) == []
+
+
+def test_a_day_is_charged_from_its_frozen_count_not_from_the_registration():
+    # Registered for March, left the school on Friday 6 March: the counts from the 6th do not hold them.
+    t = terms(meal_refund=MealPolicy.NOTIFIED_BEFORE_CUTOFF, care_refund=CarePolicy.PRO_RATA)
+    held = counted(FULL, {date(2026, 3, 3)})
+    held |= {day: None for day in DAYS if day >= date(2026, 3, 6)}
+    lines = by_kind(student_lines(t, DAYS, FULL, set(), held))
+    assert lines[ChargeKind.LUNCH] == ChargeLine(ChargeKind.LUNCH, 4, 30_000, 120_000, 1, 30_000)
+    assert lines[ChargeKind.BREAKFAST] == ChargeLine(ChargeKind.BREAKFAST, 4, 15_000, 60_000, 1, 15_000)
+    # Care: 1 of the 4 days held missed: 320,000 / 4 = 80,000.
+    assert lines[ChargeKind.NAP_CARE] == ChargeLine(ChargeKind.NAP_CARE, 1, 320_000, 320_000, 1, 80_000)
+    # Nobody on any count: nothing at all, whatever the registration says.
+    assert student_lines(t, DAYS, FULL, set(), dict.fromkeys(DAYS)) == []
+
+
+def test_the_count_says_which_meals_a_day_is_charged_for():
+    # The count held lunch only on the 2nd (e.g. breakfast registered later): breakfast is not charged.
+    held: dict[date, Held | None] = {date(2026, 3, 2): Held(lunch=True), date(2026, 3, 3): Held(True, True)}
+    lines = by_kind(student_lines(terms(), DAYS[:2], FULL, set(), held))
+    assert (lines[ChargeKind.LUNCH].quantity, lines[ChargeKind.BREAKFAST].quantity) == (2, 1)
+
+
+def test_a_day_without_a_count_falls_back_to_the_registration_in_force():
+    lunch = [Plan(date(2026, 3, 1), lunch=True)]
+    held = {date(2026, 3, 2): None}  # a count was taken on the 2nd without them; none on the 3rd
+    lines = by_kind(student_lines(terms(), DAYS[:2], lunch, set(), held))
+    assert lines[ChargeKind.LUNCH].quantity == 1
 
 
 def test_lines_survive_their_stored_form():
-    lines = student_lines(terms(care_refund=CarePolicy.PRO_RATA), DAYS, FULL, LEFT_OUT, ABSENT)
+    lines = student_lines(terms(care_refund=CarePolicy.PRO_RATA), DAYS, FULL, ABSENT, COUNTED)
     assert lines_from_key(lines_key(lines)) == lines
 
 

@@ -1,10 +1,15 @@
 """A school's meal count for a date: who is registered, grouped by kitchen, minus those known absent
-before the cut-off; and its freezing, shared by the use cases (the first read at or after the cut-off)
-and the worker's freezer.
+before the cut-off; and its freezing, shared by the use cases (the first read at or after the cut-off,
+the charges) and the worker's freezer.
 
 A frozen count is a snapshot per student (counted, or left out) under a unique (school, date) key:
 whoever inserts the key first writes the snapshot and the one `meals.counted` event in the same
 transaction; later marks, leaves and registrations do not move it.
+
+Freezing and registering are serialised by one lock, the school's ``boarding_settings`` row (FOR
+UPDATE, :func:`lock_settings`): each reads the clock and the frozen days only once it holds the lock,
+so a registration either commits before the snapshot is taken (and is in it) or starts counting after
+the frozen day.
 """
 
 from __future__ import annotations
@@ -30,12 +35,12 @@ from attendance.boarding.models import (
     MealCountEntry,
     MealCountRow,
 )
-from attendance.boarding.rules import CarePolicy, Kitchen, MealPolicy, Terms
+from attendance.boarding.rules import CarePolicy, Kitchen, MealPolicy, SchoolDays, Terms, school_years_between
+from attendance.calendar.service import load_calendar, load_year
+from attendance.domain.calendar import Clock, Session
 from attendance.models import LeaveRequestRow, Mark, RosterClass, RosterEntry
 
 ABSENT = ("ABSENT_EXCUSED", "ABSENT_UNEXCUSED")
-#: Meals are counted against the morning: its register and the leaves that cover it.
-MEAL_SESSION = "MORNING"
 
 
 def terms_of(row: BoardingSettingsRow) -> Terms:
@@ -66,6 +71,28 @@ def settings_values(terms: Terms) -> dict[str, Any]:
         "policy_text": terms.policy_text,
         "configured": terms.configured,
     }
+
+
+async def school_days(session: AsyncSession, school_id: uuid.UUID, first: date, last: date) -> SchoolDays:
+    """The school's school days (its calendar and the spans of the school years ``first``..``last`` fall
+    in), and with them its meal session."""
+    calendar = await load_calendar(session, school_id)
+    years = {name: await load_year(session, school_id, name) for name in school_years_between(first, last)}
+    return SchoolDays(calendar, years)
+
+
+async def lock_settings(
+    uow: UnitOfWork, school_id: uuid.UUID, *, skip_locked: bool = False
+) -> BoardingSettingsRow | None:
+    """The school's settings row, locked FOR UPDATE until the transaction ends: the lock that serialises
+    registering and freezing (and computing charges). None when the school has no row (it never used
+    semi-boarding, so nobody is registered), or with ``skip_locked`` when another transaction holds it."""
+    return await uow.session.scalar(
+        select(BoardingSettingsRow)
+        .where(BoardingSettingsRow.id == school_id)
+        .with_for_update(skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
 
 
 async def ensure_settings(uow: UnitOfWork, school_id: uuid.UUID) -> None:
@@ -149,15 +176,17 @@ async def roster_classes(
     return {student: klass for student, klass in rows.all()}
 
 
-async def known_absent(session: AsyncSession, day: date, student_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    """Students absent from the meal session as known now: an approved leave covering it, or an absent
-    mark in its register."""
+async def known_absent(
+    session: AsyncSession, day: date, meal_session: Session, student_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Students absent from the meal session (the calendar's main session) as known now: an approved
+    leave covering it, or an absent mark in its register."""
     if not student_ids:
         return set()
     marked = await session.scalars(
         select(Mark.student_id).where(
             Mark.day == day,
-            Mark.session == MEAL_SESSION,
+            Mark.session == meal_session.value,
             Mark.status.in_(ABSENT),
             Mark.student_id.in_(student_ids),
         )
@@ -168,14 +197,29 @@ async def known_absent(session: AsyncSession, day: date, student_ids: Sequence[u
             LeaveRequestRow.status == "APPROVED",
             LeaveRequestRow.from_day <= day,
             LeaveRequestRow.to_day >= day,
-            LeaveRequestRow.sessions.contains([MEAL_SESSION]),
+            LeaveRequestRow.sessions.contains([meal_session.value]),
         )
     )
     return set(marked.all()) | set(on_leave.all())
 
 
-async def live(session: AsyncSession, terms: Terms, day: date) -> Count:
-    """The count as it stands now."""
+async def covered(session: AsyncSession, school_id: uuid.UUID, day: date) -> bool:
+    """Whether any registration of the school is in force on ``day`` (else there is no count to take)."""
+    found = await session.scalar(
+        select(BoardingRegistrationRow.id)
+        .where(
+            BoardingRegistrationRow.school_id == school_id,
+            BoardingRegistrationRow.month == day.replace(day=1),
+            BoardingRegistrationRow.effective_date <= day,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def live(session: AsyncSession, terms: Terms, day: date, meal_session: Session) -> Count:
+    """The count as it stands now. It holds every student on a roster of the school whose registration
+    in force has a meal or nap care (care alone: no meal, but the day is theirs to be charged for)."""
     school_id = uuid.UUID(terms.school_id)
     rows = await session.scalars(
         select(BoardingRegistrationRow).where(
@@ -184,10 +228,10 @@ async def live(session: AsyncSession, terms: Terms, day: date) -> Count:
             BoardingRegistrationRow.effective_date <= day,
         )
     )
-    eating = {s: r for s, r in latest_per_student(rows.all()).items() if r.lunch or r.breakfast}
+    eating = {s: r for s, r in latest_per_student(rows.all()).items() if r.lunch or r.breakfast or r.nap_care}
     students = sorted(eating)
     classes = await roster_classes(session, school_id, students)
-    absent = await known_absent(session, day, [s for s in students if s in classes])
+    absent = await known_absent(session, day, meal_session, [s for s in students if s in classes])
     entries = [
         Counted(
             student_id=student,
@@ -228,10 +272,27 @@ async def frozen_days(session: AsyncSession, school_id: uuid.UUID, first: date, 
     return set(days.all())
 
 
-async def freeze(uow: UnitOfWork, outbox: Outbox, terms: Terms, day: date, now: datetime) -> Count:
-    """Freezes the count (once): the snapshot and `meals.counted`, in the caller's transaction. When
-    another transaction froze it first, that snapshot is returned and nothing is written."""
-    school_id = uuid.UUID(terms.school_id)
+async def freeze(
+    uow: UnitOfWork, outbox: Outbox, clock: Clock, school_id: uuid.UUID, day: date, meal_session: Session
+) -> Count | None:
+    """Freezes the day's count (once): the snapshot and `meals.counted`, in the caller's transaction.
+
+    It takes the school's settings row lock first (:func:`lock_settings`; a no-op when the caller holds
+    it) and only then reads the clock, the terms and the registrations. When the count is frozen
+    already that snapshot is returned and nothing is written. None, writing and publishing nothing, when
+    no registration of the school is in force on the day (a school that never used semi-boarding, or a
+    day before anyone registered): there is no count to take. The caller checks that ``day`` is a school
+    day whose cut-off has passed."""
+    row = await lock_settings(uow, school_id)
+    if row is None:
+        return None
+    now = clock()
+    frozen = await snapshot(uow.session, school_id, day)
+    if frozen is not None:
+        return frozen
+    if not await covered(uow.session, school_id, day):
+        return None
+    terms = terms_of(row)
     kitchens = [k.name for k in terms.kitchens]
     inserted = await uow.session.scalar(
         insert(MealCountRow)
@@ -251,7 +312,7 @@ async def freeze(uow: UnitOfWork, outbox: Outbox, terms: Terms, day: date, now: 
         frozen = await snapshot(uow.session, school_id, day)
         assert frozen is not None
         return frozen
-    count = await live(uow.session, terms, day)
+    count = await live(uow.session, terms, day, meal_session)
     if count.entries:
         await uow.session.execute(
             sa_insert(MealCountEntry),

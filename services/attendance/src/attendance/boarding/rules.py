@@ -1,19 +1,29 @@
-"""Semi-boarding rules (bán trú): a school's terms, which registration is in force on a day, when a
-registration starts counting, and a month's charges with refunds by the school's published policy.
+"""Semi-boarding rules (bán trú): a school's terms, its school days, which registration is in force on a
+day, when a registration starts counting, and a month's charges with refunds by the school's published
+policy.
 
 Pure: no I/O, no clock. Amounts are whole Vietnamese đồng; dates are the school's (Asia/Ho_Chi_Minh).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from attendance.domain.calendar import invalid, local_datetime
+from school_common.errors import FailedPrecondition, bilingual
+
+from attendance.domain.calendar import (
+    Calendar,
+    Session,
+    YearSpan,
+    invalid,
+    local_datetime,
+    school_year_of,
+)
 
 
 class Meal(StrEnum):
@@ -145,6 +155,61 @@ class Terms:
                 classes.add(class_id)
 
 
+# ---------------------------------------------------------------- school days
+
+
+@dataclass(frozen=True)
+class SchoolDays:
+    """Semi-boarding's one notion of a school day, used by counts, the freezer, menus, charges and
+    registrations alike: a school day of the school's calendar (weekday, not closed) inside its school
+    year (``years``: the spans of the school years the days asked about fall in, by name; a year not
+    given admits no day)."""
+
+    calendar: Calendar
+    years: Mapping[str, YearSpan]
+
+    @property
+    def meal_session(self) -> Session:
+        """The session whose register and leaves say who is absent from meals: the calendar's main
+        session (the counter's), for the count and the charges alike."""
+        return self.calendar.main_session
+
+    def in_year(self, day: date) -> bool:
+        span = self.years.get(school_year_of(day))
+        return span is not None and day in span
+
+    def __call__(self, day: date) -> bool:
+        return self.in_year(day) and self.calendar.is_school_day(day)
+
+    def check(self, day: date, field_name: str = "date") -> None:
+        """Refuse a date that is not a school day: ``DATE_OUTSIDE_SCHOOL_YEAR`` (as registers do), else
+        ``NOT_A_SCHOOL_DAY``."""
+        if not self.in_year(day):
+            name = school_year_of(day)
+            span = self.years.get(name)
+            within = f" ({span.start:%d/%m/%Y}–{span.end:%d/%m/%Y})" if span is not None else ""
+            raise FailedPrecondition(
+                "DATE_OUTSIDE_SCHOOL_YEAR",
+                bilingual(
+                    f"Ngày {day:%d/%m/%Y} không thuộc năm học {name}{within}",
+                    f"{day.isoformat()} is outside school year {name}",
+                ),
+                {"field": field_name},
+            )
+        if not self.calendar.is_school_day(day):
+            raise FailedPrecondition(
+                "NOT_A_SCHOOL_DAY",
+                bilingual(f"Ngày {day:%d/%m/%Y} trường không học", f"{day.isoformat()} is not a school day"),
+                {"field": field_name},
+            )
+
+
+def school_years_between(first: date, last: date) -> list[str]:
+    """The names of the school years ``first``..``last`` fall in, in order."""
+    start, end = int(school_year_of(first)[:4]), int(school_year_of(last)[:4])
+    return [f"{year}-{year + 1}" for year in range(start, end + 1)]
+
+
 # ---------------------------------------------------------------- registrations
 
 
@@ -170,13 +235,18 @@ def in_force(plans: Iterable[Plan], day: date) -> Plan | None:
 
 
 def effective_date(
-    month: Sequence[date], today: date, now: datetime, cutoff: Callable[[date], datetime], frozen: set[date]
+    month: Sequence[date],
+    today: date,
+    now: datetime,
+    cutoff: Callable[[date], datetime],
+    frozen: set[date],
+    school_day: Callable[[date], bool],
 ) -> date | None:
-    """The first day of ``month`` a registration made ``now`` counts from: the month's first day for a
-    month ahead, else the first day from today whose count is not frozen (its cut-off not passed and no
-    snapshot taken). ``None`` when no day of the month is left."""
+    """The first school day of ``month`` a registration made ``now`` counts from: for a month ahead its
+    first school day, else the first school day from today whose count is not frozen (its cut-off not
+    passed and no snapshot taken). ``None`` when no school day of the month is left."""
     for day in month:
-        if day < today:
+        if day < today or not school_day(day):
             continue
         if now >= cutoff(day) or day in frozen:
             continue
@@ -223,33 +293,70 @@ def refunded_meal_days(
     return sum(1 for day in days if day in refundable)
 
 
+@dataclass(frozen=True)
+class Held:
+    """What a day's frozen count held for a student: the meals it counted them for, and whether they
+    were counted (False: left out, their absence known before the cut-off)."""
+
+    lunch: bool = False
+    breakfast: bool = False
+    counted: bool = True
+
+    def has(self, meal: Meal) -> bool:
+        return self.lunch if meal is Meal.LUNCH else self.breakfast
+
+
 def student_lines(
     terms: Terms,
     school_days: Sequence[date],
     plans: Sequence[Plan],
-    left_out: set[date],
     absent: set[date],
+    counts: Mapping[date, Held | None],
 ) -> list[ChargeLine]:
     """A student's lines for a month.
 
     ``school_days`` are the month's school days; ``plans`` the student's registrations of the month;
-    ``left_out`` the days the frozen counts left them out (absence known before the cut-off);
-    ``absent`` the days marked absent (excused or not) in the main session's register.
+    ``absent`` the days marked absent (excused or not) in the meal session's register; ``counts`` the
+    frozen counts: for each day that has one, what it held for the student (``None``: they were not on
+    it, e.g. no longer on a roster of the school).
 
-    Meals: one line per meal registered on at least one school day, the quantity being those days.
-    Nap care: the monthly fee when registered on at least one school day; PRO_RATA refunds the fee in
-    proportion to the days absent (or left out) among the days registered for care.
+    A day with a frozen count is charged from it, never from the registration: the meals it counted the
+    student for (counted, or left out: left out is what NOTIFIED_BEFORE_CUTOFF refunds), and nap care
+    when they were on it and registered for care; a student not on a day's count is charged nothing for
+    that day. A day without a count (none was taken) falls back to the registration in force.
+
+    Meals: one line per meal held on at least one school day, the quantity being those days.
+    Nap care: the monthly fee when held on at least one school day; PRO_RATA refunds the fee in
+    proportion to the days absent (or left out) among the days held for care.
     """
-    in_force_on = {day: in_force(plans, day) for day in school_days}
+    meals: dict[Meal, list[date]] = {Meal.LUNCH: [], Meal.BREAKFAST: []}
+    care_days: list[date] = []
+    left_out: set[date] = set()
+    for day in school_days:
+        plan = in_force(plans, day)
+        if day in counts:
+            held = counts[day]
+            if held is None:
+                continue
+            if not held.counted:
+                left_out.add(day)
+            for meal, days in meals.items():
+                if held.has(meal):
+                    days.append(day)
+        elif plan is not None:
+            for meal, days in meals.items():
+                if plan.has(meal):
+                    days.append(day)
+        if plan is not None and plan.nap_care:
+            care_days.append(day)
     lines: list[ChargeLine] = []
     for meal, kind in ((Meal.LUNCH, ChargeKind.LUNCH), (Meal.BREAKFAST, ChargeKind.BREAKFAST)):
-        days = [d for d in school_days if (p := in_force_on[d]) is not None and p.has(meal)]
+        days = meals[meal]
         if not days:
             continue
         price = terms.price(meal)
         refunded = refunded_meal_days(terms.meal_refund, days, left_out, absent)
         lines.append(ChargeLine(kind, len(days), price, price * len(days), refunded, price * refunded))
-    care_days = [d for d in school_days if (p := in_force_on[d]) is not None and p.nap_care]
     if care_days:
         fee = terms.nap_care_monthly_fee
         missed = sum(1 for d in care_days if d in absent or d in left_out)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 
 from school.attendance.v1 import attendance_pb2 as pb
 from school_common import idempotency
@@ -39,9 +39,8 @@ from attendance.boarding.models import (
     StudentChargeRow,
 )
 from attendance.boarding.publish import StudentMonth
-from attendance.calendar.service import load_calendar, load_class, school_known, school_not_found, school_uuid
+from attendance.calendar.service import load_class, school_known, school_not_found, school_uuid
 from attendance.domain.calendar import (
-    Calendar,
     Clock,
     invalid,
     local_date,
@@ -82,14 +81,6 @@ MAX_STORAGE = 200
 
 def student_not_found() -> NotFound:
     return NotFound("STUDENT_NOT_FOUND", bilingual("Không tìm thấy học sinh", "student not found"))
-
-
-def not_a_school_day(day: date, field_name: str = "date") -> FailedPrecondition:
-    return FailedPrecondition(
-        "NOT_A_SCHOOL_DAY",
-        bilingual(f"Ngày {day:%d/%m/%Y} trường không học", f"{day.isoformat()} is not a school day"),
-        {"field": field_name},
-    )
 
 
 def meal_of(value: int, field_name: str = "meal") -> r.Meal:
@@ -311,10 +302,9 @@ def digest(students: list[StudentMonth]) -> str:
 # ---------------------------------------------------------------- loaders
 
 
-async def load_terms(uow: UnitOfWork, school_id: uuid.UUID, *, lock: bool = False) -> r.Terms | None:
-    """The school's stored terms (None when the school never used semi-boarding)."""
-    query = select(BoardingSettingsRow).where(BoardingSettingsRow.id == school_id)
-    row = await uow.session.scalar(query.with_for_update() if lock else query)
+async def load_terms(uow: UnitOfWork, school_id: uuid.UUID) -> r.Terms | None:
+    """The school's stored terms (None when the school never used semi-boarding), without the lock."""
+    row = await uow.session.scalar(select(BoardingSettingsRow).where(BoardingSettingsRow.id == school_id))
     return terms_of(row) if row is not None else None
 
 
@@ -361,18 +351,26 @@ async def student_placement(uow: UnitOfWork, student_id: str) -> tuple[RosterEnt
 
 
 async def snapshot_or_freeze(
-    uow: UnitOfWork, outbox: Outbox, terms: r.Terms, stored: bool, day: date, now: datetime
+    uow: UnitOfWork, outbox: Outbox, clock: Clock, terms: r.Terms, days: r.SchoolDays, day: date
 ) -> Count | None:
-    """The frozen count of a day, freezing it now when its cut-off has passed (the first read does what
-    the freezer would); None while it is live. A school that never used semi-boarding has no count to
-    store (nobody can be registered for a day already past its cut-off)."""
+    """The frozen count of a school day, freezing it now when its cut-off has passed (the first read
+    does what the freezer would); None while it is live. Freezing takes the school's settings row lock
+    and reads the clock after it (as registering does). A day no registration covers (a school that
+    never used semi-boarding, a day before anyone registered) is not frozen: its count is empty, nothing
+    is stored or published."""
     school_id = uuid.UUID(terms.school_id)
     frozen = await counts.snapshot(uow.session, school_id, day)
-    if frozen is not None or now < terms.cutoff(day):
+    if frozen is not None or clock() < terms.cutoff(day):
         return frozen
-    if not stored:
-        return Count(school_id, day, terms.cutoff(day), [], [k.name for k in terms.kitchens])
-    return await counts.freeze(uow, outbox, terms, day, now)
+    row = await counts.lock_settings(uow, school_id)
+    if row is not None:
+        terms = terms_of(row)
+        if clock() < terms.cutoff(day):  # the school moved its cut-off later meanwhile
+            return None
+        frozen = await counts.freeze(uow, outbox, clock, school_id, day, days.meal_session)
+        if frozen is not None:
+            return frozen
+    return Count(school_id, day, terms.cutoff(day), [], [k.name for k in terms.kitchens])
 
 
 # ---------------------------------------------------------------- the use cases
@@ -433,10 +431,7 @@ class BoardingService:
     async def register(self, request: pb.RegisterBoardingRequest) -> pb.RegisterBoardingResponse:
         caller = await self.access.current()
         first = parse_month(request.month)
-        now = self.clock()
-        today = local_date(now)
-        this_month = today.replace(day=1)
-        if months_between(this_month, first) > MONTHS_AHEAD:
+        if months_between(local_date(self.clock()).replace(day=1), first) > MONTHS_AHEAD:
             raise invalid(
                 "month",
                 f"Chỉ đăng ký trước tối đa {MONTHS_AHEAD} tháng",
@@ -454,23 +449,30 @@ class BoardingService:
             )
             if replayed:
                 return replayed
-            if first < this_month:
+            await counts.ensure_settings(uow, klass.school_id)
+            # The lock freezing takes: the clock and the frozen days are read once it is held, so this
+            # registration commits before a day's snapshot is taken (and is in it) or starts after it.
+            settings = await counts.lock_settings(uow, klass.school_id)
+            assert settings is not None
+            terms = terms_of(settings)
+            now = self.clock()
+            today = local_date(now)
+            if first < today.replace(day=1):
                 raise FailedPrecondition(
                     "MONTH_PASSED",
                     bilingual("Tháng đã qua, không đăng ký được", "the month is over"),
                     {"field": "month"},
                 )
-            await counts.ensure_settings(uow, klass.school_id)
-            terms = await load_terms(uow, klass.school_id)
-            assert terms is not None
             days = month_days(first)
+            school_days = await counts.school_days(uow.session, klass.school_id, days[0], days[-1])
             frozen = await counts.frozen_days(uow.session, klass.school_id, max(first, today), days[-1])
-            start = r.effective_date(days, today, now, terms.cutoff, frozen)
+            start = r.effective_date(days, today, now, terms.cutoff, frozen, school_days)
             if start is None:
                 raise FailedPrecondition(
                     "REGISTRATION_CLOSED",
                     bilingual(
-                        "Các ngày còn lại của tháng đã chốt suất ăn", "every day left in the month is counted"
+                        "Tháng không còn ngày học nào chưa chốt suất ăn",
+                        "no school day left in the month whose count is not frozen",
                     ),
                     {"field": "month"},
                 )
@@ -560,16 +562,14 @@ class BoardingService:
         day = parse_date(request.date)
         await authorize_staff(caller, str(school_id))
         async with self.db.unit_of_work(caller.tenant) as uow:
-            terms, stored = await known_terms(uow, school_id)
-            calendar = await load_calendar(uow.session, school_id)
-            if not calendar.is_school_day(day):
-                raise not_a_school_day(day)
-            now = self.clock()
-            frozen = await snapshot_or_freeze(uow, self.outbox, terms, stored, day, now)
+            terms, _ = await known_terms(uow, school_id)
+            days = await counts.school_days(uow.session, school_id, day, day)
+            days.check(day)
+            frozen = await snapshot_or_freeze(uow, self.outbox, self.clock, terms, days, day)
             if frozen is not None:
                 await uow.commit()
                 return count_proto(frozen, frozen=True)
-            return count_proto(await counts.live(uow.session, terms, day), frozen=False)
+            return count_proto(await counts.live(uow.session, terms, day, days.meal_session), frozen=False)
 
     # ---- menus
 
@@ -592,9 +592,7 @@ class BoardingService:
         now = self.clock()
         async with self.db.unit_of_work(caller.tenant) as uow:
             await known_terms(uow, school_id)
-            calendar = await load_calendar(uow.session, school_id)
-            if not calendar.is_school_day(day):
-                raise not_a_school_day(day)
+            (await counts.school_days(uow.session, school_id, day, day)).check(day)
             values = {"items": stored, "published_by": caller.principal.subject, "published_at": now}
             row = await uow.session.scalar(
                 insert(MenuRow)
@@ -632,14 +630,13 @@ class BoardingService:
     ) -> tuple[dict[uuid.UUID, bool], bool]:
         """Who of the class was registered for the meal with whether they ate (recorded, else what the
         frozen count implied); and whether the count froze now (to be committed)."""
-        terms, stored = await known_terms(uow, school_id)
-        calendar = await load_calendar(uow.session, school_id)
-        if not calendar.is_school_day(day):
-            raise not_a_school_day(day)
+        terms, _ = await known_terms(uow, school_id)
+        days = await counts.school_days(uow.session, school_id, day, day)
+        days.check(day)
         had = await counts.snapshot(uow.session, school_id, day)
         frozen = had
         if frozen is None:
-            frozen = await snapshot_or_freeze(uow, self.outbox, terms, stored, day, self.clock())
+            frozen = await snapshot_or_freeze(uow, self.outbox, self.clock, terms, days, day)
         if frozen is None:
             raise FailedPrecondition(
                 "MEAL_COUNT_NOT_FROZEN",
@@ -849,13 +846,14 @@ class BoardingService:
 
     # ---- charges
 
-    async def _month(
-        self, uow: UnitOfWork, terms: r.Terms, stored: bool, calendar: Calendar, first: date
-    ) -> list[StudentMonth]:
-        """Every registered student's lines for the month, freezing the counts still missing."""
+    async def _month(self, uow: UnitOfWork, terms: r.Terms, first: date) -> list[StudentMonth]:
+        """Every registered student's lines for the month, from the frozen counts (freezing first each
+        school day a registration covers whose count is still missing). The caller holds the school's
+        settings row lock."""
         school_id = uuid.UUID(terms.school_id)
         days = month_days(first)
-        school_days = [d for d in days if calendar.is_school_day(d)]
+        is_school_day = await counts.school_days(uow.session, school_id, days[0], days[-1])
+        school_days = [d for d in days if is_school_day(d)]
         now = self.clock()
         last_cutoff = terms.cutoff(school_days[-1] if school_days else days[-1])
         if now < last_cutoff:
@@ -867,11 +865,6 @@ class BoardingService:
                 ),
                 {"field": "month"},
             )
-        if stored:
-            frozen = await counts.frozen_days(uow.session, school_id, days[0], days[-1])
-            for day in school_days:
-                if day not in frozen:
-                    await counts.freeze(uow, self.outbox, terms, day, now)
         registrations = (
             await uow.session.scalars(
                 select(BoardingRegistrationRow).where(
@@ -884,24 +877,34 @@ class BoardingService:
         plans: dict[uuid.UUID, list[r.Plan]] = defaultdict(list)
         for row in registrations:
             plans[row.student_id].append(r.Plan(row.effective_date, row.lunch, row.breakfast, row.nap_care))
-        students = sorted(plans)
-        left_out: dict[uuid.UUID, set[date]] = defaultdict(set)
-        for student, day in await uow.session.execute(
-            select(MealCountEntry.student_id, MealCountEntry.day).where(
+        # A day before the earliest registration has nobody to count: it is not frozen.
+        covered_from = min(row.effective_date for row in registrations)
+        frozen = await counts.frozen_days(uow.session, school_id, days[0], days[-1])
+        meal_session = is_school_day.meal_session
+        for day in school_days:
+            missing = day >= covered_from and day not in frozen
+            if missing and await counts.freeze(uow, self.outbox, self.clock, school_id, day, meal_session):
+                frozen.add(day)
+        held: dict[uuid.UUID, dict[date, r.Held]] = defaultdict(dict)
+        counted_in: dict[uuid.UUID, tuple[date, uuid.UUID]] = {}
+        for entry in await uow.session.scalars(
+            select(MealCountEntry).where(
                 MealCountEntry.school_id == school_id,
                 MealCountEntry.day >= days[0],
                 MealCountEntry.day <= days[-1],
-                MealCountEntry.counted.is_(False),
             )
         ):
-            left_out[student].add(day)
+            held[entry.student_id][entry.day] = r.Held(entry.lunch, entry.breakfast, entry.counted)
+            if entry.student_id not in counted_in or counted_in[entry.student_id][0] < entry.day:
+                counted_in[entry.student_id] = (entry.day, entry.class_id)
+        students = sorted(set(plans) | set(held))
         absent: dict[uuid.UUID, set[date]] = defaultdict(set)
         for student, day in await uow.session.execute(
             select(Mark.student_id, Mark.day).where(
                 Mark.student_id.in_(students),
                 Mark.day >= days[0],
                 Mark.day <= days[-1],
-                Mark.session == calendar.main_session.value,
+                Mark.session == meal_session.value,
                 Mark.status.in_(counts.ABSENT),
             )
         ):
@@ -910,9 +913,13 @@ class BoardingService:
         registered_in = counts.latest_per_student(registrations)
         result = []
         for student in students:
-            lines = r.student_lines(terms, school_days, plans[student], left_out[student], absent[student])
+            on_counts = {day: held[student].get(day) for day in school_days if day in frozen}
+            lines = r.student_lines(terms, school_days, plans[student], absent[student], on_counts)
             if lines:
-                klass = classes.get(student, registered_in[student].class_id)
+                # Their class now, else the one the last count saw them in, else the registration's.
+                klass = classes.get(student) or (
+                    counted_in[student][1] if student in counted_in else registered_in[student].class_id
+                )
                 result.append(StudentMonth(str(student), str(klass), lines))
         return result
 
@@ -929,13 +936,10 @@ class BoardingService:
             )
             if replayed:
                 return replayed
-            # The settings row serialises computations (and the freezer) of one school.
-            terms = await load_terms(uow, school_id, lock=True)
-            stored = terms is not None
-            if terms is None:
-                terms, _ = await known_terms(uow, school_id)
-            calendar = await load_calendar(uow.session, school_id)
-            students = await self._month(uow, terms, stored, calendar, first)
+            # The settings row serialises computations, registrations and freezing of one school.
+            settings = await counts.lock_settings(uow, school_id)
+            terms = terms_of(settings) if settings is not None else (await known_terms(uow, school_id))[0]
+            students = await self._month(uow, terms, first)
             fingerprint = digest(students)
             latest = await uow.session.scalar(
                 select(ChargeRunRow)
@@ -943,7 +947,10 @@ class BoardingService:
                 .order_by(ChargeRunRow.version.desc())
                 .limit(1)
             )
-            changed = latest is None or latest.digest != fingerprint
+            # Nobody to charge and nothing charged before: no run is stored or published (version 0).
+            changed = (latest is None and bool(students)) or (
+                latest is not None and latest.digest != fingerprint
+            )
             version = latest.version if latest is not None else 0
             total = sum(s.total for s in students)
             if changed:

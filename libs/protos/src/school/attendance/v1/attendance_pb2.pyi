@@ -2002,7 +2002,9 @@ class BoardingRegistration(_message.Message):
     breakfast: _builtins.bool
     nap_care: _builtins.bool
     effective_date: _builtins.str
-    """The first date it counts from (the month's first day, or the next day not frozen)."""
+    """The first school day it counts from: the month's first school day, or the first one whose count is
+    not frozen yet.
+    """
     registered_by: _builtins.str
     full_name: _builtins.str
     @_builtins.property
