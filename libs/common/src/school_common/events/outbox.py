@@ -28,30 +28,42 @@ class Outbox:
         self.channel = channel_for(service)
 
     async def add(self, uow: UnitOfWork, event_type: str, payload: Message) -> str:
+        return (await self.add_many(uow, [(event_type, payload)]))[0]
+
+    async def add_many(self, uow: UnitOfWork, events: list[tuple[str, Message]]) -> list[str]:
+        """Several events of one change in one round trip (e.g. a register's absences), in order."""
         if uow.tenant is None:
             raise RuntimeError("events belong to a tenant: open the unit of work with one")
-        event_id = str(uuid7())
-        subject = subject_for(self.service, event_type)
+        if not events:
+            return []
         headers = inject_headers({})
-        headers["ce-dataschema"] = f"type.googleapis.com/{payload.DESCRIPTOR.full_name}"
         principal = current_principal()
         if principal is not None:
             headers["ce-actor"] = principal.subject
-        await uow.session.execute(
-            text(
-                "INSERT INTO outbox_events (id, tenant_id, subject, type, source, payload, headers)"
-                " VALUES (CAST(:id AS uuid), :tenant, :subject, :type, :source, :payload,"
-                " CAST(:headers AS jsonb))"
-            ),
-            {
-                "id": event_id,
-                "tenant": uow.tenant,
-                "subject": subject,
-                "type": subject,
-                "source": self.source,
-                "payload": payload.SerializeToString(),
-                "headers": json.dumps(headers),
-            },
-        )
+        rows: list[dict[str, object]] = []
+        ids: list[str] = []
+        for event_type, payload in events:
+            subject = subject_for(self.service, event_type)
+            ids.append(str(uuid7()))
+            rows.append(
+                {
+                    "id": ids[-1],
+                    "tenant": uow.tenant,
+                    "subject": subject,
+                    "type": subject,
+                    "source": self.source,
+                    "payload": payload.SerializeToString(),
+                    "headers": json.dumps(
+                        headers | {"ce-dataschema": f"type.googleapis.com/{payload.DESCRIPTOR.full_name}"}
+                    ),
+                }
+            )
+        await uow.session.execute(INSERT, rows)
         uow.notify_on_commit(self.channel)
-        return event_id
+        return ids
+
+
+INSERT = text(
+    "INSERT INTO outbox_events (id, tenant_id, subject, type, source, payload, headers)"
+    " VALUES (CAST(:id AS uuid), :tenant, :subject, :type, :source, :payload, CAST(:headers AS jsonb))"
+)

@@ -1,4 +1,5 @@
-"""Which changes emit which events. Each is an outbox row in the use case's own transaction.
+"""Which changes emit which events. Each is an outbox row in the use case's own transaction; a register's
+events are built here and added together (``Outbox.add_many``).
 
 Students are named by id only; reasons given for leave stay in attendance (they may say a child is ill).
 Semi-boarding's events (`meals.counted`, `boarding.charges_computed`) are in ``boarding/publish.py``.
@@ -10,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from google.protobuf.message import Message
 from school.events.attendance.v1 import events_pb2 as events
 from school_common.db import UnitOfWork
 from school_common.events import Outbox
@@ -24,9 +26,7 @@ LEAVE_REQUESTED = "leave.requested"
 LEAVE_DECIDED = "leave.decided"
 
 
-async def attendance_marked(
-    outbox: Outbox,
-    uow: UnitOfWork,
+def attendance_marked(
     klass: RosterClass,
     day: date,
     at: Session,
@@ -35,9 +35,8 @@ async def attendance_marked(
     after_cutoff: bool,
     at_time: datetime,
     origin: str,
-) -> None:
-    await outbox.add(
-        uow,
+) -> tuple[str, Message]:
+    return (
         ATTENDANCE_MARKED,
         events.AttendanceMarked(
             class_id=str(klass.id),
@@ -56,9 +55,7 @@ async def attendance_marked(
     )
 
 
-async def absence_recorded(
-    outbox: Outbox,
-    uow: UnitOfWork,
+def absence_recorded(
     klass: RosterClass,
     student_id: uuid.UUID,
     day: date,
@@ -68,9 +65,8 @@ async def absence_recorded(
     level: str,
     at_time: datetime,
     leave_id: uuid.UUID | None,
-) -> None:
-    await outbox.add(
-        uow,
+) -> tuple[str, Message]:
+    return (
         ABSENCE_RECORDED,
         events.AbsenceRecorded(
             student_id=str(student_id),

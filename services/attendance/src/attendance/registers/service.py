@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from school.attendance.v1 import attendance_pb2 as pb
 from school_common import idempotency
@@ -18,15 +19,16 @@ from school_common.db import Database, UnitOfWork
 from school_common.errors import FailedPrecondition, InvalidArgument, NotFound, bilingual
 from school_common.events import Outbox
 from school_common.ids import parse_uuid
-from sqlalchemy import any_, func, literal, literal_column, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import any_, bindparam, cast, func, literal, literal_column, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attendance.calendar.service import (
     SESSION_TO_PB,
     load_calendar,
     load_class,
-    load_year,
+    load_class_context,
     session_of,
 )
 from attendance.domain import registers as rules
@@ -70,6 +72,31 @@ LEVEL_TO_PB = {
 MAX_ENTRIES = 200
 MAX_TEXT = 500
 MAX_RANGE_DAYS = 400
+
+
+#: A register's marks in one statement: compiled once, whatever the class size (a multi-row VALUES
+#: would be compiled anew for every submission).
+UPSERT_MARKS = text(
+    "INSERT INTO attendance_marks (id, tenant_id, school_id, class_id, day, session, student_id,"
+    " school_year, status, note, marked_by, leave_request_id)"
+    " SELECT u.id, :tenant, :school, :class, :day, :session, u.student_id, :year, u.status, u.note,"
+    " :marked_by, u.leave_id"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:students AS uuid[]), CAST(:statuses AS text[]),"
+    " CAST(:notes AS text[]), CAST(:leaves AS uuid[])) AS u(id, student_id, status, note, leave_id)"
+    " ON CONFLICT (class_id, day, session, student_id) DO UPDATE SET status = EXCLUDED.status,"
+    " note = EXCLUDED.note, marked_by = EXCLUDED.marked_by, leave_request_id = EXCLUDED.leave_request_id,"
+    " updated_at = now()"
+)
+
+
+UUIDS = ARRAY(PG_UUID(as_uuid=True))
+
+
+def uuid_array(values: Iterable[uuid.UUID]) -> Any:
+    """One array parameter (``= ANY(:ids)``): an IN list would be rendered into the SQL for every size."""
+    return cast(
+        bindparam("ids", list(values), type_=ARRAY(PG_UUID(as_uuid=True))), ARRAY(PG_UUID(as_uuid=True))
+    )
 
 
 @dataclass(frozen=True)
@@ -133,7 +160,7 @@ async def counters(
             func.count().filter(Mark.status == "LEFT_EARLY"),
         )
         .outerjoin(SchoolCalendarRow, SchoolCalendarRow.id == Mark.school_id)
-        .where(Mark.student_id.in_(student_ids), Mark.school_year == school_year)
+        .where(Mark.student_id == any_(uuid_array(student_ids)), Mark.school_year == school_year)
         .group_by(Mark.student_id)
     )
     return {row[0]: Counter(*row[1:]) for row in rows}
@@ -163,7 +190,7 @@ async def approved_leaves(
     """Student → the approved leave covering a date and session."""
     rows = await session.execute(
         select(LeaveRequestRow.student_id, LeaveRequestRow.id).where(
-            LeaveRequestRow.student_id.in_(list(student_ids)),
+            LeaveRequestRow.student_id == any_(uuid_array(student_ids)),
             LeaveRequestRow.status == "APPROVED",
             LeaveRequestRow.from_day <= day,
             LeaveRequestRow.to_day >= day,
@@ -188,6 +215,38 @@ async def check_ins(
     return {student: seen for student, seen in rows}
 
 
+#: A class's roster with each student's mark in one register and the approved leave covering it.
+REGISTER_STATE = text(
+    "SELECT r.student_id, r.full_name, m.status, m.note, m.marked_by, m.updated_at,"
+    " (SELECT l.id FROM leave_requests l WHERE l.student_id = r.student_id AND l.status = 'APPROVED'"
+    "  AND l.from_day <= :day AND l.to_day >= :day AND :session = ANY(l.sessions) LIMIT 1) AS leave_id"
+    " FROM roster_entries r"
+    " LEFT JOIN attendance_marks m ON m.class_id = r.class_id AND m.student_id = r.student_id"
+    "  AND m.day = :day AND m.session = :session"
+    " WHERE r.class_id = :class_id ORDER BY r.full_name, r.student_id"
+)
+
+MarkState = tuple[str, str, str, datetime]
+
+
+async def register_state(
+    session: AsyncSession, class_id: uuid.UUID, day: date, at: Session
+) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, MarkState], dict[uuid.UUID, uuid.UUID]]:
+    """Roster (student → name, in name order), marks (student → status, note, by, when) and approved
+    leaves of a register, in one statement."""
+    roster: dict[uuid.UUID, str] = {}
+    marks: dict[uuid.UUID, MarkState] = {}
+    leaves: dict[uuid.UUID, uuid.UUID] = {}
+    rows = await session.execute(REGISTER_STATE, {"class_id": class_id, "day": day, "session": at.value})
+    for student_id, name, status, note, marked_by, updated_at, leave_id in rows:
+        roster[student_id] = name
+        if status is not None:
+            marks[student_id] = (status, note, marked_by, updated_at)
+        if leave_id is not None:
+            leaves[student_id] = leave_id
+    return roster, marks, leaves
+
+
 @dataclass
 class Loaded:
     klass: RosterClass
@@ -207,29 +266,33 @@ async def publish_marks(
     after_cutoff: bool,
     origin: str,
 ) -> None:
+    """`attendance.marked` for the changes and `absence.recorded` for each new absence, with the counter
+    after it, in one round trip."""
     klass = loaded.klass
-    await publish.attendance_marked(
-        outbox, uow, klass, day, at, changes, after_cutoff=after_cutoff, at_time=now, origin=origin
-    )
-    absences = [(sid, status) for sid, previous, status in changes if rules.is_new_absence(previous, status)]
-    if not absences:
-        return
-    counted = await counters(uow.session, [sid for sid, _ in absences], klass.school_year)
-    for student_id, status in absences:
-        count = counted.get(student_id, Counter()).absent_sessions
-        await publish.absence_recorded(
-            outbox,
-            uow,
-            klass,
-            student_id,
-            day,
-            at,
-            status,
-            count,
-            rules.absence_level(count, loaded.calendar.absence_warning_at),
-            now,
-            leaves.get(student_id),
+    out = [
+        publish.attendance_marked(
+            klass, day, at, changes, after_cutoff=after_cutoff, at_time=now, origin=origin
         )
+    ]
+    absences = [(sid, status) for sid, previous, status in changes if rules.is_new_absence(previous, status)]
+    if absences:
+        counted = await counters(uow.session, [sid for sid, _ in absences], klass.school_year)
+        for student_id, status in absences:
+            count = counted.get(student_id, Counter()).absent_sessions
+            out.append(
+                publish.absence_recorded(
+                    klass,
+                    student_id,
+                    day,
+                    at,
+                    status,
+                    count,
+                    rules.absence_level(count, loaded.calendar.absence_warning_at),
+                    now,
+                    leaves.get(student_id),
+                )
+            )
+    await outbox.add_many(uow, out)
 
 
 class RegisterService:
@@ -257,8 +320,8 @@ class RegisterService:
     ) -> tuple[Loaded, date, Session]:
         at = session_of(session_value)
         day = parse_date(day_value)
-        klass, calendar = await self._class(uow, caller, class_id, action)
-        year = await load_year(uow.session, klass.school_id, klass.school_year)
+        klass, calendar, year = await load_class_context(uow.session, class_id)
+        await caller.authorize(action, Resource.klass(str(klass.id), str(klass.school_id)))
         calendar.check_session(day, at, year)
         return Loaded(klass, calendar, year), day, at
 
@@ -310,16 +373,14 @@ class RegisterService:
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
                 {"key": f"register:{klass.id}:{day.isoformat()}:{at.value}"},
             )
-            roster = await self._roster(uow.session, klass.id)
+            roster, existing, leaves = await register_state(uow.session, klass.id, day, at)
             for i, student_id in enumerate(wanted):
                 if student_id not in roster:
                     raise not_in_class(f"entries[{i}].student_id")
-            existing = await self._marks(uow.session, klass.id, day, at)
-            leaves = await approved_leaves(uow.session, [*roster], day, at)
             after_cutoff = now >= loaded.calendar.cutoff(day, at)
             plan = rules.plan_marks(
                 wanted,
-                {sid: (m.status, m.note) for sid, m in existing.items()},
+                {sid: (m[0], m[1]) for sid, m in existing.items()},
                 set(leaves),
                 after_cutoff=after_cutoff,
             )
@@ -334,35 +395,23 @@ class RegisterService:
                 )
             marked_by = caller.principal.subject[:64]
             if plan.writes:
-                values = [
+                writes = list(plan.writes.items())
+                await uow.session.execute(
+                    UPSERT_MARKS,
                     {
-                        "id": uuid.uuid4(),
-                        "tenant_id": caller.tenant,
-                        "school_id": klass.school_id,
-                        "class_id": klass.id,
+                        "tenant": caller.tenant,
+                        "school": klass.school_id,
+                        "class": klass.id,
                         "day": day,
                         "session": at.value,
-                        "student_id": student_id,
-                        "school_year": klass.school_year,
-                        "status": status,
-                        "note": note,
+                        "year": klass.school_year,
                         "marked_by": marked_by,
-                        "leave_request_id": leaves.get(student_id),
-                    }
-                    for student_id, (status, note) in plan.writes.items()
-                ]
-                statement = insert(Mark).values(values)
-                await uow.session.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=["class_id", "day", "session", "student_id"],
-                        set_={
-                            "status": statement.excluded.status,
-                            "note": statement.excluded.note,
-                            "marked_by": statement.excluded.marked_by,
-                            "leave_request_id": statement.excluded.leave_request_id,
-                            "updated_at": func.now(),
-                        },
-                    )
+                        "ids": [uuid.uuid4() for _ in writes],
+                        "students": [student_id for student_id, _ in writes],
+                        "statuses": [status for _, (status, _) in writes],
+                        "notes": [note for _, (_, note) in writes],
+                        "leaves": [leaves.get(student_id) for student_id, _ in writes],
+                    },
                 )
             if plan.late_changes:
                 await uow.session.execute(
@@ -397,7 +446,7 @@ class RegisterService:
                     after_cutoff,
                     origin="teacher",
                 )
-            merged = {sid: (m.status, m.note, m.marked_by, m.updated_at) for sid, m in existing.items()}
+            merged = dict(existing)
             for student_id, (status, note) in plan.writes.items():
                 merged[student_id] = (status, note, marked_by, now)
             response = pb.MarkAttendanceResponse(
