@@ -115,7 +115,7 @@ test-e2e: install ## End-to-end tests through the gateway with real Keycloak tok
 
 # Like test-e2e: uses the running stack, or starts one (with the rate limit out of the way) and stops it.
 .PHONY: bench
-bench: install ## Benchmarks: gateway and gRPC paths, enrol -> roster, token verification, /v1/me, Keycloak logins and refreshes; reports in bench/results/
+bench: install ## Benchmarks: gateway and gRPC paths, enrol -> roster, token verification, /v1/me, Keycloak logins and refreshes, the gradebook, the attendance morning burst; reports in bench/results/
 	@if $(PY) -m school_stack running; then \
 	  $(PY) -m bench.run; \
 	else \

@@ -8,6 +8,9 @@ Scenarios (each a fixed number of requests at a fixed concurrency, after a warm-
   (outbox → relay → JetStream → consumer), one at a time, measured as latency;
 - gradebook (``bench/gradebook.py``): bulk score entry through the gateway against the same sheet sent
   straight to student-record, closing a class's year with signed transcripts, and the public verification;
+- attendance (``bench/attendance.py``): the morning burst — whole-class registers through the gateway
+  at a constant arrival rate (open model, a ladder of rates up to the aim's 300/s), the same straight to
+  attendance by gRPC and as a raw PostgreSQL upsert of the same rows, and absence → event latency on NATS;
 - identity (``bench/identity.py``): Keycloak password logins, refresh and offline-refresh grants per
   second over a fixed duration; the gateway's ``/healthz`` against the authenticated ``/v1/me``; token
   verification in process against an unverified decode.
@@ -18,7 +21,8 @@ across runs. Reports go to ``bench/results/`` as Markdown and JSON.
 ``--only identity`` runs the identity scenarios alone, also against a Keycloak started by itself
 (``python -m bench.keycloak_alone --out FILE`` on PostgreSQL, or ``python -m school_stack.keycloak --out
 FILE`` on H2, then ``--stack-file FILE``); its reports are labelled ``-identity`` and leave ``latest.md``
-alone. docs/capacity.md turns the figures into a sizing rule.
+alone. ``--only gradebook`` and ``--only attendance`` likewise (reports ``-gradebook``, ``-attendance``).
+docs/capacity.md turns the figures into a sizing rule.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from school.attendance.v1 import attendance_pb2_grpc as at_grpc
 from school.student_record.v1 import student_record_pb2 as pb
 from school.student_record.v1 import student_record_pb2_grpc as pb_grpc
 
-from bench import gradebook, identity
+from bench import attendance, gradebook, identity
 from bench.measure import Result, letters, load, percentile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -287,10 +291,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     results: list[Result] = []
     ratios: dict[str, float | str] = {}
     keycloak_cpu: dict[str, dict[str, float]] = {}
+    attendance_report: dict[str, Any] | None = None
     if args.only == "all":
         results, ratios = await request_and_event_paths(stack, args)
     if args.only in ("all", "gradebook"):
         more, more_ratios = await gradebook.gradebook_paths(stack, args)
+        results += more
+        ratios.update(more_ratios)
+    if args.only in ("all", "attendance"):
+        more, more_ratios, attendance_report = await attendance.attendance_paths(stack, args)
         results += more
         ratios.update(more_ratios)
     if args.only in ("all", "identity"):
@@ -319,11 +328,21 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "score_requests": args.score_requests,
             "score_concurrency": args.score_concurrency,
             "keycloak_java_opts": keycloak_java_opts(),
+            "attendance_rate": args.attendance_rate,
+            "attendance_ladder": args.attendance_ladder,
+            "attendance_duration_s": args.attendance_duration,
+            "attendance_warmup_s": args.attendance_warmup,
+            "attendance_clients": args.attendance_clients,
+            "attendance_max_in_flight": args.attendance_max_in_flight,
+            "attendance_timeout_s": args.attendance_timeout,
+            "attendance_seed": args.attendance_seed,
+            "attendance_idempotency_key": not args.attendance_no_idempotency_key,
         },
         "results": [asdict(r) for r in results],
         "keycloak_cpu_per_request": keycloak_cpu,
         "memory_mib": memory,
         "ratios": ratios,
+        "attendance": attendance_report,
     }
 
 
@@ -409,6 +428,9 @@ unrelated processes used meanwhile; high means the rates above are low):
         else ""
     )
     memory = "\n".join(f"| {k} | {v} |" for k, v in report.get("memory_mib", {}).items())
+    attendance_part = (
+        attendance.markdown(report["attendance"], report["settings"]) if report.get("attendance") else ""
+    )
     s = report["settings"]
     per_scenario = (
         f"{s['requests']} requests at concurrency {s['concurrency']} after {s['warmup']}\nwarm-up requests"
@@ -421,6 +443,8 @@ roster (gRPC) shows the student."""
         else f"Identity scenarios only (`--only identity`). `gateway_*`: {per_scenario}."
         if s.get("only") == "identity"
         else "Gradebook scenarios only (`--only gradebook`)."
+        if s.get("only") == "gradebook"
+        else "Attendance scenarios only (`--only attendance`)."
     )
     gradebook_note = (
         f"""
@@ -440,7 +464,7 @@ find the check remembered by the documents' hashes (`verify_*` ratios)."""
 are single-use, each client follows its chain). Keycloak: {s["keycloak_java_opts"]}.
 `token_verify` / `jwt_decode_unverified`: {s["verify_calls"]} sequential calls in the load generator's
 process (JWKS cache warm); times in ms. Capacity rule from these figures: docs/capacity.md."""
-        if "kc_duration_s" in s
+        if "kc_duration_s" in s and s.get("only", "all") in ("all", "identity")
         else ""
     )
     return f"""# Benchmark report — {report["when"]}
@@ -461,7 +485,7 @@ Memory after the run (proportional set size, MiB, summed over each component's p
 | component | PSS MiB |
 |---|---:|
 {memory}
-"""
+{attendance_part}"""
 
 
 if __name__ == "__main__":
@@ -474,10 +498,10 @@ if __name__ == "__main__":
     parser.add_argument("--label", default="")
     parser.add_argument(
         "--only",
-        choices=("all", "identity", "gradebook"),
+        choices=("all", "identity", "gradebook", "attendance"),
         default="all",
         help="identity: the Keycloak, gateway-verification and in-process scenarios only; gradebook: score "
-        "entry, closing a year and transcript verification only",
+        "entry, closing a year and transcript verification only; attendance: the morning burst of registers",
     )
     parser.add_argument(
         "--stack-file",
@@ -493,6 +517,51 @@ if __name__ == "__main__":
     parser.add_argument("--score-requests", type=int, default=200, help="bulk score sheets per scenario")
     parser.add_argument("--score-concurrency", type=int, default=4)
     parser.add_argument("--verify-requests", type=int, default=200, help="public transcript verifications")
+    parser.add_argument(
+        "--attendance-rate",
+        type=float,
+        default=attendance.AIM_RATE,
+        help="class submissions/s of the aim's step",
+    )
+    parser.add_argument(
+        "--attendance-ladder",
+        default="15,30,45,60,75,100,200",
+        help="lower arrival rates (comma-separated) measured before the aim's rate",
+    )
+    parser.add_argument("--attendance-duration", type=float, default=15.0, help="measured seconds per step")
+    parser.add_argument("--attendance-warmup", type=float, default=3.0, help="uncounted seconds per step")
+    parser.add_argument(
+        "--attendance-clients",
+        type=int,
+        default=2,
+        help="load-generating processes (one httpx process falls behind its schedule past the knee)",
+    )
+    parser.add_argument("--attendance-max-in-flight", type=int, default=1000, help="per load generator")
+    parser.add_argument("--attendance-timeout", type=float, default=30.0, help="seconds per request")
+    parser.add_argument("--attendance-seed", type=int, default=2026)
+    parser.add_argument("--attendance-classes", type=int, default=0, help="0: as many as the registers need")
+    parser.add_argument(
+        "--attendance-event-wait",
+        type=float,
+        default=30.0,
+        help="seconds to wait for a step's absence events",
+    )
+    parser.add_argument(
+        "--attendance-quiet-wait",
+        type=float,
+        default=60.0,
+        help="at most this many seconds before each step for the machine to fall under 25 %% busy",
+    )
+    parser.add_argument("--attendance-no-grpc", action="store_true", help="skip the direct gRPC step")
+    parser.add_argument(
+        "--attendance-no-idempotency-key", action="store_true", help="submit without an Idempotency-Key"
+    )
+    parser.add_argument(
+        "--attendance-profile",
+        action="store_true",
+        help="profile RegisterService.mark even if the aim is met",
+    )
+    parser.add_argument("--attendance-profile-calls", type=int, default=50)
     arguments = parser.parse_args()
     print("benchmarking (this takes a few minutes)…", flush=True)
     report = asyncio.run(main(arguments))

@@ -22,13 +22,15 @@ from school_common.testing.oidc import vneid_sign_in
 pytestmark = pytest.mark.e2e
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-MAI = "079185001234"  # Trần Thị Mai, a VNeID citizen of the demo tenant
-MAI_GUARDIAN = {
-    "full_name": "Trần Thị Mai",
-    "relationship": "mother",
-    "phone": "0903123456",
-    "personal_id": MAI,
-    "date_of_birth": "1985-03-12",
+# Huỳnh Văn Tài, a VNeID citizen kept for this journey: the other journeys count the demo guardians'
+# children exactly, so a child of this test's school must not be theirs.
+TAI = "079078036615"
+TAI_GUARDIAN = {
+    "full_name": "Huỳnh Văn Tài",
+    "relationship": "father",
+    "phone": "0909333444",
+    "personal_id": TAI,
+    "date_of_birth": "1978-12-01",
 }
 
 
@@ -52,7 +54,7 @@ def until(call: Callable[[], httpx.Response], done: Callable[[httpx.Response], b
 
 @pytest.fixture(scope="module")
 def school(gateway, tokens) -> dict[str, Any]:
-    """A school with a class of three in today's school year; Trần Thị Mai is the guardian of the first."""
+    """A school with a class of three in today's school year; Huỳnh Văn Tài is the guardian of the first."""
     year = school_year_of(today())
     first = int(year[:4])
     suffix = uuid.uuid4().hex[:6]
@@ -84,7 +86,7 @@ def school(gateway, tokens) -> dict[str, Any]:
         students = []
         for n, full_name in enumerate(["Lê Gia Hân", "Phạm Quốc Bảo", "Võ Thảo Nhi"]):
             guardians = (
-                [MAI_GUARDIAN]
+                [TAI_GUARDIAN]
                 if n == 0
                 else [{"full_name": "Nguyễn Thị Lan", "relationship": "mother", "phone": "0912345678"}]
             )
@@ -159,10 +161,10 @@ def admin(gateway, tokens):
 
 
 @pytest.fixture(scope="module")
-async def mai(stack) -> str:
+async def tai(stack) -> str:
     kc = stack["keycloak"]
     return str(
-        (await vneid_sign_in(kc["realms"]["demo"], kc["vneid"]["issuer"], MAI, "Demo@2026"))["access_token"]
+        (await vneid_sign_in(kc["realms"]["demo"], kc["vneid"]["issuer"], TAI, "Demo@2026"))["access_token"]
     )
 
 
@@ -229,9 +231,9 @@ def test_bad_marks_are_refused_with_a_reason_and_change_nothing(admin, school, c
     assert admin.get(register_path(school, today())).json() == before
 
 
-def test_an_absence_is_counted_for_the_family_and_for_promotion(admin, school, client_for, mai):
+def test_an_absence_is_counted_for_the_family_and_for_promotion(admin, school, client_for, tai):
     han = school["students"][0]
-    with client_for(mai) as parent:
+    with client_for(tai) as parent:
         summary = until(
             lambda: parent.get(
                 f"/v1/attendance/students/{han}/absence-summary", params={"school_year": school["year"]}
@@ -253,9 +255,9 @@ def test_an_absence_is_counted_for_the_family_and_for_promotion(admin, school, c
     assert year["absent_sessions"] == summary.json()["absent_sessions"]  # read from attendance
 
 
-def test_a_leave_request_approved_marks_the_sessions_absent_excused(admin, school, client_for, mai):
+def test_a_leave_request_approved_marks_the_sessions_absent_excused(admin, school, client_for, tai):
     han, bao = school["students"][:2]
-    with client_for(mai) as parent:
+    with client_for(tai) as parent:
         refused = parent.post(
             "/v1/attendance/leave-requests",
             json={
@@ -265,7 +267,7 @@ def test_a_leave_request_approved_marks_the_sessions_absent_excused(admin, schoo
                 "reason": "Cháu bị sốt",
             },
         )
-        assert refused.status_code == 403, refused.text  # not her child
+        assert refused.status_code == 403, refused.text  # not his child
         asked = parent.post(
             "/v1/attendance/leave-requests",
             json={
@@ -348,7 +350,7 @@ def test_a_gate_terminal_checks_children_in_with_its_own_credentials(admin, scho
     assert users.status_code == 403
 
 
-def test_the_kitchen_count_is_frozen_after_its_cut_off(admin, school, client_for, mai):
+def test_the_kitchen_count_is_frozen_after_its_cut_off(admin, school, client_for, tai):
     configured = admin.put(
         f"/v1/boarding/schools/{school['id']}/settings",
         json={
@@ -363,7 +365,7 @@ def test_the_kitchen_count_is_frozen_after_its_cut_off(admin, school, client_for
         },
     )
     assert configured.status_code == 200, configured.text
-    with client_for(mai) as parent:
+    with client_for(tai) as parent:
         terms = until(
             lambda: parent.get(f"/v1/boarding/schools/{school['id']}/settings"),
             lambda r: r.status_code != 403,
