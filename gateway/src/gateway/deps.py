@@ -346,9 +346,7 @@ def _leave_id(
     ],
 ) -> str:
     # As attendance answers for one that does not exist.
-    return _path_id(
-        leave_id, "LEAVE_NOT_FOUND", "Không tìm thấy đơn xin nghỉ", "leave request not found"
-    )
+    return _path_id(leave_id, "LEAVE_NOT_FOUND", "Không tìm thấy đơn xin nghỉ", "leave request not found")
 
 
 def _device_id(
