@@ -496,6 +496,22 @@ async def test_mark_attendance_refused_by_the_service(
     assert body["detail"] == "Bị từ chối / refused"
 
 
+async def test_a_busy_attendance_is_a_503_with_its_retry_delay(
+    client: GatewayClient, fakes: Fakes, token: str
+) -> None:
+    fail(
+        fakes,
+        "MarkAttendance",
+        grpc.StatusCode.UNAVAILABLE,
+        "OVERLOADED",
+        "Hệ thống đang bận / busy",
+        retry_after_s="3",
+    )
+    response = await client.put(REGISTER, headers=bearer(token), json=MARKS)
+    assert_problem(response, 503, "OVERLOADED")
+    assert response.headers["Retry-After"] == "3"
+
+
 async def test_get_register(client: GatewayClient, fakes: Fakes, token: str) -> None:
     response = await client.get(REGISTER, headers=bearer(token))
     assert response.status_code == 200, response.text

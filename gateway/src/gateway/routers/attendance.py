@@ -145,8 +145,10 @@ async def configure_school_calendar(
     "class's teachers and school admins. A mark identical to the one recorded writes nothing (`changed: "
     "0`); after the session's cut-off a change needs a `reason` and is kept in the register's trail "
     f"(`after_cutoff: true`). Refusals: 422 {REGISTER_REASONS_EN}. An `Idempotency-Key` (optional) returns "
-    "the first answer. Answers with the register as marked.",
-    responses=problem_docs(*WRITE_ERRORS),
+    "the first answer. Answers with the register as marked. Lúc cao điểm quá sức: 503 `OVERLOADED` kèm "
+    "`Retry-After`, gửi lại với cùng `Idempotency-Key` / at a peak beyond capacity: 503 `OVERLOADED` with "
+    "`Retry-After`; send it again with the same `Idempotency-Key`.",
+    responses=problem_docs(*WRITE_ERRORS, 503),
 )
 async def mark_attendance(
     caller: Caller,

@@ -24,8 +24,9 @@ from school_common.settings import DatabaseSettings
 def enable_tenant_rls(table: str, infrastructure: str | None = None) -> None:
     """Turns on row-level security for a tenant-owned table (inside an Alembic migration).
 
-    ``infrastructure`` ("ALL" or "DELETE") adds a policy for units of work opened with
-    ``infrastructure=True``: the outbox relay and maintenance jobs, which work across tenants.
+    ``infrastructure`` ("ALL", "SELECT" or "DELETE") adds a policy for units of work opened with
+    ``infrastructure=True``: the outbox relay and maintenance jobs, which work across tenants (attendance's
+    meal-count freezer only lists ``boarding_settings``: "SELECT").
     """
     op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")

@@ -24,9 +24,10 @@ from attendance.events.handlers import subscriptions as event_subscriptions
 from attendance.gate.service import GateService
 from attendance.grpc.servicer import AttendanceServicer, UseCases
 from attendance.leave.service import LeaveService
+from attendance.registers.admission import Admission
 from attendance.registers.service import RegisterService
 from attendance.rosters.service import RosterService
-from attendance.settings import IdentityClientSettings, Settings
+from attendance.settings import IdentityClientSettings, RegisterSettings, Settings
 
 
 def _identity(deps: Deps) -> tuple[IdentityServiceStub, IdentityClientSettings]:
@@ -38,11 +39,14 @@ def _identity(deps: Deps) -> tuple[IdentityServiceStub, IdentityClientSettings]:
 def servicers(deps: Deps) -> list[Callable[[grpc.aio.Server], None]]:
     stub, settings = _identity(deps)
     access = Callers(ScopeResolver(identity_scope_fetcher(stub, settings.timeout_s)))
+    registers = deps.settings.registers if isinstance(deps.settings, Settings) else RegisterSettings()
     clock = system_clock
     use_cases = UseCases(
         rosters=RosterService(deps.db, access),
         calendars=CalendarService(deps.db, access),
-        registers=RegisterService(deps.db, access, deps.outbox, clock),
+        registers=RegisterService(
+            deps.db, access, deps.outbox, clock, Admission(registers.max_in_flight, registers.retry_after_s)
+        ),
         leave=LeaveService(deps.db, access, deps.outbox, clock),
         gate=GateService(deps.db, access, stub, settings.timeout_s, clock),
         boarding=BoardingService(deps.db, access, deps.outbox, clock),

@@ -37,6 +37,7 @@ from school_common.errors import (
     FailedPrecondition,
     InvalidArgument,
     PermissionDenied,
+    Unavailable,
 )
 from school_common.events import Event, Outbox
 from sqlalchemy import text
@@ -739,3 +740,25 @@ async def test_excused_and_unexcused_add_up_to_the_days_counted(world):
         await world.registers.absence_summary(pb.GetAbsenceSummaryRequest(student_id=an, school_year=YEAR))
     ).summary
     assert (summary.absent_sessions, summary.excused, summary.unexcused) == (2, 1, 1)
+
+
+async def test_past_its_capacity_a_process_refuses_a_submission_at_once_and_writes_nothing(world):
+    from attendance.registers.admission import Admission
+
+    school = await world.school()
+    class_id, (an,) = await world.klass(school, ["Nguyễn An"])
+    act_as(f"teacher-{class_id}", "teacher")
+    busy = RegisterService(
+        world.db,
+        world.registers.access,
+        world.registers.outbox,
+        world.clock,
+        Admission(limit=2, retry_after_s=3),
+    )
+    busy.admission.in_flight = 2  # two submissions being worked on
+    error = await refused(busy.mark(marks(class_id, TUESDAY, [(an, AU, "")])), Unavailable)
+    assert (error.reason, error.metadata["retry_after_s"]) == ("OVERLOADED", "3")
+    assert await world.count("SELECT count(*) FROM attendance_marks WHERE class_id = :c", c=class_id) == 0
+    busy.admission.in_flight = 1
+    assert (await busy.mark(marks(class_id, TUESDAY, [(an, AU, "")]))).changed == 1
+    assert (busy.admission.in_flight, busy.admission.refused) == (1, 1)  # the slot is given back

@@ -53,6 +53,7 @@ from attendance.models import (
     RosterEntry,
     SchoolCalendarRow,
 )
+from attendance.registers.admission import Admission
 
 STATUS_TO_PB = {
     "PRESENT": pb.ATTENDANCE_STATUS_PRESENT,
@@ -296,11 +297,14 @@ async def publish_marks(
 
 
 class RegisterService:
-    def __init__(self, db: Database, access: Callers, outbox: Outbox, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, access: Callers, outbox: Outbox, clock: Clock, admission: Admission | None = None
+    ) -> None:
         self.db = db
         self.access = access
         self.outbox = outbox
         self.clock = clock
+        self.admission = admission or Admission(limit=1_000_000)
 
     async def _class(
         self, uow: UnitOfWork, caller: Caller, class_id: str, action: Action
@@ -328,6 +332,10 @@ class RegisterService:
     # ------------------------------------------------------------ marking
 
     async def mark(self, request: pb.MarkAttendanceRequest) -> pb.MarkAttendanceResponse:
+        with self.admission.slot():
+            return await self._mark(request)
+
+    async def _mark(self, request: pb.MarkAttendanceRequest) -> pb.MarkAttendanceResponse:
         caller = await self.access.current()
         if not request.entries:
             raise invalid("entries", "Cần ít nhất một học sinh", "at least one entry")
