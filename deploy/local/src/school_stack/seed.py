@@ -294,9 +294,67 @@ async def seed(description: dict[str, Any]) -> dict[str, Any]:
                     {"student_id": enrolled["student"]["id"], "class": class_name, "school": code}
                 )
             result[slug] = {"schools": seeded, "families": families}
+            for school, entry in zip(schools, seeded, strict=True):
+                await school_days(api, entry["id"], school)
             if slug in STAFF:
                 result[slug]["staff_import"] = await import_staff(api, staff_workbook(STAFF[slug]))
     return result
+
+
+#: The demo school year's semesters (the Ministry's 2025-2026 plan: from 5 September to 31 May).
+SEMESTERS = {
+    "semester_1_start": "2025-09-05",
+    "semester_1_end": "2026-01-17",
+    "semester_2_start": "2026-01-19",
+    "semester_2_end": "2026-05-29",
+}
+
+
+async def school_days(api: httpx.AsyncClient, school_id: str, school: dict[str, Any]) -> None:
+    """The school year, the attendance calendar and, for the primary school, semi-boarding terms (Hồ Chí
+    Minh City's cap for primary semi-boarding care, Resolution 13/2024: 320,000 đ a month suburban)."""
+    import asyncio
+
+    defined = await api.put(f"/v1/schools/{school_id}/school-years/{SCHOOL_YEAR}", json=SEMESTERS)
+    locked = defined.status_code == 422 and defined.json().get("reason") == "SEMESTER_LOCKED"
+    if defined.status_code != 200 and not locked:  # a year someone locked since stays as it is
+        raise RuntimeError(f"seeding the school year failed: {defined.status_code} {defined.text[:300]}")
+    primary = "primary" in school["levels"]
+    calendar = {
+        # Primary schools teach two sessions a day; the lower-secondary demo school one, in the morning.
+        "sessions": ["morning", "afternoon"] if primary else ["morning"],
+        "weekdays": [1, 2, 3, 4, 5],
+        "main_session": "morning",
+        "morning_cutoff": "09:00",
+        "afternoon_cutoff": "15:00",
+        "afternoon_starts": "12:00",
+        "closed_dates": ["2025-09-01", "2025-09-02", "2026-01-01", "2026-04-27", "2026-04-30", "2026-05-01"],
+        "absence_warning_at": 35,
+    }
+    terms = {
+        "meal_cutoff": "08:30",
+        "lunch_price": 30000,
+        "breakfast_price": 15000,
+        "nap_care_monthly_fee": 320000,
+        "meal_refund": "notified_before_cutoff",
+        "care_refund": "pro_rata",
+        "kitchens": [{"name": "Bếp chính", "class_ids": []}],
+        "policy_text": "Hoàn tiền ăn những ngày con nghỉ có báo trước 8 giờ 30; "
+        "tiền bán trú tính theo ngày học.",
+    }
+    for path, body, wanted in (
+        (f"/v1/attendance/schools/{school_id}/calendar", calendar, True),
+        (f"/v1/boarding/schools/{school_id}/settings", terms, primary),
+    ):
+        if not wanted:
+            continue
+        for _ in range(60):  # attendance learns of the school from its classes' events
+            response = await api.put(path, json=body)
+            if response.status_code != 404:
+                break
+            await asyncio.sleep(0.5)
+        if response.status_code != 200:
+            raise RuntimeError(f"seeding {path} failed: {response.status_code} {response.text[:300]}")
 
 
 async def import_staff(api: httpx.AsyncClient, workbook: bytes) -> dict[str, Any]:
