@@ -735,6 +735,13 @@ async def test_excused_and_unexcused_add_up_to_the_days_counted(world):
         await on_student_transferred(event(STUDENT_TRANSFERRED, moved), uow)
         await uow.commit()
     await world.registers.mark(marks(second, MONDAY, [(an, AE, "")]))  # the same day in the new class
+    # The old class's register keeps the mark of the student who left it, after its roster.
+    old_register = (
+        await world.registers.get_register(
+            pb.GetRegisterRequest(class_id=first, date=MONDAY, session=MORNING)
+        )
+    ).register
+    assert [(line.student_id, line.full_name, line.status) for line in old_register.lines] == [(an, "", AE)]
     await world.registers.mark(marks(second, TUESDAY, [(an, AU, "")]))
     summary = (
         await world.registers.absence_summary(pb.GetAbsenceSummaryRequest(student_id=an, school_year=YEAR))

@@ -39,7 +39,14 @@ from attendance.boarding.models import (
     StudentChargeRow,
 )
 from attendance.boarding.publish import StudentMonth
-from attendance.calendar.service import load_class, school_known, school_not_found, school_uuid
+from attendance.calendar.service import (
+    load_class,
+    school_known,
+    school_not_found,
+    school_uuid,
+    student_not_found,
+    student_placement,
+)
 from attendance.domain.calendar import (
     Clock,
     invalid,
@@ -77,10 +84,6 @@ MAX_STORAGE = 200
 
 
 # ---------------------------------------------------------------- errors and small parsers
-
-
-def student_not_found() -> NotFound:
-    return NotFound("STUDENT_NOT_FOUND", bilingual("Không tìm thấy học sinh", "student not found"))
 
 
 def meal_of(value: int, field_name: str = "meal") -> r.Meal:
@@ -330,26 +333,6 @@ async def names_of(uow: UnitOfWork, student_ids: list[uuid.UUID]) -> dict[uuid.U
     return {student: name for student, name in rows.all()}
 
 
-async def student_placement(uow: UnitOfWork, student_id: str) -> tuple[RosterEntry, RosterClass, list[str]]:
-    """The student's latest roster entry, its class, and their classes at that class's school."""
-    parsed = parse_uuid(student_id)
-    if parsed is None:
-        raise student_not_found()
-    rows = (
-        await uow.session.execute(
-            select(RosterEntry, RosterClass)
-            .join(RosterClass, RosterClass.id == RosterEntry.class_id)
-            .where(RosterEntry.student_id == parsed)
-            .order_by(RosterEntry.enrolled_at.desc(), RosterEntry.id)
-        )
-    ).all()
-    if not rows:
-        raise student_not_found()
-    entry, klass = rows[0]
-    class_ids = [str(c.id) for _, c in rows if c.school_id == klass.school_id]
-    return entry, klass, class_ids
-
-
 async def snapshot_or_freeze(
     uow: UnitOfWork, outbox: Outbox, clock: Clock, terms: r.Terms, days: r.SchoolDays, day: date
 ) -> Count | None:
@@ -438,7 +421,7 @@ class BoardingService:
                 f"registrations are taken at most {MONTHS_AHEAD} months ahead",
             )
         async with self.db.unit_of_work(caller.tenant) as uow:
-            entry, klass, class_ids = await student_placement(uow, request.student_id)
+            entry, klass, class_ids = await student_placement(uow.session, request.student_id)
             school = str(klass.school_id)
             if caller.scope.children.get(str(entry.student_id)) != school:
                 await caller.authorize(
@@ -534,7 +517,7 @@ class BoardingService:
                     BoardingRegistrationRow.student_id.in_(on_roster),
                 )
             else:
-                entry, klass, class_ids = await student_placement(uow, request.student_id)
+                entry, klass, class_ids = await student_placement(uow.session, request.student_id)
                 await caller.authorize(
                     Action.READ, Resource.student(str(entry.student_id), str(klass.school_id), class_ids)
                 )
@@ -1019,7 +1002,7 @@ class BoardingService:
                 if student_id is None:
                     raise student_not_found()
                 try:
-                    _, klass, class_ids = await student_placement(uow, request.student_id)
+                    _, klass, class_ids = await student_placement(uow.session, request.student_id)
                     school, classes = str(klass.school_id), class_ids
                 except NotFound:
                     # Left the rosters: their charges are still theirs to see.

@@ -22,7 +22,7 @@ from attendance.domain.calendar import (
     parse_date,
     parse_time_of_day,
 )
-from attendance.models import RosterClass, SchoolCalendarRow, SchoolYear
+from attendance.models import RosterClass, RosterEntry, SchoolCalendarRow, SchoolYear
 
 SESSION_TO_PB = {Session.MORNING: pb.SESSION_MORNING, Session.AFTERNOON: pb.SESSION_AFTERNOON}
 SESSION_FROM_PB = {v: k for k, v in SESSION_TO_PB.items()}
@@ -118,6 +118,40 @@ async def load_class(session: AsyncSession, class_id: str) -> RosterClass:
     if row is None:
         raise class_not_found()
     return row
+
+
+def student_not_found() -> NotFound:
+    return NotFound("STUDENT_NOT_FOUND", bilingual("Không tìm thấy học sinh", "student not found"))
+
+
+async def current_placement(
+    session: AsyncSession, student_id: uuid.UUID
+) -> tuple[RosterEntry, RosterClass, list[str]] | None:
+    """The student's latest roster entry, its class, and their classes at that class's school; None for a
+    student on no roster (never enrolled here, or gone from the tenant)."""
+    rows = (
+        await session.execute(
+            select(RosterEntry, RosterClass)
+            .join(RosterClass, RosterClass.id == RosterEntry.class_id)
+            .where(RosterEntry.student_id == student_id)
+            .order_by(RosterEntry.enrolled_at.desc(), RosterEntry.id)
+        )
+    ).all()
+    if not rows:
+        return None
+    entry, klass = rows[0]
+    return entry, klass, [str(c.id) for _, c in rows if c.school_id == klass.school_id]
+
+
+async def student_placement(
+    session: AsyncSession, student_id: str
+) -> tuple[RosterEntry, RosterClass, list[str]]:
+    """:func:`current_placement` of a student given by the caller; STUDENT_NOT_FOUND when none."""
+    parsed = parse_uuid(student_id)
+    placement = await current_placement(session, parsed) if parsed else None
+    if placement is None:
+        raise student_not_found()
+    return placement
 
 
 async def school_known(session: AsyncSession, school_id: uuid.UUID) -> bool:

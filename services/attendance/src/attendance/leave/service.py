@@ -28,7 +28,16 @@ from school_common.ids import parse_uuid, uuid7
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from attendance.calendar.service import SESSION_TO_PB, load_calendar, load_year, session_of
+from attendance.calendar.service import (
+    SESSION_TO_PB,
+    current_placement,
+    load_calendar,
+    load_class,
+    load_class_context,
+    load_year,
+    session_of,
+    student_placement,
+)
 from attendance.domain.calendar import Clock, Session, invalid, parse_date
 from attendance.events import publish
 from attendance.mappers import timestamp
@@ -92,24 +101,6 @@ class LeaveService:
         self.outbox = outbox
         self.clock = clock
 
-    async def _current_class(self, uow: UnitOfWork, student_value: str) -> tuple[uuid.UUID, RosterClass, str]:
-        student_id = parse_uuid(student_value)
-        not_found = NotFound("STUDENT_NOT_FOUND", bilingual("Không tìm thấy học sinh", "student not found"))
-        if student_id is None:
-            raise not_found
-        row = (
-            await uow.session.execute(
-                select(RosterClass, RosterEntry.full_name)
-                .join(RosterEntry, RosterEntry.class_id == RosterClass.id)
-                .where(RosterEntry.student_id == student_id)
-                .order_by(RosterEntry.enrolled_at.desc())
-                .limit(1)
-            )
-        ).first()
-        if row is None:
-            raise not_found
-        return student_id, row[0], row[1]
-
     @staticmethod
     async def _may_ask(caller: Caller, student_id: uuid.UUID, klass: RosterClass) -> None:
         """The student's guardians ask; the homeroom teacher or a school admin may enter a request the
@@ -138,7 +129,8 @@ class LeaveService:
                 "reason", f"Lý do từ 1 đến {MAX_REASON} ký tự", f"a reason of 1 to {MAX_REASON} characters"
             )
         async with self.db.unit_of_work(caller.tenant) as uow:
-            student_id, klass, full_name = await self._current_class(uow, request.student_id)
+            entry, klass, _ = await student_placement(uow.session, request.student_id)
+            student_id, full_name = entry.student_id, entry.full_name
             await self._may_ask(caller, student_id, klass)
             calendar = await load_calendar(uow.session, klass.school_id)
             year = await load_year(uow.session, klass.school_id, klass.school_year)
@@ -221,16 +213,6 @@ class LeaveService:
             await uow.commit()
         return response
 
-    @staticmethod
-    async def _class_now(uow: UnitOfWork, student_id: uuid.UUID) -> RosterClass | None:
-        return await uow.session.scalar(
-            select(RosterClass)
-            .join(RosterEntry, RosterEntry.class_id == RosterClass.id)
-            .where(RosterEntry.student_id == student_id)
-            .order_by(RosterEntry.enrolled_at.desc())
-            .limit(1)
-        )
-
     async def _leave(self, uow: UnitOfWork, leave_value: str) -> LeaveRequestRow:
         leave_id = parse_uuid(leave_value)
         row = (
@@ -257,8 +239,8 @@ class LeaveService:
             row = await self._leave(uow, request.leave_id)
             # The class the student is in now: a student who moved since asking is the new homeroom
             # teacher's to decide, and their register is where the leave is marked.
-            current = await self._class_now(uow, row.student_id)
-            klass = current or await uow.session.get(RosterClass, row.class_id)
+            current = await current_placement(uow.session, row.student_id)
+            klass = current[1] if current else await uow.session.get(RosterClass, row.class_id)
             assert klass is not None
             grant = caller.scope.classes.get(str(klass.id))
             homeroom = grant is not None and HOMEROOM_TEACHER in grant.roles
@@ -304,8 +286,7 @@ class LeaveService:
     async def _mark(self, uow: UnitOfWork, row: LeaveRequestRow, klass: RosterClass) -> int:
         """Mark the leave's sessions absent excused: unmarked sessions and unexcused absences. A session the
         student was marked present in stays as it is (they came after all)."""
-        calendar = await load_calendar(uow.session, klass.school_id)
-        year = await load_year(uow.session, klass.school_id, klass.school_year)
+        _, calendar, year = await load_class_context(uow.session, str(klass.id))
         covered = [
             (day, s)
             for day, s in calendar.school_sessions(
@@ -458,30 +439,15 @@ class LeaveService:
         async with self.db.unit_of_work(caller.tenant) as uow:
             query = select(LeaveRequestRow)
             if request.class_id:
-                klass = (
-                    await uow.session.get(RosterClass, parse_uuid(request.class_id))
-                    if parse_uuid(request.class_id)
-                    else None
-                )
-                if klass is None:
-                    raise NotFound("CLASS_NOT_FOUND", bilingual("Không tìm thấy lớp", "class not found"))
+                klass = await load_class(uow.session, request.class_id)
                 await caller.authorize(Action.READ, Resource.klass(str(klass.id), str(klass.school_id)))
                 query = query.where(LeaveRequestRow.class_id == klass.id)
             else:
-                student_id = parse_uuid(request.student_id)
-                school_id = caller.scope.children.get(request.student_id) or caller.scope.own.get(
-                    request.student_id
+                entry, klass, class_ids = await student_placement(uow.session, request.student_id)
+                await caller.authorize(
+                    Action.READ, Resource.student(request.student_id, str(klass.school_id), class_ids)
                 )
-                if student_id is None:
-                    raise NotFound(
-                        "STUDENT_NOT_FOUND", bilingual("Không tìm thấy học sinh", "student not found")
-                    )
-                if school_id is None:
-                    _, klass, _ = await self._current_class(uow, request.student_id)
-                    await caller.authorize(
-                        Action.READ,
-                        Resource.student(request.student_id, str(klass.school_id), [str(klass.id)]),
-                    )
+                student_id = entry.student_id
                 query = query.where(LeaveRequestRow.student_id == student_id)
             if status:
                 query = query.where(LeaveRequestRow.status == status)

@@ -16,20 +16,22 @@ from school.attendance.v1 import attendance_pb2 as pb
 from school_common import idempotency
 from school_common.access import Action, Caller, Callers, Resource
 from school_common.db import Database, UnitOfWork
-from school_common.errors import FailedPrecondition, InvalidArgument, NotFound, bilingual
+from school_common.errors import FailedPrecondition, InvalidArgument, bilingual
 from school_common.events import Outbox
 from school_common.ids import parse_uuid
-from sqlalchemy import any_, bindparam, cast, func, literal, literal_column, select, text
+from sqlalchemy import any_, bindparam, cast, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from attendance.calendar.service import (
     SESSION_TO_PB,
+    current_placement,
     load_calendar,
     load_class,
     load_class_context,
     session_of,
+    student_not_found,
 )
 from attendance.domain import registers as rules
 from attendance.domain.calendar import (
@@ -46,7 +48,6 @@ from attendance.domain.calendar import (
 from attendance.events import publish
 from attendance.mappers import timestamp
 from attendance.models import (
-    LeaveRequestRow,
     Mark,
     MarkChange,
     RosterClass,
@@ -183,22 +184,6 @@ def summary_proto(
         left_early=counter.left_early,
         full_name=full_name,
     )
-
-
-async def approved_leaves(
-    session: AsyncSession, student_ids: Iterable[uuid.UUID], day: date, at: Session
-) -> dict[uuid.UUID, uuid.UUID]:
-    """Student → the approved leave covering a date and session."""
-    rows = await session.execute(
-        select(LeaveRequestRow.student_id, LeaveRequestRow.id).where(
-            LeaveRequestRow.student_id == any_(uuid_array(student_ids)),
-            LeaveRequestRow.status == "APPROVED",
-            LeaveRequestRow.from_day <= day,
-            LeaveRequestRow.to_day >= day,
-            literal(at.value) == any_(LeaveRequestRow.sessions),
-        )
-    )
-    return {student: leave for student, leave in rows}
 
 
 async def check_ins(
@@ -477,13 +462,6 @@ class RegisterService:
         )
         return {student_id: name for student_id, name in rows}
 
-    @staticmethod
-    async def _marks(
-        session: AsyncSession, class_id: uuid.UUID, day: date, at: Session
-    ) -> dict[uuid.UUID, Mark]:
-        query = select(Mark).where(Mark.class_id == class_id, Mark.day == day, Mark.session == at.value)
-        return {m.student_id: m for m in (await session.scalars(query)).all()}
-
     def _register(
         self,
         loaded: Loaded,
@@ -535,21 +513,21 @@ class RegisterService:
             loaded, day, at = await self._session(
                 uow, caller, request.class_id, request.date, request.session, Action.READ
             )
-            roster = await self._roster(uow.session, loaded.klass.id)
-            marks = await self._marks(uow.session, loaded.klass.id, day, at)
-            leaves = await approved_leaves(uow.session, [*roster, *marks], day, at)
+            roster, marks, leaves = await register_state(uow.session, loaded.klass.id, day, at)
+            # Students who left the class keep their marks (and the leave they were marked with).
+            for m in await uow.session.scalars(
+                select(Mark).where(
+                    Mark.class_id == loaded.klass.id,
+                    Mark.day == day,
+                    Mark.session == at.value,
+                    Mark.student_id.not_in(list(roster)),
+                )
+            ):
+                marks[m.student_id] = (m.status, m.note, m.marked_by, m.updated_at)
+                if m.leave_request_id is not None:
+                    leaves[m.student_id] = m.leave_request_id
             seen = await check_ins(uow.session, loaded.klass.id, day, at)
-        return pb.GetRegisterResponse(
-            register=self._register(
-                loaded,
-                day,
-                at,
-                roster,
-                {s: (m.status, m.note, m.marked_by, m.updated_at) for s, m in marks.items()},
-                leaves,
-                seen,
-            )
-        )
+        return pb.GetRegisterResponse(register=self._register(loaded, day, at, roster, marks, leaves, seen))
 
     async def list_changes(self, request: pb.ListRegisterChangesRequest) -> pb.ListRegisterChangesResponse:
         caller = await self.access.current()
@@ -581,21 +559,13 @@ class RegisterService:
     ) -> tuple[uuid.UUID, uuid.UUID, list[uuid.UUID], str]:
         """A student's school, classes and name as the rosters know them (or, for one who left, as their
         last mark does), authorized for reading."""
-        not_found = NotFound("STUDENT_NOT_FOUND", bilingual("Không tìm thấy học sinh", "student not found"))
         student_id = parse_uuid(student_value)
         if student_id is None:
-            raise not_found
-        rows = (
-            await uow.session.execute(
-                select(RosterClass.school_id, RosterEntry.class_id, RosterEntry.full_name)
-                .join(RosterClass, RosterClass.id == RosterEntry.class_id)
-                .where(RosterEntry.student_id == student_id)
-                .order_by(RosterEntry.enrolled_at.desc())
-            )
-        ).all()
-        if rows:
-            school_id, name = rows[0][0], rows[0][2]
-            classes = [r[1] for r in rows if r[0] == school_id]
+            raise student_not_found()
+        placement = await current_placement(uow.session, student_id)
+        if placement is not None:
+            entry, klass, class_ids = placement
+            school_id, classes, name = klass.school_id, [uuid.UUID(c) for c in class_ids], entry.full_name
         else:
             last = (
                 await uow.session.execute(
@@ -606,7 +576,7 @@ class RegisterService:
                 )
             ).first()
             if last is None:
-                raise not_found
+                raise student_not_found()
             school_id, classes, name = last[0], [last[1]], ""
         await caller.authorize(
             Action.READ, Resource.student(str(student_id), str(school_id), [str(c) for c in classes])

@@ -5,12 +5,11 @@ from __future__ import annotations
 from school.attendance.v1 import attendance_pb2 as pb
 from school_common.access import Action, Callers, Resource
 from school_common.db import Database
-from school_common.errors import NotFound, bilingual
-from school_common.ids import parse_uuid
 from sqlalchemy import select
 
+from attendance.calendar.service import load_class
 from attendance.mappers import timestamp
-from attendance.models import RosterClass, RosterEntry
+from attendance.models import RosterEntry
 
 
 class RosterService:
@@ -20,21 +19,15 @@ class RosterService:
 
     async def get_class_roster(self, request: pb.GetClassRosterRequest) -> pb.GetClassRosterResponse:
         caller = await self.access.current()
-        class_id = parse_uuid(request.class_id)
-        not_found = NotFound("CLASS_NOT_FOUND", bilingual("Không tìm thấy lớp", "class not found"))
-        if class_id is None:
-            raise not_found
         async with self.db.unit_of_work(caller.tenant) as uow:
-            roster_class = await uow.session.get(RosterClass, class_id)
-            if roster_class is None:
-                raise not_found
+            roster_class = await load_class(uow.session, request.class_id)
             await caller.authorize(
                 Action.READ, Resource.klass(str(roster_class.id), str(roster_class.school_id))
             )
             entries = (
                 await uow.session.scalars(
                     select(RosterEntry)
-                    .where(RosterEntry.class_id == class_id)
+                    .where(RosterEntry.class_id == roster_class.id)
                     .order_by(RosterEntry.full_name, RosterEntry.id)
                 )
             ).all()
