@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from school.attendance.v1 import attendance_pb2 as pb
 from school_common.access import Action, Callers, Resource
@@ -239,11 +238,3 @@ class CalendarService:
             )
             await uow.commit()
         return pb.ConfigureSchoolCalendarResponse(calendar=calendar_proto(calendar))
-
-
-def school_days(calendar: Calendar, start: date, end: date) -> list[date]:
-    days = []
-    for day, session in calendar.school_sessions(start, end, [calendar.main_session]):
-        if session is calendar.main_session:
-            days.append(day)
-    return days

@@ -80,14 +80,6 @@ class AbsenceSource(Protocol):
     async def absent_sessions(self, student_id: str, school_year: str) -> int | None: ...
 
 
-class AttendanceNotConnected:
-    """Absences unknown (tests without attendance): results show them as unknown rather than a guessed
-    zero, and promotion waits. The service reads attendance's counter (``adapters.attendance``)."""
-
-    async def absent_sessions(self, student_id: str, school_year: str) -> int | None:
-        return None
-
-
 # ---------------------------------------------------------------- mapping
 
 
@@ -330,13 +322,11 @@ def _entries(
 
 
 class GradebookService:
-    def __init__(
-        self, db: Database, outbox: Outbox, access: Callers, absences: AbsenceSource | None = None
-    ) -> None:
+    def __init__(self, db: Database, outbox: Outbox, access: Callers, absences: AbsenceSource) -> None:
         self.db = db
         self.outbox = outbox
         self.access = access
-        self.absences = absences or AttendanceNotConnected()
+        self.absences = absences
 
     # ------------------------------------------------------------ structure
 
