@@ -46,6 +46,8 @@ from school_common.context import Principal, set_principal
 from school_common.db import Database
 from school_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from school_common.events import Event, Outbox
+from school_common.testing import callers
+from school_common.testing.callers import Clock, scopes_by_subject
 from sqlalchemy import func, select, text
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -56,38 +58,23 @@ MEALS_COUNTED = "school.attendance.meals.counted.v1"
 CHARGES_COMPUTED = "school.attendance.boarding.charges_computed.v1"
 
 
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime(2026, 2, 20, 8, 0, tzinfo=ZONE))
-
-    def __call__(self) -> datetime:
-        return self.now.astimezone(UTC)
-
-    def at(self, day: str, hhmm: str) -> None:
-        self.now = datetime.fromisoformat(f"{day}T{hhmm}:00").replace(tzinfo=ZONE)
+def start_clock() -> Clock:
+    return Clock(ZONE, datetime(2026, 2, 20, 8, 0, tzinfo=ZONE))
 
 
 #: What identity answers for each caller (by subject); schools and classes add their people.
 SCOPES: dict[str, idpb.GetAccessScopeResponse] = {}
 
 
-async def from_identity(principal: Principal) -> idpb.GetAccessScopeResponse:
-    return SCOPES.get(principal.subject, idpb.GetAccessScopeResponse(subject=principal.subject))
+from_identity = scopes_by_subject(SCOPES, lambda subject: idpb.GetAccessScopeResponse(subject=subject))
 
 
 def act_as(subject: str, *roles: str) -> None:
-    set_principal(Principal(tenant=TENANT, subject=subject, roles=frozenset(roles), token=f"token-{subject}"))
+    callers.act_as(TENANT, subject, *roles)
 
 
 def event(subject: str, payload, tenant: str = TENANT) -> Event:
-    return Event(
-        id=str(uuid.uuid4()),
-        type=subject,
-        source="/school/student-record",
-        subject=subject,
-        tenant=tenant,
-        data=payload.SerializeToString(),
-    )
+    return callers.delivered(tenant, subject, payload)
 
 
 def ts(day: str, hhmm: str) -> Timestamp:
@@ -352,7 +339,7 @@ async def db(make_database):
 
 @pytest.fixture
 def world(db) -> World:
-    clock = Clock()
+    clock = start_clock()
     access = Callers(ScopeResolver(from_identity, ttl_s=0))
     outbox = Outbox("attendance")
     return World(

@@ -29,6 +29,8 @@ from school_common.db import Database
 from school_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from school_common.events import Event
 from school_common.grpc.client import channel
+from school_common.testing import callers
+from school_common.testing.callers import scopes_by_subject
 from school_common.testing.servers import free_port
 from sqlalchemy import func, select
 
@@ -66,8 +68,7 @@ SCOPES: dict[str, idpb.GetAccessScopeResponse] = {
 }
 
 
-async def from_identity(principal: Principal) -> idpb.GetAccessScopeResponse:
-    return SCOPES.get(principal.subject, idpb.GetAccessScopeResponse(subject=principal.subject))
+from_identity = scopes_by_subject(SCOPES, lambda subject: idpb.GetAccessScopeResponse(subject=subject))
 
 
 class FakeIdentity:
@@ -91,7 +92,7 @@ class FakeIdentity:
 
 
 def act_as(subject: str, *roles: str, tenant: str = TENANT) -> None:
-    set_principal(Principal(tenant=tenant, subject=subject, roles=frozenset(roles), token=f"token-{subject}"))
+    callers.act_as(tenant, subject, *roles)
 
 
 def as_device(
@@ -109,14 +110,7 @@ def as_device(
 
 
 def event(subject: str, payload) -> Event:
-    return Event(
-        id=str(uuid.uuid4()),
-        type=subject,
-        source="/school/student-record",
-        subject=subject,
-        tenant=TENANT,
-        data=payload.SerializeToString(),
-    )
+    return callers.delivered(TENANT, subject, payload)
 
 
 @pytest.fixture(scope="module")

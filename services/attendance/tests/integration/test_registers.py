@@ -7,7 +7,7 @@ are answered by subject; the clock is fixed (Tuesday 10 March 2026, 08:00 in Hà
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,7 +29,7 @@ from school.events.attendance.v1 import events_pb2 as att_events
 from school.events.student_record.v1 import events_pb2 as events
 from school.identity.v1 import identity_pb2 as idpb
 from school_common.access import Callers, ScopeResolver
-from school_common.context import Principal, set_principal
+from school_common.context import set_principal
 from school_common.db import Database
 from school_common.errors import (
     AlreadyExists,
@@ -40,6 +40,8 @@ from school_common.errors import (
     Unavailable,
 )
 from school_common.events import Event, Outbox
+from school_common.testing import callers
+from school_common.testing.callers import Clock, scopes_by_subject
 from sqlalchemy import text
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -56,38 +58,23 @@ P, AE, AU, LATE = (
 MORNING, AFTERNOON = pb.SESSION_MORNING, pb.SESSION_AFTERNOON
 
 
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime(2026, 3, 10, 8, 0, tzinfo=ZONE))
-
-    def __call__(self) -> datetime:
-        return self.now.astimezone(UTC)
-
-    def at(self, day: str, hhmm: str) -> None:
-        self.now = datetime.fromisoformat(f"{day}T{hhmm}:00").replace(tzinfo=ZONE)
+def start_clock() -> Clock:
+    return Clock(ZONE, datetime(2026, 3, 10, 8, 0, tzinfo=ZONE))
 
 
 #: What identity answers for each caller (by subject); tests add grants.
 SCOPES: dict[str, idpb.GetAccessScopeResponse] = {}
 
 
-async def from_identity(principal: Principal) -> idpb.GetAccessScopeResponse:
-    return SCOPES.get(principal.subject, idpb.GetAccessScopeResponse(subject=principal.subject))
+from_identity = scopes_by_subject(SCOPES, lambda subject: idpb.GetAccessScopeResponse(subject=subject))
 
 
 def act_as(subject: str, *roles: str) -> None:
-    set_principal(Principal(tenant=TENANT, subject=subject, roles=frozenset(roles), token=f"token-{subject}"))
+    callers.act_as(TENANT, subject, *roles)
 
 
 def event(subject: str, payload) -> Event:
-    return Event(
-        id=str(uuid.uuid4()),
-        type=subject,
-        source="/school/student-record",
-        subject=subject,
-        tenant=TENANT,
-        data=payload.SerializeToString(),
-    )
+    return callers.delivered(TENANT, subject, payload)
 
 
 @dataclass
@@ -167,7 +154,7 @@ async def world(make_database):
     db = Database(await make_database("attendance", ATTENDANCE.root))
     access = Callers(ScopeResolver(from_identity, ttl_s=0))
     outbox = Outbox("attendance")
-    clock = Clock()
+    clock = start_clock()
     yield World(
         db,
         clock,

@@ -14,11 +14,13 @@ from school.events.student_record.v1 import events_pb2 as events
 from school.identity.v1 import identity_pb2 as idpb
 from school.identity.v1 import identity_pb2_grpc as idgrpc
 from school_common.access import Callers, ScopeResolver, identity_scope_fetcher
-from school_common.context import Principal, set_principal
+from school_common.context import set_principal
 from school_common.db import Database
 from school_common.errors import NotFound, PermissionDenied, Unavailable
 from school_common.events import Event
 from school_common.grpc.client import channel
+from school_common.testing import callers
+from school_common.testing.callers import scopes_by_subject
 from school_common.testing.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -47,23 +49,15 @@ SCOPES: dict[str, idpb.GetAccessScopeResponse] = {
 }
 
 
-async def from_identity(principal: Principal) -> idpb.GetAccessScopeResponse:
-    return SCOPES.get(principal.subject, idpb.GetAccessScopeResponse(subject=principal.subject))
+from_identity = scopes_by_subject(SCOPES, lambda subject: idpb.GetAccessScopeResponse(subject=subject))
 
 
 def act_as(subject: str, *roles: str, tenant: str = TENANT) -> None:
-    set_principal(Principal(tenant=tenant, subject=subject, roles=frozenset(roles), token=f"token-{subject}"))
+    callers.act_as(tenant, subject, *roles)
 
 
 def event(subject: str, payload) -> Event:
-    return Event(
-        id=str(uuid.uuid4()),
-        type=subject,
-        source="/school/student-record",
-        subject=subject,
-        tenant=TENANT,
-        data=payload.SerializeToString(),
-    )
+    return callers.delivered(TENANT, subject, payload)
 
 
 @pytest.fixture(scope="module")
